@@ -1,0 +1,12 @@
+//! The browser's training worker (built by trunk for wasm32; see `index.html`).
+//! Natively this binary does nothing: use the `gradscope` CLI.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    gradscope::web::worker_main();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("gradscope-worker runs in a browser Web Worker; natively, use `gradscope`.");
+}

@@ -1,0 +1,348 @@
+//! The native command line: `gradscope run | presets | spec | bench`.
+//!
+//! Exit codes: 0 success, 1 a run failed (divergence, device), 2 bad input (spec, arguments).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use web_time::Instant;
+
+use crate::backend::{self, BackendKind};
+use crate::spec::{ExperimentSpec, SpecError, presets};
+use crate::train::bench::measure;
+use crate::train::{RunError, TrainingSession};
+
+#[derive(Parser, Debug)]
+#[command(name = "gradscope", version, about = "Train the models training-dynamics research argues about.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackendArg {
+    /// burn's Flex CPU backend.
+    Cpu,
+    /// burn-wgpu (Vulkan/Metal/DX12; Mesa lavapipe without a GPU).
+    Wgpu,
+}
+
+impl From<BackendArg> for BackendKind {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Cpu => BackendKind::Cpu,
+            BackendArg::Wgpu => BackendKind::Wgpu,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a preset or a spec file; write one JSON object per evaluation.
+    Run {
+        /// A preset name (see `gradscope presets`) or a spec JSON file. Default: the default preset.
+        spec: Option<String>,
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendArg,
+        /// Override the step budget.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Write metrics as JSON lines to this file.
+        #[arg(long)]
+        out: Option<String>,
+        /// No progress bar; print each evaluation as a JSON line on stdout.
+        #[arg(long)]
+        quiet: bool,
+        /// Write the final analysis (Fourier spectrum, key frequencies, IPR, prediction grid,
+        /// pruning curve) as JSON to this file.
+        #[arg(long)]
+        analysis: Option<String>,
+    },
+    /// List the presets.
+    Presets,
+    /// Print a preset's (or a spec file's) full, validated spec as JSON.
+    Spec { spec: Option<String> },
+    /// Measure training speed per backend: steps/s without readbacks, steps/s with an
+    /// evaluation (one readback) every step, and optionally the time to grok.
+    Bench {
+        spec: Option<String>,
+        /// Backends to measure (repeat the flag); default: cpu.
+        #[arg(long, value_enum)]
+        backend: Vec<BackendArg>,
+        /// Timed steps per measurement (after one warm-up step).
+        #[arg(long, default_value_t = 20)]
+        steps: u64,
+        /// Also train the spec from scratch until test accuracy ≥ 0.99 (or its budget) and
+        /// report the wall time.
+        #[arg(long)]
+        to_grok: bool,
+    },
+}
+
+/// Resolves a preset name or a spec file path.
+fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
+    let Some(arg) = arg else { return Ok(presets::default_preset().spec) };
+    if let Some(preset) = presets::find(arg) {
+        return Ok(preset.spec);
+    }
+    match std::fs::read_to_string(arg) {
+        Ok(text) => ExperimentSpec::from_json(&text),
+        Err(e) => {
+            let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
+            Err(SpecError::new(
+                "(spec)",
+                format!(
+                    "`{arg}` is neither a preset ({}) nor a readable spec file ({e})",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+fn with_steps(spec: ExperimentSpec, steps: Option<u64>) -> Result<ExperimentSpec, SpecError> {
+    let Some(steps) = steps else { return Ok(spec) };
+    let spec = match spec {
+        ExperimentSpec::Grokking(mut s) => {
+            s.training.steps = steps;
+            ExperimentSpec::Grokking(s)
+        }
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// Entry point of the `gradscope` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Presets => {
+            for p in presets::all() {
+                println!("{}\n  {}\n  source: {}\n  expect: {}\n", p.name, p.title, p.source, p.expect);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Spec { spec } => match load_spec(spec.as_deref()) {
+            Ok(spec) => {
+                println!("{}", spec.to_json_pretty());
+                ExitCode::SUCCESS
+            }
+            Err(e) => bad_input(&e),
+        },
+        Command::Run { spec, backend, steps, out, quiet, analysis } => {
+            let spec = match load_spec(spec.as_deref()).and_then(|s| with_steps(s, steps)) {
+                Ok(s) => s,
+                Err(e) => return bad_input(&e),
+            };
+            run(spec, backend.into(), out.as_deref(), analysis.as_deref(), quiet)
+        }
+        Command::Bench { spec, backend, steps, to_grok } => {
+            let spec = match load_spec(spec.as_deref()) {
+                Ok(s) => s,
+                Err(e) => return bad_input(&e),
+            };
+            if steps == 0 {
+                eprintln!("error: --steps must be at least 1");
+                return ExitCode::from(2);
+            }
+            let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
+            bench(spec, &backends, steps, to_grok)
+        }
+    }
+}
+
+fn bad_input(e: &SpecError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn run(
+    spec: ExperimentSpec,
+    kind: BackendKind,
+    out: Option<&str>,
+    analysis_out: Option<&str>,
+    quiet: bool,
+) -> ExitCode {
+    let backend = match backend::native(kind) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut session = match TrainingSession::new(spec, &backend.device, backend.limits) {
+        Ok(s) => s,
+        Err(RunError::Spec(e)) => return bad_input(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut writer = match out.map(File::create).transpose() {
+        Ok(f) => f.map(BufWriter::new),
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.unwrap_or_default());
+            return ExitCode::from(2);
+        }
+    };
+    let summary = session.summary();
+    let budget = session.spec().steps();
+    if !quiet {
+        eprintln!(
+            "backend: {} | train {} / test {} pairs | {} parameters | {} steps",
+            backend.label, summary.train_size, summary.test_size, summary.parameters, budget
+        );
+    }
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(budget) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}] {msg}")
+            .expect("static template"),
+    );
+    let result = pollster::block_on(session.run_to_end(|r| {
+        bar.set_position(r.step);
+        bar.set_message(format!(
+            "train {:.3}/{:.4}  test {:.3}/{:.4}",
+            r.train_acc, r.train_loss, r.test_acc, r.test_loss
+        ));
+        let line = serde_json::to_string(r).expect("records serialize");
+        if let Some(w) = writer.as_mut() {
+            let _ = writeln!(w, "{line}").and_then(|_| w.flush());
+        }
+        if quiet {
+            println!("{line}");
+        }
+    }));
+    bar.finish();
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    if !quiet {
+        print_outcome(&session);
+    }
+    if let Some(path) = analysis_out {
+        let analysis = match pollster::block_on(session.analyse(true)) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let json = serde_json::to_string(&analysis).expect("analyses serialize");
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("error: cannot write {path}: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_outcome(session: &TrainingSession) {
+    let Some(last) = session.history().last() else { return };
+    let show = |s: Option<u64>| s.map_or("never".to_string(), |s| format!("step {s}"));
+    eprintln!(
+        "final: train acc {:.4}, test acc {:.4}, train loss {:.3e}, test loss {:.3e}, |w| {:.2}, \
+         softmax collapse {:.3}, {:.1} s",
+        last.train_acc,
+        last.test_acc,
+        last.train_loss,
+        last.test_loss,
+        last.weight_norm,
+        last.softmax_collapse,
+        last.wall_ms / 1e3
+    );
+    let report = session.report();
+    eprintln!(
+        "verdict: {:?} | train acc ≥ 0.99: {} | test acc ≥ 0.99: {} | test acc = 1: {}",
+        report.verdict,
+        show(report.train_step),
+        show(report.test_step),
+        show(session.history().iter().find(|r| r.test_acc >= 1.0).map(|r| r.step)),
+    );
+    if let Ok(a) = pollster::block_on(session.analyse(false)) {
+        eprintln!(
+            "key frequencies: {:?} ({:.0}% of the non-constant Fourier energy); median IPR {:.3}",
+            a.spectrum.key_freqs,
+            100.0 * a.spectrum.key_share,
+            median(&a.ipr)
+        );
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Trains `spec` from scratch until test accuracy ≥ 0.99 or its budget ends:
+/// (the step it was reached, if it was; steps run; seconds).
+fn time_to_grok(spec: &ExperimentSpec, backend: &backend::Backend) -> Result<(Option<u64>, u64, f64), RunError> {
+    let mut run = TrainingSession::new(spec.clone(), &backend.device, backend.limits)?;
+    let t = Instant::now();
+    let mut reached = None;
+    pollster::block_on(async {
+        while !run.is_finished() && reached.is_none() {
+            if let Some(r) = run.advance(u64::MAX).await? {
+                reached = (r.test_acc >= 0.99).then_some(r.step);
+            }
+        }
+        Ok::<_, RunError>(())
+    })?;
+    Ok((reached, run.step(), t.elapsed().as_secs_f64()))
+}
+
+fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: bool) -> ExitCode {
+    println!("spec: {}", crate::spec::url_hash::encode(&spec));
+    let mut baseline: Option<f64> = None;
+    for &b in backends {
+        let backend = match backend::native(b.into()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{b:?}: unavailable: {e}");
+                continue;
+            }
+        };
+        let figures = pollster::block_on(measure(&spec, &backend.device, backend.limits, steps))
+            .and_then(|speed| Ok((speed, if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None })));
+        match figures {
+            Ok((f, grok)) => {
+                let ratio = baseline
+                    .map(|b| format!("  ({:.2}× the first backend)", f.train_steps_per_sec / b))
+                    .unwrap_or_default();
+                baseline.get_or_insert(f.train_steps_per_sec);
+                println!(
+                    "{:<44} {:>8.2} steps/s ({:.2} ms/step){ratio}; first step {:.0} ms",
+                    backend.label,
+                    f.train_steps_per_sec,
+                    1e3 / f.train_steps_per_sec,
+                    f.first_step_ms,
+                );
+                println!(
+                    "{:<44} {:>8.2} steps/s with an evaluation every step (readback overhead ×{:.2})",
+                    "",
+                    f.eval_steps_per_sec,
+                    f.readback_overhead(),
+                );
+                match grok {
+                    Some((Some(s), _, secs)) => {
+                        println!("{:<44} test acc ≥ 0.99 at step {s} after {secs:.2} s", "")
+                    }
+                    Some((None, steps, secs)) => {
+                        println!("{:<44} test acc < 0.99 after all {steps} steps ({secs:.2} s)", "")
+                    }
+                    None => {}
+                }
+            }
+            Err(RunError::Spec(e)) => return bad_input(&e),
+            Err(e) => {
+                eprintln!("{}: {e}", backend.label);
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,506 @@
+//! The grokking experiment: a modular-arithmetic dataset, a model, a loss and an optimizer, plus
+//! the diagnostics the lab shows (softmax collapse, NLM alignment, Fourier/IPR, pruning,
+//! prediction grid).
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::{DeviceLimits, ExperimentSummary};
+use crate::analysis::{self, Analysis, CellClass, PruningPoint};
+use crate::data::modular::{ModularDataset, Split};
+use crate::data::rng::{Stream, stream};
+use crate::models::mlp::MlpConfig;
+use crate::models::transformer::{CONTEXT, TransformerConfig};
+use crate::models::{GrokkingNet, params};
+use crate::spec::{GrokkingModel, GrokkingSpec, MlpInput, Precision, SpecError};
+use crate::train::gradients::{GradientStats, GradientTransform};
+use crate::train::loss::{per_sample_loss, predictions, softmax_collapsed};
+use crate::train::{MetricsRecord, optim};
+
+/// One split on the device.
+struct DeviceSplit {
+    a: Tensor<1, Int>,
+    b: Tensor<1, Int>,
+    labels: Tensor<1, Int>,
+    /// The true labels (differ from `labels` where label noise replaced them).
+    clean_labels: Tensor<1, Int>,
+    /// 1.0 where the label was corrupted, `[n]`; `None` without label noise.
+    corrupted: Option<Tensor<1>>,
+    /// one_hot(labels), `[n, p]`.
+    targets: Tensor<2>,
+    /// The model's logits at initialisation, subtracted when the output is centered, `[n, p]`.
+    initial_logits: Option<Tensor<2>>,
+    len: usize,
+}
+
+impl DeviceSplit {
+    fn new(split: &Split, p: usize, device: &Device) -> Self {
+        let ints = |v: &[u32]| {
+            let data: Vec<i32> = v.iter().map(|&x| x as i32).collect();
+            Tensor::<1, Int>::from_data(TensorData::new(data, [v.len()]), device)
+        };
+        let labels = ints(&split.labels);
+        let targets = labels.clone().one_hot::<2>(p).float(); // [n, p]
+        let corrupted = split.corrupted.iter().any(|&c| c).then(|| {
+            let flags: Vec<f32> = split.corrupted.iter().map(|&c| c as u8 as f32).collect();
+            Tensor::<1>::from_data(TensorData::new(flags, [split.len()]), device)
+        });
+        Self {
+            a: ints(&split.a),
+            b: ints(&split.b),
+            labels,
+            clean_labels: ints(&split.clean_labels),
+            corrupted,
+            targets,
+            initial_logits: None,
+            len: split.len(),
+        }
+    }
+
+    /// Rows `idx` of the inputs, targets and initial logits.
+    fn select(&self, idx: Tensor<1, Int>) -> Batch {
+        Batch {
+            a: self.a.clone().select(0, idx.clone()),
+            b: self.b.clone().select(0, idx.clone()),
+            targets: self.targets.clone().select(0, idx.clone()),
+            initial_logits: self.initial_logits.clone().map(|t| t.select(0, idx)),
+        }
+    }
+
+    fn all(&self) -> Batch {
+        Batch {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            targets: self.targets.clone(),
+            initial_logits: self.initial_logits.clone(),
+        }
+    }
+}
+
+struct Batch {
+    a: Tensor<1, Int>,
+    b: Tensor<1, Int>,
+    targets: Tensor<2>,
+    initial_logits: Option<Tensor<2>>,
+}
+
+/// The layout of [`GrokkingExperiment::metrics_tensor`].
+const FIXED_METRICS: usize = 11;
+
+/// A running grokking experiment.
+pub struct GrokkingExperiment {
+    spec: GrokkingSpec,
+    device: Device,
+    dataset: ModularDataset,
+    /// `None` only transiently while the optimizer consumes it.
+    model: Option<GrokkingNet>,
+    optimizer: ModuleOptimizer,
+    transform: GradientTransform,
+    train: DeviceSplit,
+    test: DeviceSplit,
+    summary: ExperimentSummary,
+    batch_rng: ChaCha8Rng,
+    batch_order: Vec<usize>,
+    batch_cursor: usize,
+    /// ⟨g, w⟩, ‖g‖², ‖w‖² of the last step that asked for them.
+    last_grad_stats: Option<GradientStats>,
+    step: u64,
+}
+
+fn build_model(spec: &GrokkingSpec, device: &Device) -> GrokkingNet {
+    let p = spec.task.p as usize;
+    match &spec.model {
+        GrokkingModel::Mlp(m) => {
+            let (embedding_dim, tied) = match &m.input {
+                MlpInput::OneHot => (None, true),
+                MlpInput::Embedding(e) => (Some(e.dim), e.tied),
+            };
+            GrokkingNet::Mlp(
+                MlpConfig::new(p, p)
+                    .with_embedding_dim(embedding_dim)
+                    .with_tied_embedding(tied)
+                    .with_width(m.width)
+                    .with_depth(m.depth)
+                    .with_activation(m.activation)
+                    .with_bias(m.bias)
+                    .with_init(m.init)
+                    .with_init_scale(m.init_scale)
+                    .with_seed(spec.seed)
+                    .init(device),
+            )
+        }
+        GrokkingModel::Transformer(t) => GrokkingNet::Transformer(
+            TransformerConfig::new(p, p)
+                .with_layers(t.layers)
+                .with_d_model(t.d_model)
+                .with_heads(t.heads)
+                .with_d_mlp(t.d_mlp)
+                .with_layer_norm(t.layer_norm)
+                .with_causal(t.causal)
+                .with_init_scale(t.init_scale)
+                .with_seed(spec.seed)
+                .init(device),
+        ),
+    }
+}
+
+const MIB: f64 = (1 << 20) as f64;
+
+/// Refuses a run that does not fit the device, naming the estimate: float64 where the backend
+/// has none, or a tensor larger than one device buffer. Called before anything is allocated.
+pub fn check_fits(spec: &GrokkingSpec, limits: DeviceLimits) -> Result<(), SpecError> {
+    if spec.loss.precision == Precision::F64 && !limits.float64 {
+        return Err(SpecError::new(
+            "grokking.loss.precision",
+            "f64 is not available on this backend (WebGPU has no float64); use f32, or the CPU \
+             backend for a float64 loss",
+        ));
+    }
+    let rows = crate::data::modular::pair_count(&spec.task) as u64;
+    let p = spec.task.p as u64;
+    // Evaluation runs whole splits at once; the widest activation decides.
+    let (field, floats_per_row, what) = match &spec.model {
+        GrokkingModel::Mlp(m) => {
+            ("grokking.model.mlp.width", (m.width as u64).max(p), "activation")
+        }
+        GrokkingModel::Transformer(t) => {
+            let d_mlp_rows = if t.layers > 1 { CONTEXT as u64 } else { 1 };
+            let widest = (t.d_mlp as u64 * d_mlp_rows).max(t.d_model as u64 * CONTEXT as u64).max(p);
+            ("grokking.model.transformer.d_mlp", widest, "activation")
+        }
+    };
+    let largest = rows * floats_per_row * 4;
+    if largest > limits.max_buffer_bytes {
+        return Err(SpecError::new(
+            field,
+            format!(
+                "needs a {:.0} MiB {what} buffer ({rows} pairs × {floats_per_row} floats), more \
+                 than this device's {:.0} MiB buffer limit; use a smaller model or p",
+                largest as f64 / MIB,
+                limits.max_buffer_bytes as f64 / MIB,
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl GrokkingExperiment {
+    /// Builds a validated spec on an autodiff `device`.
+    pub fn new(spec: &GrokkingSpec, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let dataset = ModularDataset::generate(&spec.task, spec.seed);
+        let p = spec.task.p as usize;
+        let model = build_model(spec, &device);
+        let mut train = DeviceSplit::new(&dataset.train, p, &device);
+        let mut test = DeviceSplit::new(&dataset.test, p, &device);
+        if spec.loss.center {
+            // Kumar et al.: f = α·(f_θ − f_θ₀); f_θ₀ is a constant of the run.
+            let init = model.valid();
+            for split in [&mut train, &mut test] {
+                let logits = init.forward(
+                    split.a.clone().without_autodiff(),
+                    split.b.clone().without_autodiff(),
+                );
+                split.initial_logits = Some(Tensor::from_inner(logits).detach());
+            }
+        }
+        let summary = ExperimentSummary {
+            train_size: dataset.train.len(),
+            test_size: dataset.test.len(),
+            parameters: model.num_params(),
+            corrupted_labels: dataset.train.corrupted.iter().filter(|&&c| c).count(),
+            param_names: params::param_names(&model),
+            float64: spec.loss.precision == Precision::F64,
+        };
+        let transform = GradientTransform {
+            clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
+            orthograd: spec.optimizer.orthograd,
+            stats: false,
+        };
+        Self {
+            spec: spec.clone(),
+            optimizer: optim::build(&spec.optimizer),
+            transform,
+            train,
+            test,
+            model: Some(model),
+            summary,
+            batch_rng: stream(spec.seed, Stream::Batches),
+            batch_order: (0..dataset.train.len()).collect(),
+            batch_cursor: usize::MAX,
+            dataset,
+            device,
+            last_grad_stats: None,
+            step: 0,
+        }
+    }
+
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    pub fn model(&self) -> &GrokkingNet {
+        self.model.as_ref().expect("model is present between steps")
+    }
+
+    pub fn dataset(&self) -> &ModularDataset {
+        &self.dataset
+    }
+
+    pub fn summary(&self) -> ExperimentSummary {
+        self.summary.clone()
+    }
+
+    /// The next minibatch: a fresh shuffle each epoch, consumed in order.
+    fn next_batch(&mut self, size: usize) -> Tensor<1, Int> {
+        if self.batch_cursor.saturating_add(size) > self.batch_order.len() {
+            self.batch_order.shuffle(&mut self.batch_rng);
+            self.batch_cursor = 0;
+        }
+        let idx: Vec<i32> = self.batch_order[self.batch_cursor..self.batch_cursor + size]
+            .iter()
+            .map(|&i| i as i32)
+            .collect();
+        self.batch_cursor += size;
+        Tensor::<1, Int>::from_data(TensorData::new(idx, [size]), &self.device)
+    }
+
+    /// Logits as the loss sees them: α·(f_θ − f_θ₀) or α·f_θ.
+    fn scaled_logits(&self, logits: Tensor<2>, initial: Option<Tensor<2>>) -> Tensor<2> {
+        let centered = match initial {
+            Some(f0) => logits - f0,
+            None => logits,
+        };
+        let alpha = self.spec.loss.output_scale;
+        if alpha == 1.0 { centered } else { centered.mul_scalar(alpha) }
+    }
+
+    /// One optimizer step on a minibatch (or the full training set). With `stats`, also keeps
+    /// the gradient/weight alignment of this step for the next evaluation.
+    pub fn train_step(&mut self, stats: bool) {
+        let batch = self.spec.training.batch_size;
+        let Batch { a, b, targets, initial_logits } = if batch == 0 || batch >= self.train.len {
+            self.train.all()
+        } else {
+            let idx = self.next_batch(batch);
+            self.train.select(idx)
+        };
+        let model = self.model.take().expect("model is present between steps");
+        let logits = self.scaled_logits(model.forward(a, b), initial_logits); // [batch, p]
+        let loss = per_sample_loss(self.spec.loss.kind, self.spec.loss.precision, logits, targets)
+            .mean();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let transform = GradientTransform { stats, ..self.transform };
+        if let Some(s) = transform.apply(&model, &mut grads) {
+            self.last_grad_stats = Some(s);
+        }
+        // Kumar et al.: the learning rate scales as 1/α² with the output scale.
+        let alpha = self.spec.loss.output_scale;
+        let lr = optim::learning_rate(&self.spec.optimizer, self.step) / (alpha * alpha);
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        self.step += 1;
+    }
+
+    /// Per-split evaluation on the current weights, without autodiff:
+    /// `[loss, acc, collapsed fraction, zero-loss fraction]` plus, for a split with label noise,
+    /// `[clean acc, corrupted fit]`.
+    fn eval_split(&self, model: &GrokkingNet, split: &DeviceSplit) -> (Tensor<1>, Option<Tensor<1>>) {
+        let a = split.a.clone().without_autodiff();
+        let b = split.b.clone().without_autodiff();
+        let initial = split.initial_logits.clone().map(|t| t.without_autodiff());
+        let logits = self.scaled_logits(model.forward(a, b), initial); // [n, p]
+        let (kind, precision) = (self.spec.loss.kind, self.spec.loss.precision);
+        let targets = split.targets.clone().without_autodiff();
+        let losses = per_sample_loss(kind, precision, logits.clone(), targets); // [n]
+        let zero = losses.clone().equal_elem(0.0).float().mean();
+        let collapsed = softmax_collapsed(logits.clone(), precision).mean();
+        let predicted = predictions(logits); // [n]
+        let acc = predicted.clone().equal(split.labels.clone().without_autodiff()).float().mean();
+        let base = Tensor::cat(vec![losses.mean(), acc, collapsed, zero], 0); // [4]
+        let noise = split.corrupted.as_ref().map(|flags| {
+            let flags = flags.clone().without_autodiff();
+            let clean = predicted.clone().equal(split.clean_labels.clone().without_autodiff());
+            let fit_noisy = predicted.equal(split.labels.clone().without_autodiff()).float();
+            // Of the corrupted samples, the fraction predicted as their corrupted label.
+            let fit = (fit_noisy * flags.clone()).sum() / flags.sum();
+            Tensor::cat(vec![clean.float().mean(), fit], 0) // [2]
+        });
+        (base, noise)
+    }
+
+    /// Every per-evaluation metric as one device tensor, read back in one transfer:
+    /// `[train_loss, train_acc, train_collapsed, train_zero_loss, test_loss, test_acc,
+    ///   ⟨g,w⟩, ‖g‖², ‖w‖², train_clean_acc, corrupted_fit, Σw² per parameter…]`.
+    /// Entries without a value (no gradient yet, no label noise) are NaN.
+    pub fn metrics_tensor(&self) -> Tensor<1> {
+        let model = self.model().valid();
+        let (train, train_noise) = self.eval_split(&model, &self.train);
+        let (test, _) = self.eval_split(&model, &self.test);
+        let nan = |n: usize| Tensor::<1>::full([n], f32::NAN, &model_device(&model));
+        let grad = match &self.last_grad_stats {
+            Some(s) => s.0.clone().inner(),
+            None => nan(3),
+        };
+        let noise = train_noise.unwrap_or_else(|| nan(2));
+        let parts = vec![
+            train,
+            test.slice([0..2]),
+            grad,
+            noise,
+            params::param_sq_norms(&model),
+        ];
+        Tensor::cat(parts, 0)
+    }
+
+    /// Turns [`GrokkingExperiment::metrics_tensor`]'s values into a record.
+    pub fn record(&self, v: &[f32], wall_ms: f64) -> MetricsRecord {
+        let f = |i: usize| v[i] as f64;
+        let opt = |x: f64| x.is_finite().then_some(x);
+        let layer_norms: Vec<f64> = v[FIXED_METRICS..].iter().map(|&x| (x as f64).sqrt()).collect();
+        let (dot, gg, ww) = (f(6), f(7), f(8));
+        MetricsRecord {
+            step: self.step,
+            train_loss: f(0),
+            train_acc: f(1),
+            test_loss: f(4),
+            test_acc: f(5),
+            weight_norm: layer_norms.iter().map(|n| n * n).sum::<f64>().sqrt(),
+            wall_ms,
+            softmax_collapse: f(2),
+            zero_loss: f(3),
+            // Before the first step there is no gradient; a zero gradient has no direction.
+            nlm_cosine: self.last_grad_stats.as_ref().and_then(|_| opt(dot / (gg * ww).sqrt())),
+            grad_norm: self.last_grad_stats.as_ref().map(|_| gg.sqrt()),
+            train_clean_acc: opt(f(9)),
+            corrupted_fit: opt(f(10)),
+            layer_norms,
+        }
+    }
+
+    /// The heavier views, computed on the current weights: Fourier spectrum and IPR of the
+    /// operand map, the prediction grid, and with `pruning` (MLP only) the pruning curve, which
+    /// costs 3 forward passes per pruned fraction. Up to three async readbacks.
+    pub async fn analyse(&self, pruning: bool) -> Result<Analysis, String> {
+        let model = self.model().valid();
+        let p = self.spec.task.p as usize;
+        let read = |t: Tensor<1>| async move {
+            let data = t.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+            data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+        };
+
+        // The [p, units] maps → host (one readback), where the DFT runs in f64.
+        let mut maps = vec![model.operand_map()];
+        maps.extend(model.ipr_maps());
+        let [_, units] = maps[0].dims();
+        let n_maps = maps.len();
+        let flat: Vec<Tensor<1>> = maps.into_iter().map(|m| m.reshape([p * units])).collect();
+        let values = read(Tensor::cat(flat, 0)).await?;
+        let mut maps: Vec<Vec<f32>> = values.chunks(p * units).map(<[f32]>::to_vec).collect();
+        debug_assert_eq!(maps.len(), n_maps);
+        let spectrum = analysis::fourier::spectrum(&maps[0], p, units);
+        let ipr = analysis::fourier::mean_ipr(&maps.split_off(1), p, units);
+
+        // Predictions for every pair of the dataset, train then test.
+        let all_a = Tensor::cat(vec![self.train.a.clone(), self.test.a.clone()], 0).without_autodiff();
+        let all_b = Tensor::cat(vec![self.train.b.clone(), self.test.b.clone()], 0).without_autodiff();
+        let predicted = predictions(model.forward(all_a, all_b)).float();
+        let predicted: Vec<u32> = read(predicted).await?.into_iter().map(|x| x as u32).collect();
+        let grid = self.prediction_grid(&predicted);
+
+        let pruning = match model.as_mlp() {
+            Some(mlp) if pruning => self.pruning_curve(mlp, &ipr, &read).await?,
+            _ => Vec::new(),
+        };
+        Ok(Analysis { step: self.step, p: p as u32, spectrum, ipr, grid, pruning })
+    }
+
+    /// Classifies each cell (a, b) of the p × p grid from the predictions over train ++ test.
+    fn prediction_grid(&self, predicted: &[u32]) -> Vec<CellClass> {
+        let p = self.spec.task.p as usize;
+        let mut grid = vec![CellClass::Absent; p * p];
+        let (train, test) = (&self.dataset.train, &self.dataset.test);
+        for (i, &y) in predicted.iter().enumerate() {
+            let (split, j, is_train) =
+                if i < train.len() { (train, i, true) } else { (test, i - train.len(), false) };
+            let cell = split.a[j] as usize * p + split.b[j] as usize;
+            let correct = y == split.clean_labels[j];
+            grid[cell] = match (is_train, split.corrupted[j], correct) {
+                (true, true, true) => CellClass::NoisyGeneralized,
+                (true, true, false) if y == split.labels[j] => CellClass::NoisyMemorized,
+                (true, true, false) => CellClass::NoisyOther,
+                (true, false, true) => CellClass::TrainCorrect,
+                (true, false, false) => CellClass::TrainWrong,
+                (false, _, true) => CellClass::TestCorrect,
+                (false, _, false) => CellClass::TestWrong,
+            };
+        }
+        grid
+    }
+
+    /// Doshi et al.: zero the lowest-IPR fraction of first-layer neurons and re-measure. One
+    /// readback for every fraction.
+    async fn pruning_curve<F, Fut>(
+        &self,
+        mlp: &crate::models::mlp::Mlp,
+        ipr: &[f64],
+        read: &F,
+    ) -> Result<Vec<PruningPoint>, String>
+    where
+        F: Fn(Tensor<1>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<f32>, String>>,
+    {
+        let width = ipr.len();
+        let mut order: Vec<usize> = (0..width).collect();
+        order.sort_by(|&x, &y| ipr[x].total_cmp(&ipr[y]));
+        let fractions = analysis::PRUNE_FRACTIONS;
+        let device = model_device_mlp(mlp);
+        let mut parts = Vec::new();
+        for &fraction in fractions {
+            let pruned = (fraction * width as f64).round() as usize;
+            let mut mask = vec![1f32; width];
+            for &n in &order[..pruned] {
+                mask[n] = 0.0;
+            }
+            let mask = Tensor::<1>::from_data(TensorData::new(mask, [width]), &device);
+            let predict = |split: &DeviceSplit| {
+                predictions(mlp.forward_masked(
+                    split.a.clone().without_autodiff(),
+                    split.b.clone().without_autodiff(),
+                    mask.clone(),
+                ))
+            };
+            let acc = |pred: Tensor<1, Int>, labels: &Tensor<1, Int>| {
+                pred.equal(labels.clone().without_autodiff()).float().mean()
+            };
+            let train = predict(&self.train);
+            parts.push(acc(train.clone(), &self.train.clean_labels));
+            parts.push(acc(train, &self.train.labels));
+            parts.push(acc(predict(&self.test), &self.test.labels));
+        }
+        let v = read(Tensor::cat(parts, 0)).await?;
+        Ok(fractions
+            .iter()
+            .enumerate()
+            .map(|(i, &fraction)| PruningPoint {
+                fraction,
+                train_clean_acc: v[3 * i] as f64,
+                train_acc: v[3 * i + 1] as f64,
+                test_acc: v[3 * i + 2] as f64,
+            })
+            .collect())
+    }
+}
+
+fn model_device(model: &GrokkingNet) -> Device {
+    match model {
+        GrokkingNet::Mlp(m) => model_device_mlp(m),
+        GrokkingNet::Transformer(t) => t.embed.val().device(),
+    }
+}
+
+fn model_device_mlp(mlp: &crate::models::mlp::Mlp) -> Device {
+    mlp.input_a.val().device()
+}

@@ -1,0 +1,36 @@
+//! # gradscope
+//!
+//! Train the small models that training-dynamics research argues about — live, in the browser
+//! (WebGPU, or burn's Flex CPU backend compiled to wasm), in an embeddable widget, and natively.
+//!
+//! Every run is described by one serializable [`spec::ExperimentSpec`]; the same spec produces
+//! the same run in every front end. The layers, from the bottom:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`spec`] | the run description: serde types, validation, URL-hash form, presets |
+//! | [`data`] | datasets generated from a spec (modular arithmetic) |
+//! | [`models`] | burn modules, each a `Config` with documented defaults plus `init(&device)` |
+//! | [`train`] | losses, optimizers, the training loop and its metrics |
+//! | [`experiments`] | a spec turned into a running experiment (dataset + model + trainer) |
+//! | [`analysis`] | host-side views of a model and a history: Fourier/IPR, "did it grok?" |
+//! | [`backend`] | the one place that names concrete burn devices (Flex CPU, wgpu, WebGPU) |
+//! | `cli` | the native command line (not on wasm) |
+//! | `web` | the browser worker: wasm-bindgen and web-sys live only there |
+//!
+//! The core (`data`, `models`, `train`, `experiments`) takes any burn [`burn::tensor::Device`] and
+//! knows nothing of the web or the terminal.
+
+pub mod analysis;
+pub mod backend;
+pub mod data;
+pub mod experiments;
+pub mod models;
+pub mod spec;
+pub mod train;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,51 @@
+//! Host-side weight initialization from a seeded stream.
+//!
+//! burn's own initializers draw from each backend's RNG, which differ between Flex and WebGPU;
+//! drawing here makes a CPU run and a GPU run of the same spec start from the same weights.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+
+/// `rows × cols` values drawn from N(0, std²), row-major.
+pub fn normal(rng: &mut ChaCha8Rng, rows: usize, cols: usize, std: f64) -> Vec<f32> {
+    let dist = Normal::new(0.0, std).expect("std is finite and non-negative");
+    (0..rows * cols).map(|_| dist.sample(rng) as f32).collect()
+}
+
+/// `n` values from N(0, std²) truncated at ±2 standard deviations and rescaled to standard
+/// deviation `std` (Haiku's `TruncatedNormal`: the truncated unit normal has std 0.87962566).
+pub fn truncated_normal(rng: &mut ChaCha8Rng, n: usize, std: f64) -> Vec<f32> {
+    const TRUNCATED_STD: f64 = 0.879_625_66;
+    let unit = Normal::new(0.0, 1.0).expect("unit normal");
+    (0..n)
+        .map(|_| loop {
+            let x: f64 = unit.sample(rng);
+            if x.abs() <= 2.0 {
+                break (x * std / TRUNCATED_STD) as f32;
+            }
+        })
+        .collect()
+}
+
+/// `n` values drawn from U(−bound, bound).
+pub fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f64) -> Vec<f32> {
+    if bound == 0.0 {
+        return vec![0.0; n];
+    }
+    let dist = Uniform::new_inclusive(-bound, bound).expect("bound is finite and positive");
+    (0..n).map(|_| rng.sample(dist) as f32).collect()
+}
+
+/// A trainable `[rows, cols]` parameter holding `values`.
+pub fn param2(values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Param<Tensor<2>> {
+    Param::from_data(TensorData::new(values, [rows, cols]), device)
+}
+
+/// A trainable `[n]` parameter holding `values`.
+pub fn param1(values: Vec<f32>, device: &Device) -> Param<Tensor<1>> {
+    let n = values.len();
+    Param::from_data(TensorData::new(values, [n]), device)
+}

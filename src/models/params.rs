@@ -1,0 +1,53 @@
+//! Per-parameter inspection shared by every model: names and squared L2 norms of each weight
+//! tensor (Omnigrok's weight norm, per layer), computed on the device without a readback.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+
+/// Dotted names of `module`'s float parameters, in visiting order (`input_a`, `hidden.0.weight`,
+/// `blocks.1.w_q`, …). Enum variants do not add a name segment.
+pub fn param_names<M: Module>(module: &M) -> Vec<String> {
+    let mut v = Names::default();
+    module.visit(&mut v);
+    v.names
+}
+
+/// Σw² of each float parameter, in the order of [`param_names`], as one `[n_params]` tensor.
+pub fn param_sq_norms<M: Module>(module: &M) -> Tensor<1> {
+    let mut v = SqNorms::default();
+    module.visit(&mut v);
+    Tensor::cat(v.norms, 0)
+}
+
+#[derive(Default)]
+struct Names {
+    path: Vec<Option<String>>,
+    names: Vec<String>,
+}
+
+impl ModuleVisitor for Names {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        let keep = !container_type.starts_with("Enum:");
+        self.path.push(keep.then(|| name.to_string()));
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, _param: &Param<Tensor<D>>) {
+        let parts: Vec<&str> = self.path.iter().flatten().map(String::as_str).collect();
+        self.names.push(parts.join("."));
+    }
+}
+
+#[derive(Default)]
+struct SqNorms {
+    norms: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for SqNorms {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.norms.push(param.val().square().sum()); // [1]
+    }
+}

@@ -1,0 +1,86 @@
+//! The experiment spec: one serializable description of a run.
+//!
+//! An [`ExperimentSpec`] is everything a run depends on, seed included. It round-trips through
+//! JSON (CLI files, the worker protocol), the URL hash (every run is a link, as in TF
+//! Playground) and the page's form. Parsing and [`ExperimentSpec::validate`] are the only
+//! gates: once a spec is valid, building and running it must not fail on user input.
+//!
+//! Labs are variants of [`ExperimentSpec`] (tagged by `"lab"`); later labs add variants here.
+
+mod error;
+mod grokking;
+pub mod presets;
+pub mod url_hash;
+
+pub use error::SpecError;
+pub use grokking::*;
+
+use serde::{Deserialize, Serialize};
+
+/// One experiment: which lab, and that lab's settings.
+///
+/// Externally tagged (`{"grokking": {...}}`) rather than internally tagged: serde buffers
+/// internally tagged content, which would lose the field path in error messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExperimentSpec {
+    /// Delayed generalization on modular arithmetic (see `../shared/science.md` §1).
+    Grokking(GrokkingSpec),
+}
+
+impl Default for ExperimentSpec {
+    fn default() -> Self {
+        presets::default_preset().spec
+    }
+}
+
+impl ExperimentSpec {
+    /// Parses a spec from JSON, naming the offending field on error. Missing fields take their
+    /// defaults (those of the default preset), so `{"grokking":{"task":{"p":113}}}` is valid.
+    pub fn from_json(text: &str) -> Result<Self, SpecError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let spec: Self = serde_path_to_error::deserialize(&mut de).map_err(SpecError::from_serde)?;
+        de.end().map_err(|e| SpecError::new("(json)", e.to_string()))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Parses a spec from a `serde_json::Value` (used by the URL-hash decoder).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, SpecError> {
+        let spec: Self =
+            serde_path_to_error::deserialize(value).map_err(SpecError::from_serde)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Pretty JSON, the form the CLI reads and writes.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a spec always serializes")
+    }
+
+    /// Compact JSON, the form the worker protocol carries.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a spec always serializes")
+    }
+
+    /// Checks every field against its allowed range; the error names the field and the range.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            ExperimentSpec::Grokking(spec) => spec.validate(),
+        }
+    }
+
+    /// The seed that makes this run reproducible.
+    pub fn seed(&self) -> u64 {
+        match self {
+            ExperimentSpec::Grokking(spec) => spec.seed,
+        }
+    }
+
+    /// How many optimizer steps the run is budgeted for.
+    pub fn steps(&self) -> u64 {
+        match self {
+            ExperimentSpec::Grokking(spec) => spec.training.steps,
+        }
+    }
+}

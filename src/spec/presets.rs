@@ -1,0 +1,277 @@
+//! Named, published runs. Each preset cites its source and says what a user should see.
+//! `../shared/science.md` §1 has the table they reproduce; `docs/reproductions.md` the
+//! measured outcomes.
+
+use super::*;
+
+/// A named spec with its provenance.
+#[derive(Clone, Debug)]
+pub struct Preset {
+    /// CLI name (`gradscope run doshi-quick-grok`).
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Paper and code the settings come from.
+    pub source: &'static str,
+    /// What the user should expect to see, with the published numbers.
+    pub expect: &'static str,
+    pub spec: ExperimentSpec,
+}
+
+/// The default run: Doshi et al., "To grok or not to grok" (2023), d-doshi/Grokking.
+pub fn default_preset() -> Preset {
+    Preset {
+        name: "doshi-quick-grok",
+        title: "Doshi et al. quick grok (MLP x², MSE, AdamW wd 5)",
+        source: "Doshi, Das, Gromov et al. 2023, 'To grok or not to grok'; d-doshi/Grokking",
+        expect: "p = 97 addition, half the pairs for training. Train accuracy reaches 1.0 near \
+                 epoch 28 (memorization); test accuracy follows: 0.93 at 38, 0.987 at 40, 1.0 at \
+                 44 — grokking compressed into a few dozen epochs by weight decay 5.",
+        spec: ExperimentSpec::Grokking(GrokkingSpec::default()),
+    }
+}
+
+/// Prieto et al.'s MLP: one-hot(a) ⊕ one-hot(b) → 200 → 200 → p, ReLU, no bias, PyTorch init,
+/// p = 113, 40% of the pairs for training, cross-entropy, full batch.
+fn prieto_mlp() -> GrokkingSpec {
+    GrokkingSpec {
+        seed: 0,
+        task: ModularTask { p: 113, train_frac: 0.4, ..ModularTask::default() },
+        model: GrokkingModel::Mlp(MlpSpec {
+            width: 200,
+            depth: 2,
+            activation: Activation::Relu,
+            bias: false,
+            init: InitScheme::TorchDefault,
+            ..MlpSpec::default()
+        }),
+        loss: LossSpec { kind: LossKind::CrossEntropy, ..LossSpec::default() },
+        optimizer: OptimizerSpec {
+            lr: 1e-2,
+            weight_decay: 0.0,
+            beta2: 0.99,
+            eps: 1e-25,
+            ..OptimizerSpec::default()
+        },
+        training: TrainingSpec { steps: 1000, batch_size: 0, eval_every: 5 },
+    }
+}
+
+/// A transformer on [a, b, =] with Nanda et al.'s optimizer: AdamW 1e-3, wd 1, β (0.9, 0.98),
+/// 10-step warm-up.
+fn transformer_run(task: ModularTask, model: TransformerSpec, training: TrainingSpec) -> GrokkingSpec {
+    GrokkingSpec {
+        seed: 0,
+        task,
+        model: GrokkingModel::Transformer(model),
+        loss: LossSpec { kind: LossKind::CrossEntropy, ..LossSpec::default() },
+        optimizer: OptimizerSpec {
+            lr: 1e-3,
+            weight_decay: 1.0,
+            beta1: 0.9,
+            beta2: 0.98,
+            warmup_steps: 10,
+            ..OptimizerSpec::default()
+        },
+        training,
+    }
+}
+
+/// Kumar et al.'s lazy → rich setting: an x² MLP trained by full-batch SGD on MSE with a
+/// centered output f = α·(f_θ − f_θ₀) and lr / α².
+fn kumar(alpha: f64) -> GrokkingSpec {
+    GrokkingSpec {
+        seed: 0,
+        task: ModularTask { p: 23, train_frac: 0.5, ..ModularTask::default() },
+        model: GrokkingModel::Mlp(MlpSpec { width: 512, ..MlpSpec::default() }),
+        loss: LossSpec { kind: LossKind::Mse, output_scale: alpha, center: true, ..LossSpec::default() },
+        optimizer: OptimizerSpec {
+            kind: OptimizerKind::Sgd,
+            lr: 2.0,
+            weight_decay: 0.0,
+            ..OptimizerSpec::default()
+        },
+        training: TrainingSpec { steps: 3000, batch_size: 0, eval_every: 10 },
+    }
+}
+
+/// Every preset, default first.
+pub fn all() -> Vec<Preset> {
+    let doshi_noise = GrokkingSpec {
+        task: ModularTask { label_noise: 0.3, ..ModularTask::default() },
+        training: TrainingSpec { steps: 300, ..TrainingSpec::default() },
+        ..GrokkingSpec::default()
+    };
+    let orthograd = GrokkingSpec {
+        // orthograd.py builds its inner AdamW without the script's beta2/eps: torch defaults.
+        optimizer: OptimizerSpec {
+            orthograd: true,
+            beta2: 0.999,
+            eps: 1e-8,
+            ..prieto_mlp().optimizer
+        },
+        training: TrainingSpec { steps: 300, batch_size: 0, eval_every: 1 },
+        ..prieto_mlp()
+    };
+    let collapse = GrokkingSpec {
+        optimizer: OptimizerSpec { lr: 5e-4, ..prieto_mlp().optimizer },
+        training: TrainingSpec { steps: 4000, batch_size: 0, eval_every: 10 },
+        ..prieto_mlp()
+    };
+    let stablemax = GrokkingSpec {
+        loss: LossSpec { kind: LossKind::Stablemax, precision: Precision::F64, ..LossSpec::default() },
+        optimizer: OptimizerSpec { lr: 1e-2, beta2: 0.999, ..prieto_mlp().optimizer },
+        training: TrainingSpec { steps: 80_000, batch_size: 0, eval_every: 100 },
+        ..prieto_mlp()
+    };
+    let nanda = transformer_run(
+        ModularTask { p: 113, train_frac: 0.3, ..ModularTask::default() },
+        TransformerSpec::default(),
+        TrainingSpec { steps: 25_000, batch_size: 0, eval_every: 100 },
+    );
+    let power = transformer_run(
+        ModularTask { op: ModOp::Div, p: 97, train_frac: 0.5, ..ModularTask::default() },
+        TransformerSpec { layers: 2, layer_norm: true, ..TransformerSpec::default() },
+        TrainingSpec { steps: 50_000, batch_size: 512, eval_every: 100 },
+    );
+    let pair = GrokkingSpec {
+        seed: 0,
+        task: ModularTask { p: 67, train_frac: 0.4, pairs: PairSet::Unordered, ..ModularTask::default() },
+        model: GrokkingModel::Mlp(MlpSpec {
+            input: MlpInput::Embedding(EmbeddingSpec {
+                dim: 500,
+                tied: true,
+                shared_input_layer: true,
+                tied_output: true,
+            }),
+            width: 24,
+            depth: 1,
+            activation: Activation::Relu,
+            bias: false,
+            init: InitScheme::Haiku,
+            init_scale: 1.0,
+        }),
+        loss: LossSpec { kind: LossKind::CrossEntropy, ..LossSpec::default() },
+        optimizer: OptimizerSpec { lr: 1e-3, weight_decay: 1.0, ..OptimizerSpec::default() },
+        training: TrainingSpec { steps: 50_000, batch_size: 0, eval_every: 100 },
+    };
+
+    let g = ExperimentSpec::Grokking;
+    vec![
+        default_preset(),
+        Preset {
+            name: "doshi-label-noise",
+            title: "Doshi et al. with label corruption ξ = 0.3",
+            source: "Doshi, Das, Gromov et al. 2023, 'To grok or not to grok' (§ label \
+                     corruption); d-doshi/Grokking utils/datasets.py",
+            expect: "The quick-grok run with 30% of the training labels replaced. Strong weight \
+                     decay keeps the network from memorizing the corrupted labels: test accuracy \
+                     still climbs to ~1.0 while train accuracy levels off near 0.7 — the \
+                     corrupted pairs are predicted by the rule (grid: green 'generalized past \
+                     the noise'). Pruning low-IPR neurons hardly changes clean accuracy.",
+            spec: g(doshi_noise),
+        },
+        Preset {
+            name: "prieto-orthograd",
+            title: "Prieto et al. ⊥Grad: grokking without weight decay",
+            source: "Prieto, Barsbey, Mediano, Birdal 2025, 'Grokking at the edge of numerical \
+                     stability'; LucasPrietoAl/grokking-at-the-edge-of-numerical-stability \
+                     orthograd.py",
+            expect: "MLP 200-200 on p = 113 addition, cross-entropy, AdamW with no weight decay, \
+                     wrapped in ⊥Grad (the gradient's component along the weights removed). The \
+                     paper reports test accuracy ≈ 100% within 300 epochs (a PyTorch run here: \
+                     1.0 by epoch 125). The NLM cosine stays near 0 and the weight norm barely \
+                     grows.",
+            spec: g(orthograd),
+        },
+        Preset {
+            name: "prieto-softmax-collapse",
+            title: "Prieto et al. softmax collapse (float32 softmax, no weight decay)",
+            source: "Prieto, Barsbey, Mediano, Birdal 2025, 'Grokking at the edge of numerical \
+                     stability' (§ softmax collapse); logger.py",
+            expect: "The same MLP with plain float32 cross-entropy, lr 5e-4 and no weight decay. \
+                     It memorizes (train accuracy 1.0 within a few hundred epochs), then the \
+                     logits grow along the naïve-loss-minimization direction until the softmax \
+                     rounds to exactly one-hot: the softmax-collapse fraction climbs (paper: \
+                     past 0.5; PyTorch here: 0.35 at 3k epochs), the train loss hits ~1e-7 and \
+                     stops, and test accuracy never rises. Switch the loss to StableMax to see \
+                     the collapse vanish.",
+            spec: g(collapse),
+        },
+        Preset {
+            name: "prieto-stablemax",
+            title: "Prieto et al. StableMax: grokking without weight decay (long)",
+            source: "Prieto, Barsbey, Mediano, Birdal 2025, 'Grokking at the edge of numerical \
+                     stability'; utils.py (stablemax, float64)",
+            expect: "StableMax cross-entropy in float64, AdamW lr 1e-2, β₂ 0.999, no weight \
+                     decay. No softmax collapse: the loss keeps giving gradient, and the paper \
+                     reports grokking without any regularization — slowly (≈80k epochs). A CPU \
+                     (float64) run; on WebGPU switch precision to f32.",
+            spec: g(stablemax),
+        },
+        Preset {
+            name: "nanda-1l-transformer",
+            title: "Nanda et al. 1-layer transformer, p = 113 (long)",
+            source: "Nanda, Chan, Lieberum, Smith, Steinhardt 2023, 'Progress measures for \
+                     grokking via mechanistic interpretability'; progress-measures-paper \
+                     transformers.py",
+            expect: "Tokens [a, b, =], d_model 128, 4 heads, d_mlp 512, no LayerNorm, 30% of the \
+                     pairs, AdamW 1e-3 wd 1. Train accuracy hits 1.0 within a few hundred \
+                     epochs; test accuracy stays low, then jumps near epoch 10k as the weight \
+                     norm falls. The Fourier view of the embedding sparsifies to ~5 key \
+                     frequencies (the paper's seed: 14, 35, 41, 42, 52). Best run with the CLI \
+                     (`gradscope run nanda-1l-transformer --out nanda.jsonl`) and loaded here.",
+            spec: g(nanda),
+        },
+        Preset {
+            name: "power-division",
+            title: "Power et al. division a ÷ b mod 97, 2-layer transformer (long)",
+            source: "Power, Burda, Edwards, Babuschkin, Misra 2022, 'Grokking: generalization \
+                     beyond overfitting on small algorithmic datasets'; openai/grok",
+            expect: "2 layers, d_model 128, 4 heads, 50% of the pairs, minibatches of 512, AdamW \
+                     1e-3 wd 1. Train accuracy reaches 100% in a few thousand steps while test \
+                     accuracy stays at chance for far longer, then climbs past 99% — the \
+                     original grokking curve. (Pre-LayerNorm and learned positions here; the \
+                     paper's code uses post-LN and sinusoidal positions.)",
+            spec: g(power),
+        },
+        Preset {
+            name: "kumar-rich",
+            title: "Kumar et al. rich regime (output scale α = 1)",
+            source: "Kumar, Bordelon, Gershman, Pehlevan 2024, 'Grokking as the transition from \
+                     lazy to rich training dynamics'",
+            expect: "x² MLP, full-batch SGD on MSE, centered output f = α·(f_θ − f_θ₀) with lr / \
+                     α². At α = 1 the network leaves its initial kernel quickly: it memorizes \
+                     and then generalizes within the budget. Compare with kumar-lazy (pin this \
+                     run first).",
+            spec: g(kumar(1.0)),
+        },
+        Preset {
+            name: "kumar-lazy",
+            title: "Kumar et al. lazy regime (output scale α = 10)",
+            source: "Kumar, Bordelon, Gershman, Pehlevan 2024, 'Grokking as the transition from \
+                     lazy to rich training dynamics'",
+            expect: "The same run at α = 10: the weights barely move (lazy, kernel-like \
+                     training), so the network fits the training set with its initial features \
+                     and test accuracy stays near chance far longer — grokking is delayed the \
+                     larger α is.",
+            spec: g(kumar(10.0)),
+        },
+        Preset {
+            name: "pair-tiny-mlp",
+            title: "PAIR explorable's tiny MLP (p = 67, 24 neurons)",
+            source: "Pearce, Ghandeharioun, Hussein, Thain, Wattenberg, Dixon 2023, 'Do machine \
+                     learning models memorize or generalize?' (PAIR explorable); \
+                     PAIR-code/ai-explorables server-side/grokking/MLP_Modular_Addition.ipynb",
+            expect: "Pairs a ≤ b mod 67, 40% for training, a tied 500-wide embedding (also the \
+                     unembedding), 24 ReLU neurons, AdamW 1e-3 wd 1. Memorizes early, then \
+                     generalizes within 50k steps as the neurons become periodic: watch the IPR \
+                     histogram move right and the Fourier heatmap sparsify.",
+            spec: g(pair),
+        },
+    ]
+}
+
+/// Looks a preset up by name.
+pub fn find(name: &str) -> Option<Preset> {
+    all().into_iter().find(|p| p.name == name)
+}

@@ -1,0 +1,71 @@
+//! Training-speed measurement shared by `gradscope bench` and the page's benchmark button.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::{RunError, TrainingSession};
+use crate::experiments::DeviceLimits;
+use crate::spec::{ExperimentSpec, GrokkingSpec, TrainingSpec};
+
+/// Steps per second of one spec on one device, measured in one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Speed {
+    /// Timed steps per measurement.
+    pub steps: u64,
+    /// Steps/s with no readback between steps (one at the end, which waits for the queue).
+    pub train_steps_per_sec: f64,
+    /// Steps/s with an evaluation (one readback of every metric) after each step.
+    pub eval_steps_per_sec: f64,
+    /// Milliseconds of the first step (shader compilation, autotuning, allocation).
+    pub first_step_ms: f64,
+}
+
+impl Speed {
+    /// How much slower training gets when every step is read back.
+    pub fn readback_overhead(&self) -> f64 {
+        self.train_steps_per_sec / self.eval_steps_per_sec
+    }
+}
+
+/// Measures `spec`'s training speed on `device`: one warm-up step, `steps` steps with no
+/// readback, then `steps` steps each followed by an evaluation.
+pub async fn measure(
+    spec: &ExperimentSpec,
+    device: &Device,
+    limits: DeviceLimits,
+    steps: u64,
+) -> Result<Speed, RunError> {
+    let steps = steps.max(1);
+    let timed = match spec.clone() {
+        // The budget must cover the warm-up and both measurements.
+        ExperimentSpec::Grokking(s) => ExperimentSpec::Grokking(GrokkingSpec {
+            training: TrainingSpec { steps: 2 * steps + 1, eval_every: 1, ..s.training },
+            ..s
+        }),
+    };
+    let mut session = TrainingSession::new(timed, device, limits)?;
+    session.advance(1).await?; // step-0 evaluation
+    let t = Instant::now();
+    session.advance(1).await?; // warm-up step and its evaluation
+    let first_step_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    let t = Instant::now();
+    for _ in 0..steps {
+        session.experiment_mut().train_step(false);
+    }
+    session.evaluate().await?; // the readback waits for every queued step
+    let train = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for _ in 0..steps {
+        session.advance(1).await?; // one step, then its evaluation
+    }
+    let eval = t.elapsed().as_secs_f64();
+    Ok(Speed {
+        steps,
+        train_steps_per_sec: steps as f64 / train,
+        eval_steps_per_sec: steps as f64 / eval,
+        first_step_ms,
+    })
+}

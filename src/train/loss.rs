@@ -1,0 +1,90 @@
+//! Losses, accuracy and the softmax-collapse diagnostics on `[batch, classes]` logits.
+//!
+//! Every loss is computed per sample first (`[batch]`), so the same code gives the training
+//! loss (the mean) and the per-sample diagnostics (the fraction of samples at exactly zero loss).
+//! With [`Precision::F64`] the logits are cast to float64 before the softmax / StableMax, as
+//! Prieto et al. do; the result is cast back to float32, and autodiff casts the gradient too.
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{FloatDType, Int, Tensor};
+
+use crate::spec::{LossKind, Precision};
+
+fn dtype(precision: Precision) -> FloatDType {
+    match precision {
+        Precision::F32 => FloatDType::F32,
+        Precision::F64 => FloatDType::F64,
+    }
+}
+
+/// StableMax's s(x) = x + 1 for x ≥ 0, 1 / (1 − x) for x < 0 (Prieto et al. 2025, `utils.py`).
+///
+/// Both branches are evaluated on clamped inputs, so the branch not taken stays finite and its
+/// (masked-out) gradient cannot turn into 0·∞ = NaN.
+pub fn stablemax_s<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let positive = x.clone().greater_equal_elem(0.0);
+    let linear = x.clone().clamp_min(0.0).add_scalar(1.0); // x + 1 where x ≥ 0
+    let reciprocal = x.clamp_max(0.0).neg().add_scalar(1.0).recip(); // 1/(1 − x) where x < 0
+    reciprocal.mask_where(positive, linear)
+}
+
+/// log StableMax along dim 1: log(s(z_k) / Σ_j s(z_j)). `[batch, classes]`.
+pub fn log_stablemax(logits: Tensor<2>) -> Tensor<2> {
+    let s = stablemax_s(logits); // [batch, classes]
+    let total = s.clone().sum_dim(1); // [batch, 1]
+    s.log() - total.log() // broadcasts [batch, 1] over classes
+}
+
+/// Per-sample loss `[batch]` in float32 (computed in `precision`).
+///
+/// - MSE: mean over classes of (z − one_hot(y))² (PyTorch `MSELoss()` on one-hot targets,
+///   Doshi et al.); its batch mean is the usual MSE.
+/// - Cross-entropy: −log softmax(z)_y.
+/// - StableMax: −log stablemax(z)_y.
+///
+/// `targets` is `one_hot(labels)`, `[batch, classes]`, precomputed once per dataset.
+pub fn per_sample_loss(
+    kind: LossKind,
+    precision: Precision,
+    logits: Tensor<2>,
+    targets: Tensor<2>,
+) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    let z = logits.cast(dtype(precision));
+    let t = targets.cast(dtype(precision));
+    let per_sample = match kind {
+        LossKind::Mse => (z - t).square().mean_dim(1), // [batch, 1]
+        // −Σ_k onehot_k · log p_k = −log p_y.
+        LossKind::CrossEntropy => (log_softmax(z, 1) * t).sum_dim(1).neg(),
+        LossKind::Stablemax => (log_stablemax(z) * t).sum_dim(1).neg(),
+    };
+    per_sample.reshape([batch]).cast(FloatDType::F32) // [batch, 1] -> [batch]
+}
+
+/// Mean loss over the batch, as a `[1]` tensor.
+pub fn loss(kind: LossKind, precision: Precision, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    per_sample_loss(kind, precision, logits, targets).mean()
+}
+
+/// Fraction of rows whose argmax equals the label, as a `[1]` tensor.
+pub fn accuracy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    predictions(logits).equal(labels).float().mean()
+}
+
+/// argmax over classes, `[batch, classes]` → `[batch]`.
+pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
+    let [batch, _] = logits.dims();
+    logits.argmax(1).reshape([batch]) // [batch, 1] -> [batch]
+}
+
+/// Per-sample softmax collapse (Prieto et al. 2025, `logger.py`): Σ_k exp(z_k − max z) equals
+/// exactly 1 in `precision`, i.e. every non-maximal term was absorbed by rounding. In float32
+/// this starts at a logit gap of about ln 2²⁴ ≈ 16.6, in float64 at ln 2⁵³ ≈ 36.7.
+/// Returns 1.0 / 0.0 per sample, `[batch]` (float32).
+pub fn softmax_collapsed(logits: Tensor<2>, precision: Precision) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    let z = logits.cast(dtype(precision));
+    let max = z.clone().max_dim(1); // [batch, 1]
+    let total = (z - max).exp().sum_dim(1); // [batch, 1]
+    total.equal_elem(1.0).float().cast(FloatDType::F32).reshape([batch])
+}

@@ -1,0 +1,15 @@
+//! Training: losses, optimizers, metrics, and the session loop every front end drives.
+//!
+//! The loop is our own (burn-train's Learner is not wasm-ready). It never reads a tensor
+//! synchronously: metrics come back through one `into_data_async` per evaluation, which is the
+//! only way that works on WebGPU in a browser.
+
+pub mod bench;
+pub mod gradients;
+pub mod loss;
+pub mod metrics;
+pub mod optim;
+pub mod session;
+
+pub use metrics::MetricsRecord;
+pub use session::{RunError, TrainingSession};

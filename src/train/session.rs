@@ -1,0 +1,194 @@
+//! The training session: drives an [`Experiment`] step by step, evaluates on schedule, keeps the
+//! history, and stops on divergence. The CLI, the browser worker and the tests all use it.
+
+use std::fmt;
+
+use burn::tensor::Device;
+use web_time::Instant;
+
+use super::MetricsRecord;
+use crate::analysis::GrokReport;
+use crate::experiments::{DeviceLimits, Experiment, ExperimentSummary};
+use crate::spec::{ExperimentSpec, SpecError};
+
+/// Why a run cannot go on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunError {
+    /// The spec is invalid or does not fit the device.
+    Spec(SpecError),
+    /// A metric became NaN or infinite; training stops, the history so far is kept.
+    Diverged { metric: &'static str, step: u64 },
+    /// The device failed (lost GPU, failed readback).
+    Device(String),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Spec(e) => write!(f, "invalid spec: {e}"),
+            RunError::Diverged { metric, step } => write!(
+                f,
+                "training diverged: {metric} became non-finite at step {step} (try a smaller \
+                 learning rate); the history up to here is kept"
+            ),
+            RunError::Device(msg) => write!(f, "device error: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<SpecError> for RunError {
+    fn from(e: SpecError) -> Self {
+        RunError::Spec(e)
+    }
+}
+
+/// A run in progress.
+pub struct TrainingSession {
+    spec: ExperimentSpec,
+    experiment: Experiment,
+    history: Vec<MetricsRecord>,
+    report: GrokReport,
+    wall_ms: f64,
+    diverged: Option<RunError>,
+}
+
+impl TrainingSession {
+    /// Validates and builds `spec` on `device`.
+    pub fn new(
+        spec: ExperimentSpec,
+        device: &Device,
+        limits: DeviceLimits,
+    ) -> Result<Self, RunError> {
+        let experiment = Experiment::build(&spec, device, limits)?;
+        Ok(Self {
+            spec,
+            experiment,
+            history: Vec::new(),
+            report: GrokReport::default(),
+            wall_ms: 0.0,
+            diverged: None,
+        })
+    }
+
+    pub fn spec(&self) -> &ExperimentSpec {
+        &self.spec
+    }
+
+    pub fn summary(&self) -> ExperimentSummary {
+        self.experiment.summary()
+    }
+
+    pub fn experiment(&self) -> &Experiment {
+        &self.experiment
+    }
+
+    /// The experiment, to drive steps by hand (benchmarks). Steps taken this way are not
+    /// evaluated until [`TrainingSession::evaluate`] is called.
+    pub fn experiment_mut(&mut self) -> &mut Experiment {
+        &mut self.experiment
+    }
+
+    /// Optimizer steps taken.
+    pub fn step(&self) -> u64 {
+        self.experiment.step()
+    }
+
+    /// Every evaluation so far, oldest first (step 0 is the initial weights).
+    pub fn history(&self) -> &[MetricsRecord] {
+        &self.history
+    }
+
+    /// The step budget is spent, or the run diverged.
+    pub fn is_finished(&self) -> bool {
+        self.diverged.is_some() || self.step() >= self.spec.steps()
+    }
+
+    fn eval_every(&self) -> u64 {
+        match &self.spec {
+            ExperimentSpec::Grokking(s) => s.training.eval_every,
+        }
+    }
+
+    /// Reads the current metrics back (one async transfer), records and returns them.
+    pub async fn evaluate(&mut self) -> Result<MetricsRecord, RunError> {
+        let started = Instant::now();
+        let data = self
+            .experiment
+            .metrics_tensor()
+            .into_data_async()
+            .await
+            .map_err(|e| RunError::Device(format!("{e:?}")))?;
+        let v: Vec<f32> = data.try_to_vec().map_err(|e| RunError::Device(format!("{e:?}")))?;
+        self.wall_ms += started.elapsed().as_secs_f64() * 1e3;
+        let record = self.experiment.record(&v, self.wall_ms);
+        self.report.update(&record);
+        self.history.push(record.clone());
+        if let Some(metric) = record.first_non_finite() {
+            let err = RunError::Diverged { metric, step: record.step };
+            self.diverged = Some(err.clone());
+            return Err(err);
+        }
+        Ok(record)
+    }
+
+    /// Trains until the next evaluation point, the end of the budget, or `max_steps` steps,
+    /// whichever comes first; evaluates when it lands on an evaluation point or the end.
+    /// The first call evaluates the initial weights (step 0) before training.
+    ///
+    /// Returns the new record, if one was taken. After divergence every call returns the error.
+    pub async fn advance(&mut self, max_steps: u64) -> Result<Option<MetricsRecord>, RunError> {
+        if let Some(err) = &self.diverged {
+            return Err(err.clone());
+        }
+        if self.history.is_empty() {
+            return self.evaluate().await.map(Some);
+        }
+        let budget = self.spec.steps();
+        let every = self.eval_every();
+        let started = Instant::now();
+        let mut taken = 0;
+        while taken < max_steps && self.step() < budget {
+            // The gradient statistics are only kept for a step an evaluation may follow.
+            let next = self.step() + 1;
+            let last = next % every == 0 || next >= budget || taken + 1 == max_steps;
+            self.experiment.train_step(last);
+            taken += 1;
+            if self.step() % every == 0 {
+                break;
+            }
+        }
+        self.wall_ms += started.elapsed().as_secs_f64() * 1e3;
+        let at_eval_point = self.step() % every == 0 || self.step() >= budget;
+        let already = self.history.last().map(|r| r.step) == Some(self.step());
+        if taken > 0 && at_eval_point && !already {
+            return self.evaluate().await.map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The heavier views (Fourier spectrum, IPR, prediction grid; with `pruning` the pruning
+    /// curve) on the current weights.
+    pub async fn analyse(&self, pruning: bool) -> Result<crate::analysis::Analysis, RunError> {
+        self.experiment.analyse(pruning).await.map_err(RunError::Device)
+    }
+
+    /// The "did it grok?" verdict of the history so far.
+    pub fn report(&self) -> GrokReport {
+        self.report.clone()
+    }
+
+    /// Runs to the end of the budget, calling `on_record` after each evaluation.
+    pub async fn run_to_end(
+        &mut self,
+        mut on_record: impl FnMut(&MetricsRecord),
+    ) -> Result<(), RunError> {
+        while !self.is_finished() {
+            if let Some(record) = self.advance(u64::MAX).await? {
+                on_record(&record);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,297 @@
+//! The training worker's event loop.
+//!
+//! `onmessage` only queues [`Command`]s; one async loop owns the backend and the session,
+//! handles queued commands, and trains in slices of ~100 ms, yielding to the worker's event loop
+//! between slices so Pause is honoured promptly. Metrics are read back asynchronously
+//! (`TrainingSession::evaluate`), never with a blocking read.
+
+use async_channel::{Receiver, Sender};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_time::Instant;
+
+use super::protocol::{BackendChoice, Command, Event, PresetInfo};
+use crate::analysis::GrokReport;
+use crate::backend::{self, Backend};
+use crate::train::bench::measure;
+use crate::spec::{ExperimentSpec, SpecError, url_hash};
+use crate::train::{RunError, TrainingSession};
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(event: &Event) {
+    let json = serde_json::to_string(event).expect("events serialize");
+    let _ = scope().post_message(&JsValue::from_str(&json));
+}
+
+/// Resolves on the next macrotask, letting queued `onmessage` events run.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Asks the browser for a WebGPU adapter before burn does, so a browser without WebGPU gets a
+/// sentence saying why (wgpu would otherwise fail deep inside, or panic, with no `navigator.gpu`).
+async fn probe_webgpu() -> Result<(), String> {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .map_err(|_| "no navigator object in this worker".to_string())?;
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser has no navigator.gpu (WebGPU is off or unsupported)".into());
+    }
+    let request = js_sys::Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("navigator.gpu.requestAdapter is missing")?;
+    let promise: js_sys::Promise = request
+        .call0(&gpu)
+        .map_err(|e| format!("requestAdapter() threw {e:?}"))?
+        .unchecked_into();
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("requestAdapter() failed: {e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("the browser offers no WebGPU adapter (requestAdapter() returned null)".into());
+    }
+    Ok(())
+}
+
+/// Installs the panic hook and the message handler, then runs the loop. Called once from the
+/// worker binary's `main`.
+pub fn worker_main() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&Event::Panic { message: info.to_string() });
+    }));
+    let (tx, rx): (Sender<Command>, Receiver<Command>) = async_channel::unbounded();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match serde_json::from_str::<Command>(&text) {
+            Ok(cmd) => {
+                let _ = tx.try_send(cmd);
+            }
+            Err(e) => post(&Event::Error { message: format!("bad command {text}: {e}"), field: None }),
+        }
+    });
+    scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    wasm_bindgen_futures::spawn_local(run(rx));
+    post(&Event::Ready { presets: PresetInfo::all() });
+}
+
+#[derive(Default)]
+struct Worker {
+    backend: Option<Backend>,
+    spec: Option<ExperimentSpec>,
+    session: Option<TrainingSession>,
+    running: bool,
+    /// Steps still owed to a `Step` command.
+    stepping: u64,
+    /// Smoothed wall time of one optimizer step, for slice sizing and the speed readout.
+    step_ms: Option<f64>,
+}
+
+async fn run(rx: Receiver<Command>) {
+    let mut w = Worker::default();
+    loop {
+        if !w.busy() {
+            match rx.recv().await {
+                Ok(cmd) => w.handle(cmd).await,
+                Err(_) => return,
+            }
+        }
+        while let Ok(cmd) = rx.try_recv() {
+            w.handle(cmd).await;
+        }
+        if w.busy() {
+            w.train_slice().await;
+            yield_now().await;
+        }
+    }
+}
+
+fn spec_error(e: &SpecError) -> Event {
+    Event::Error { message: e.to_string(), field: Some(e.field.clone()) }
+}
+
+impl Worker {
+    fn busy(&self) -> bool {
+        self.session.is_some() && (self.running || self.stepping > 0)
+    }
+
+    fn post_state(&self) {
+        let (step, finished) = match &self.session {
+            Some(s) => (s.step(), s.is_finished()),
+            None => (0, false),
+        };
+        post(&Event::State {
+            step,
+            running: self.running,
+            finished,
+            steps_per_sec: self.step_ms.map_or(0.0, |ms| 1e3 / ms.max(1e-6)),
+        });
+    }
+
+    async fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Init { backend } => {
+                self.running = false;
+                self.stepping = 0;
+                let (b, notice) = match backend {
+                    BackendChoice::Cpu => (backend::cpu(), None),
+                    BackendChoice::Auto | BackendChoice::Webgpu => {
+                        let gpu = match probe_webgpu().await {
+                            Ok(()) => backend::webgpu().await.map_err(|e| e.to_string()),
+                            Err(why) => Err(format!("WebGPU is not available: {why}")),
+                        };
+                        match gpu {
+                            Ok(b) => (b, None),
+                            Err(e) => (
+                                backend::cpu(),
+                                Some(format!("{e} — training on the CPU (wasm) instead.")),
+                            ),
+                        }
+                    }
+                };
+                post(&Event::Backend {
+                    kind: b.kind,
+                    label: b.label.clone(),
+                    notice,
+                    float64: b.limits.float64,
+                });
+                self.backend = Some(b);
+                if let Some(spec) = self.spec.clone() {
+                    self.build(spec);
+                }
+            }
+            Command::Load { spec } => match ExperimentSpec::from_value(spec) {
+                Ok(spec) => self.build(spec),
+                Err(e) => post(&spec_error(&e)),
+            },
+            Command::LoadHash { hash } => match url_hash::decode(&hash) {
+                Ok(spec) => self.build(spec),
+                Err(e) => post(&spec_error(&e)),
+            },
+            Command::Start => {
+                if let Some(s) = &self.session {
+                    self.running = !s.is_finished();
+                }
+                self.post_state();
+            }
+            Command::Pause => {
+                self.running = false;
+                self.stepping = 0;
+                self.post_state();
+            }
+            Command::Step { count } => {
+                self.running = false;
+                self.stepping = count.max(1);
+            }
+            Command::Reset => {
+                if let Some(spec) = self.spec.clone() {
+                    self.build(spec);
+                }
+            }
+            Command::Analyse { pruning } => {
+                let Some(session) = &self.session else { return };
+                match session.analyse(pruning).await {
+                    Ok(analysis) => post(&Event::Analysis { analysis }),
+                    Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
+                }
+            }
+            Command::Bench { steps } => {
+                self.running = false;
+                self.stepping = 0;
+                self.post_state();
+                let (Some(spec), Some(backend)) = (&self.spec, &self.backend) else { return };
+                match measure(spec, &backend.device, backend.limits, steps).await {
+                    Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
+                    Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
+                }
+            }
+            Command::Report { records } => {
+                post(&Event::Report { report: GrokReport::from_history(&records) });
+            }
+        }
+    }
+
+    /// Builds a run from a validated spec on the current backend; on error keeps the old run.
+    fn build(&mut self, spec: ExperimentSpec) {
+        let Some(backend) = &self.backend else {
+            self.spec = Some(spec);
+            return;
+        };
+        match TrainingSession::new(spec.clone(), &backend.device, backend.limits) {
+            Ok(session) => {
+                post(&Event::Loaded {
+                    spec: serde_json::to_value(&spec).expect("specs serialize"),
+                    hash: url_hash::encode(&spec),
+                    summary: session.summary(),
+                });
+                self.spec = Some(spec);
+                self.session = Some(session);
+                self.running = false;
+                self.stepping = 0;
+                self.step_ms = None;
+                self.post_state();
+            }
+            Err(RunError::Spec(e)) => post(&spec_error(&e)),
+            Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
+        }
+    }
+
+    /// Trains for about 100 ms (at least one step), posting any evaluation taken.
+    async fn train_slice(&mut self) {
+        let Some(session) = self.session.as_mut() else { return };
+        let budget_ms = 100.0;
+        let per_step = self.step_ms.unwrap_or(budget_ms);
+        let mut max_steps = ((budget_ms / per_step).floor() as u64).clamp(1, 64);
+        if self.stepping > 0 {
+            max_steps = max_steps.min(self.stepping);
+        }
+        let before = session.step();
+        let started = Instant::now();
+        let result = session.advance(max_steps).await;
+        let taken = session.step() - before;
+        if taken > 0 {
+            let ms = started.elapsed().as_secs_f64() * 1e3 / taken as f64;
+            self.step_ms = Some(match self.step_ms {
+                Some(old) => 0.7 * old + 0.3 * ms,
+                None => ms,
+            });
+        }
+        let mut record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                self.running = false;
+                self.stepping = 0;
+                if let Some(r) = session.history().last() {
+                    post(&Event::Metrics { record: r.clone(), report: session.report() });
+                }
+                post(&Event::Error { message: e.to_string(), field: None });
+                self.post_state();
+                return;
+            }
+        };
+        if self.stepping > 0 {
+            self.stepping = self.stepping.saturating_sub(taken);
+            // A manual step always shows its result, even between scheduled evaluations.
+            if self.stepping == 0 && record.is_none() && taken > 0 {
+                record = session.evaluate().await.ok();
+            }
+        }
+        if let Some(r) = record {
+            post(&Event::Metrics { record: r, report: session.report() });
+        }
+        if session.is_finished() {
+            self.running = false;
+            self.stepping = 0;
+        }
+        self.post_state();
+    }
+}

@@ -1,0 +1,185 @@
+//! The spec: validation messages, JSON and URL-hash round trips, and the CLI's handling of bad
+//! input (exit code 2, message naming the field).
+#![cfg(not(target_arch = "wasm32"))]
+
+use gradscope::spec::{
+    Activation, ExperimentSpec, GrokkingModel, GrokkingSpec, LossKind, ModOp, OptimizerKind,
+    presets, url_hash,
+};
+
+fn grokking(f: impl FnOnce(&mut GrokkingSpec)) -> ExperimentSpec {
+    let mut s = GrokkingSpec::default();
+    f(&mut s);
+    ExperimentSpec::Grokking(s)
+}
+
+fn custom() -> ExperimentSpec {
+    grokking(|s| {
+        s.seed = 1234567890123;
+        s.task.op = ModOp::Div;
+        s.task.p = 113;
+        s.task.train_frac = 0.3;
+        s.task.label_noise = 0.25;
+        let GrokkingModel::Mlp(m) = &mut s.model else { unreachable!() };
+        m.width = 200;
+        m.depth = 2;
+        m.activation = Activation::Relu;
+        m.bias = true;
+        m.init_scale = 2.5;
+        s.loss.kind = LossKind::CrossEntropy;
+        s.optimizer.kind = OptimizerKind::Sgd;
+        s.optimizer.lr = 3e-4;
+        s.optimizer.eps = 1e-25;
+        s.optimizer.momentum = 0.9;
+        s.training.steps = 12345;
+        s.training.batch_size = 512;
+        s.training.eval_every = 7;
+    })
+}
+
+#[test]
+fn default_spec_is_the_doshi_preset_and_valid() {
+    let spec = ExperimentSpec::default();
+    spec.validate().unwrap();
+    let ExperimentSpec::Grokking(s) = &spec;
+    assert_eq!((s.task.op, s.task.p, s.task.train_frac), (ModOp::Add, 97, 0.5));
+    assert_eq!(s.loss.kind, LossKind::Mse);
+    assert_eq!((s.optimizer.lr, s.optimizer.weight_decay), (1e-2, 5.0));
+    assert_eq!((s.optimizer.beta1, s.optimizer.beta2), (0.9, 0.98));
+    let GrokkingModel::Mlp(m) = &s.model else { panic!("the default is an MLP") };
+    assert_eq!((m.width, m.activation, m.bias), (500, Activation::Quadratic, false));
+    assert_eq!(presets::default_preset().name, "doshi-quick-grok");
+}
+
+#[test]
+fn json_round_trips() {
+    for spec in [ExperimentSpec::default(), custom()] {
+        let back = ExperimentSpec::from_json(&spec.to_json_pretty()).unwrap();
+        assert_eq!(back, spec);
+        assert_eq!(ExperimentSpec::from_json(&spec.to_json()).unwrap(), spec);
+    }
+}
+
+#[test]
+fn url_hash_round_trips_and_is_readable() {
+    for spec in [ExperimentSpec::default(), custom()] {
+        let hash = url_hash::encode(&spec);
+        assert_eq!(url_hash::decode(&hash).unwrap(), spec, "hash {hash}");
+        assert_eq!(url_hash::decode(&format!("#{hash}")).unwrap(), spec);
+    }
+    let hash = url_hash::encode(&custom());
+    assert!(hash.contains("grokking.task.p=113"), "{hash}");
+    assert!(hash.contains("grokking.task.op=div"), "{hash}");
+    assert!(hash.contains("grokking.seed=1234567890123"), "{hash}");
+}
+
+#[test]
+fn partial_specs_take_defaults() {
+    let spec = ExperimentSpec::from_json(r#"{"grokking":{"task":{"p":113}}}"#).unwrap();
+    let ExperimentSpec::Grokking(s) = &spec;
+    assert_eq!(s.task.p, 113);
+    assert_eq!(s.task.train_frac, 0.5);
+    let spec = url_hash::decode("#grokking.optimizer.lr=0.001&grokking.task.op=mul").unwrap();
+    let ExperimentSpec::Grokking(s) = &spec;
+    assert_eq!((s.optimizer.lr, s.task.op, s.task.p), (1e-3, ModOp::Mul, 97));
+}
+
+/// Asserts `json` is refused with an error naming `field` and containing every `words`.
+fn refused(json: &str, field: &str, words: &[&str]) {
+    let err = ExperimentSpec::from_json(json).expect_err(json);
+    assert_eq!(err.field, field, "{json}: {err}");
+    for w in words {
+        assert!(err.message.contains(w), "{json}: `{err}` lacks `{w}`");
+    }
+}
+
+#[test]
+fn out_of_range_fields_are_refused_with_field_and_range() {
+    refused(r#"{"grokking":{"task":{"p":100}}}"#, "grokking.task.p", &["prime", "3..=257", "100"]);
+    refused(r#"{"grokking":{"task":{"p":2}}}"#, "grokking.task.p", &["prime", "3..=257"]);
+    refused(r#"{"grokking":{"task":{"p":263}}}"#, "grokking.task.p", &["3..=257", "263"]);
+    refused(r#"{"grokking":{"task":{"train_frac":0}}}"#, "grokking.task.train_frac", &["(0, 1)"]);
+    refused(r#"{"grokking":{"task":{"train_frac":1}}}"#, "grokking.task.train_frac", &["(0, 1)"]);
+    refused(r#"{"grokking":{"task":{"train_frac":1.5}}}"#, "grokking.task.train_frac", &["1.5"]);
+    refused(r#"{"grokking":{"task":{"label_noise":1}}}"#, "grokking.task.label_noise", &["[0, 1)"]);
+    refused(r#"{"grokking":{"optimizer":{"lr":-0.1}}}"#, "grokking.optimizer.lr", &["(0, 10]", "-0.1"]);
+    refused(r#"{"grokking":{"optimizer":{"lr":0}}}"#, "grokking.optimizer.lr", &["(0, 10]"]);
+    refused(r#"{"grokking":{"optimizer":{"weight_decay":-1}}}"#, "grokking.optimizer.weight_decay", &["[0, 100]"]);
+    refused(r#"{"grokking":{"optimizer":{"beta2":1.0}}}"#, "grokking.optimizer.beta2", &["[0, 1)"]);
+    refused(r#"{"grokking":{"model":{"mlp":{"width":0}}}}"#, "grokking.model.mlp.width", &["1..=4096"]);
+    refused(r#"{"grokking":{"model":{"mlp":{"depth":9}}}}"#, "grokking.model.mlp.depth", &["1..=4"]);
+    refused(r#"{"grokking":{"training":{"steps":0}}}"#, "grokking.training.steps", &["1..=10000000"]);
+    refused(r#"{"grokking":{"training":{"batch_size":100000}}}"#, "grokking.training.batch_size", &["4704"]);
+    // p = 3, frac 0.1: ⌊0.9⌋ = 0 training pairs.
+    refused(r#"{"grokking":{"task":{"p":3,"train_frac":0.1}}}"#, "grokking.task.train_frac", &["0 of 9"]);
+}
+
+#[test]
+fn unknown_names_and_malformed_input_are_refused() {
+    refused(r#"{"grokking":{"task":{"op":"pow"}}}"#, "grokking.task.op", &["unknown variant `pow`", "add"]);
+    refused(r#"{"grokking":{"task":{"q":3}}}"#, "grokking.task.q", &["unknown field `q`", "train_frac"]);
+    refused(r#"{"grokking":{"task":{"p":"ninety"}}}"#, "grokking.task.p", &["invalid type"]);
+    refused(r#"{"physics":{}}"#, "(spec)", &["unknown variant `physics`", "grokking"]);
+    assert!(ExperimentSpec::from_json(r#"{"grokking":{"#).is_err());
+    assert!(ExperimentSpec::from_json("").is_err());
+
+    let hash_err = |h: &str| url_hash::decode(h).expect_err(h);
+    assert_eq!(hash_err("#grokking.task.p=100").field, "grokking.task.p");
+    assert_eq!(hash_err("#grokking.task.op=pow").field, "grokking.task.op");
+    assert_eq!(hash_err("#grokking.optimizer.lr=nan").field, "grokking.optimizer.lr");
+    assert_eq!(hash_err("#garbage").field, "(url hash)");
+    assert_eq!(hash_err("#").field, "(url hash)");
+    assert_eq!(hash_err("#grokking..p=3").field, "(url hash)");
+    assert_eq!(hash_err("#grokking.task=1&grokking.task.p=3").field, "grokking.task");
+    assert_eq!(hash_err("#grokking.seed=1&grokking.seed=2").field, "grokking.seed");
+}
+
+mod cli {
+    use std::process::Command;
+
+    fn gradscope(args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).output().unwrap()
+    }
+
+    #[test]
+    fn invalid_spec_file_exits_2_naming_the_field() {
+        let dir = std::env::temp_dir().join(format!("gradscope-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.json");
+        std::fs::write(&path, r#"{"grokking":{"task":{"p":100}}}"#).unwrap();
+        let out = gradscope(&["run", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("grokking.task.p") && err.contains("prime"), "{err}");
+
+        let out = gradscope(&["run", "no-such-preset"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("doshi-quick-grok"));
+    }
+
+    #[test]
+    fn presets_lists_the_default_preset() {
+        let out = gradscope(&["presets"]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("doshi-quick-grok"));
+    }
+
+    #[test]
+    fn run_writes_one_json_object_per_evaluation() {
+        let dir = std::env::temp_dir().join(format!("gradscope-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out_path = dir.join("metrics.jsonl");
+        let out = gradscope(&["run", "--steps", "3", "--out", out_path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let lines: Vec<serde_json::Value> =
+            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 4, "{text}"); // steps 0, 1, 2, 3
+        for (i, line) in lines.iter().enumerate() {
+            assert_eq!(line["step"], i as u64);
+            for key in ["train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "wall_ms"] {
+                assert!(line[key].as_f64().unwrap().is_finite(), "{key} in {line}");
+            }
+        }
+    }
+}

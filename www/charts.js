@@ -1,0 +1,110 @@
+// Line charts (uPlot, global from uPlot.iife.min.js): the live run plus pinned runs overlaid
+// as dashed lines. uPlot wants one shared x array, so runs are merged on the union of their
+// steps (missing values are gaps that uPlot spans).
+
+const PINNED_DASH = [6, 4];
+export const PINNED_COLORS = ['#868e96', '#e8590c', '#2f9e44', '#ae3ec9'];
+
+const fmt = (log) => (u, v) => (v == null ? '–' : log ? v.toExponential(3) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(4));
+
+/**
+ * A chart of several metrics over steps (log-scaled step axis).
+ * `metrics`: [{ label, stroke, get(record) → number|null }]; `yLog`: log y axis;
+ * `yRange`: fixed [min, max] for linear charts.
+ */
+export class MetricChart {
+  constructor(target, { title, metrics, yLog = false, yRange = null, height = 240 }) {
+    this.target = target;
+    this.title = title;
+    this.metrics = metrics;
+    this.yLog = yLog;
+    this.yRange = yRange;
+    this.height = height;
+    this.pinnedCount = -1;
+    this.plot = null;
+  }
+
+  build(width, pinned) {
+    this.plot?.destroy();
+    const series = [{ label: 'step' }];
+    for (const m of this.metrics) {
+      series.push({ label: m.label, stroke: m.stroke, width: 2, spanGaps: true, value: fmt(this.yLog) });
+    }
+    pinned.forEach((run, i) => {
+      for (const m of this.metrics) {
+        series.push({
+          label: `${run.name}: ${m.label}`, stroke: m.pinnedStroke || PINNED_COLORS[i % PINNED_COLORS.length],
+          width: 1.5, dash: PINNED_DASH, spanGaps: true, value: fmt(this.yLog),
+        });
+      }
+    });
+    const y = this.yLog ? { distr: 3 } : this.yRange ? { range: this.yRange } : { auto: true };
+    this.plot = new uPlot({
+      width, height: this.height,
+      scales: { x: { distr: 3, time: false }, y },
+      axes: [{ label: 'step (log)' }, { label: this.title, size: 64 }],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+      series,
+    }, [[], ...series.slice(1).map(() => [])], this.target);
+    this.pinnedCount = pinned.length;
+  }
+
+  /** Redraws with the live `history` and the `pinned` runs ([{ name, history }]). */
+  update(history, pinned, width) {
+    if (!this.plot || this.pinnedCount !== pinned.length) this.build(width, pinned);
+    const runs = [history, ...pinned.map((p) => p.history)];
+    // Log step axis: step 0 has no place on it.
+    const steps = new Set();
+    for (const h of runs) for (const r of h) if (r.step > 0) steps.add(r.step);
+    const x = [...steps].sort((a, b) => a - b);
+    const index = new Map(x.map((s, i) => [s, i]));
+    const columns = [x];
+    for (const h of runs) {
+      for (const m of this.metrics) {
+        const col = new Array(x.length).fill(null);
+        for (const r of h) {
+          if (r.step <= 0) continue;
+          const v = m.get(r);
+          col[index.get(r.step)] = v == null || !Number.isFinite(v) || (this.yLog && v <= 0) ? null : v;
+        }
+        columns.push(col);
+      }
+    }
+    this.plot.setData(columns);
+  }
+
+  resize(width) { this.plot?.setSize({ width, height: this.height }); }
+  destroy() { this.plot?.destroy(); }
+}
+
+/** A plain x/y chart (IPR histogram as bars, pruning curve as lines). */
+export class XYChart {
+  constructor(target, { xLabel, yLabel, series, bars = false, height = 200, yRange = null }) {
+    this.target = target;
+    this.opts = { xLabel, yLabel, series, bars, height, yRange };
+    this.plot = null;
+  }
+
+  update(x, ys, width) {
+    if (!this.plot) {
+      const { xLabel, yLabel, series, bars, height, yRange } = this.opts;
+      const paths = bars ? uPlot.paths.bars({ size: [0.9, 40] }) : undefined;
+      this.plot = new uPlot({
+        width, height,
+        scales: { x: { time: false }, y: yRange ? { range: yRange } : { auto: true } },
+        axes: [{ label: xLabel }, { label: yLabel, size: 56 }],
+        legend: { live: true },
+        series: [{ label: xLabel }, ...series.map(([label, stroke]) => ({
+          label, stroke, width: bars ? 1 : 2, fill: bars ? stroke + '88' : undefined, paths,
+          value: (u, v) => (v == null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(3)),
+        }))],
+      }, [x, ...ys], this.target);
+    } else {
+      this.plot.setData([x, ...ys]);
+    }
+  }
+
+  resize(width) { this.plot?.setSize({ width, height: this.opts.height }); }
+  destroy() { this.plot?.destroy(); }
+}

@@ -1,0 +1,122 @@
+// Pixel views of an analysis snapshot (src/analysis): the Fourier heatmap (frequency × unit)
+// and the p × p prediction grid. Both are images — one cell per pixel block on a canvas — with
+// a hover readout; the line/bar charts live in charts.js (uPlot).
+
+/** Perceptually ordered colour ramp (viridis, 5 stops, linearly interpolated) for v in [0, 1]. */
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function viridis(v) {
+  const t = Math.min(1, Math.max(0, v)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t));
+  const f = t - i;
+  return VIRIDIS[i].map((c, j) => Math.round(c + f * (VIRIDIS[i + 1][j] - c)));
+}
+
+export const CELL_COLORS = {
+  absent: [241, 243, 245],
+  train_correct: [47, 158, 68],
+  train_wrong: [224, 49, 49],
+  test_correct: [165, 216, 255],
+  test_wrong: [255, 146, 43],
+  noisy_memorized: [156, 54, 181],
+  noisy_generalized: [12, 166, 120],
+  noisy_other: [134, 142, 150],
+};
+
+export const CELL_LABELS = {
+  train_correct: 'train, correct',
+  train_wrong: 'train, wrong',
+  test_correct: 'test, correct',
+  test_wrong: 'test, wrong',
+  noisy_memorized: 'corrupted label, memorized',
+  noisy_generalized: 'corrupted label, true class predicted',
+  noisy_other: 'corrupted label, other class',
+  absent: 'not in the dataset',
+};
+
+function paint(canvas, cols, rows, color) {
+  canvas.width = cols;
+  canvas.height = rows;
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(cols, rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [R, G, B] = color(r, c);
+      const o = 4 * (r * cols + c);
+      img.data[o] = R; img.data[o + 1] = G; img.data[o + 2] = B; img.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function cellAt(canvas, event, cols, rows) {
+  const box = canvas.getBoundingClientRect();
+  const c = Math.floor(((event.clientX - box.left) / box.width) * cols);
+  const r = Math.floor(((event.clientY - box.top) / box.height) * rows);
+  return c >= 0 && c < cols && r >= 0 && r < rows ? [r, c] : null;
+}
+
+/** Frequency (rows, 0 at the top) × unit heatmap of normalized |DFT| magnitudes. Units are
+ * ordered by their dominant frequency, so a grokked model shows a few bright bands. */
+export class FourierHeatmap {
+  constructor(canvas, readout) {
+    this.canvas = canvas;
+    this.readout = readout;
+    this.data = null;
+    canvas.addEventListener('mousemove', (e) => this.hover(e));
+    canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
+  }
+
+  update(spectrum) {
+    const { n_freq: rows, units, magnitude } = spectrum;
+    const dominant = (u) => {
+      let best = 1;
+      for (let k = 1; k < rows; k++) if (magnitude[k * units + u] > magnitude[best * units + u]) best = k;
+      return best;
+    };
+    const order = [...Array(units).keys()].map((u) => [dominant(u), u]).sort((a, b) => a[0] - b[0]).map(([, u]) => u);
+    let max = 0;
+    for (const v of magnitude) max = Math.max(max, v);
+    this.data = { rows, units, magnitude, order, max: max || 1 };
+    paint(this.canvas, units, rows, (k, c) => viridis(magnitude[k * units + order[c]] / this.data.max));
+  }
+
+  hover(e) {
+    if (!this.data) return;
+    const hit = cellAt(this.canvas, e, this.data.units, this.data.rows);
+    if (!hit) return;
+    const [k, c] = hit;
+    const u = this.data.order[c];
+    this.readout.textContent = `frequency ${k}, unit ${u}: |ĉ|/‖ĉ‖ = ${this.data.magnitude[k * this.data.units + u].toFixed(3)}`;
+  }
+}
+
+/** The p × p grid of (a, b): what the model predicts for each pair, by split. */
+export class PredictionGrid {
+  constructor(canvas, readout) {
+    this.canvas = canvas;
+    this.readout = readout;
+    this.data = null;
+    canvas.addEventListener('mousemove', (e) => this.hover(e));
+    canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
+  }
+
+  update(grid, p) {
+    this.data = { grid, p };
+    paint(this.canvas, p, p, (a, b) => CELL_COLORS[grid[a * p + b]] || CELL_COLORS.absent);
+  }
+
+  hover(e) {
+    if (!this.data) return;
+    const hit = cellAt(this.canvas, e, this.data.p, this.data.p);
+    if (!hit) return;
+    const [a, b] = hit;
+    this.readout.textContent = `a = ${a}, b = ${b}: ${CELL_LABELS[this.data.grid[a * this.data.p + b]]}`;
+  }
+}
+
+/** Counts of `values` in `bins` equal bins over [0, 1]: [centers, counts]. */
+export function histogram(values, bins = 20) {
+  const counts = new Array(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor(v * bins)))]++;
+  return [counts.map((_, i) => (i + 0.5) / bins), counts];
+}
