@@ -65,15 +65,17 @@ pub fn cpu() -> Backend {
     }
 }
 
+/// "prefix — adapter (driver)", or just the prefix where the adapter does not say what it is
+/// (browsers hide it from wgpu: the worker then asks `GPUAdapter.info` itself).
 fn describe_adapter(prefix: &str, info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
     let mut name = info.name.trim().to_string();
-    if name.is_empty() {
-        name = format!("{} {}", info.vendor, info.device);
+    if name.is_empty() && (info.vendor != 0 || info.device != 0) {
+        name = format!("vendor {:#x} device {:#x}", info.vendor, info.device);
     }
     if !info.driver.is_empty() {
-        name = format!("{name} ({})", info.driver);
+        name = format!("{name} ({})", info.driver).trim().to_string();
     }
-    format!("{prefix} — {name}")
+    if name.is_empty() { prefix.to_string() } else { format!("{prefix} — {name}") }
 }
 
 fn wgpu_backend(

@@ -100,7 +100,7 @@ fn stablemax_cannot_reach_zero_loss_where_softmax_does() {
 fn softmax_collapse_trips_at_a_gap_of_20_in_f32_only() {
     let d = device();
     let collapsed = |z: [f32; 2], precision| {
-        softmax_collapsed(t2(&z, 1, 2, &d), precision).into_scalar::<f32>()
+        softmax_collapsed(t2(&z, 1, 2, &d), LossKind::CrossEntropy, precision).into_scalar::<f32>()
     };
     // exp(−20) ≈ 2e−9 < 2⁻²⁴: absorbed in f32, not in f64 (2⁻⁵³ ≈ 1e−16).
     assert_eq!(collapsed([0.0, -20.0], Precision::F32), 1.0);
@@ -112,7 +112,19 @@ fn softmax_collapse_trips_at_a_gap_of_20_in_f32_only() {
     assert_eq!(collapsed([0.0, -40.0], Precision::F64), 1.0);
     // The fraction over a batch.
     let batch = t2(&[0.0, -20.0, 0.0, -1.0, 5.0, -30.0, 1.0, 1.0], 4, 2, &d);
-    assert_eq!(softmax_collapsed(batch, Precision::F32).mean().into_scalar::<f32>(), 0.5);
+    assert_eq!(
+        softmax_collapsed(batch.clone(), LossKind::CrossEntropy, Precision::F32).mean().into_scalar::<f32>(),
+        0.5
+    );
+    // StableMax's normalizer keeps s(−20) = 1/21 and s(−30) = 1/31: nothing collapses.
+    assert_eq!(softmax_collapsed(batch, LossKind::Stablemax, Precision::F32).mean().into_scalar::<f32>(), 0.0);
+    // It does past a gap of ~2²⁴: s(−1e8) = 1e−8 is absorbed by s(0) = 1.
+    assert_eq!(collapsed_stablemax(&d, [0.0, -1e8]), 1.0);
+    assert_eq!(collapsed_stablemax(&d, [0.0, -1e3]), 0.0);
+}
+
+fn collapsed_stablemax(d: &Device, z: [f32; 2]) -> f32 {
+    softmax_collapsed(t2(&z, 1, 2, d), LossKind::Stablemax, Precision::F32).into_scalar::<f32>()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

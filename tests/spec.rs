@@ -102,8 +102,21 @@ fn out_of_range_fields_are_refused_with_field_and_range() {
     refused(r#"{"grokking":{"task":{"train_frac":1}}}"#, "grokking.task.train_frac", &["(0, 1)"]);
     refused(r#"{"grokking":{"task":{"train_frac":1.5}}}"#, "grokking.task.train_frac", &["1.5"]);
     refused(r#"{"grokking":{"task":{"label_noise":1}}}"#, "grokking.task.label_noise", &["[0, 1)"]);
-    refused(r#"{"grokking":{"optimizer":{"lr":-0.1}}}"#, "grokking.optimizer.lr", &["(0, 10]", "-0.1"]);
-    refused(r#"{"grokking":{"optimizer":{"lr":0}}}"#, "grokking.optimizer.lr", &["(0, 10]"]);
+    refused(r#"{"grokking":{"optimizer":{"lr":-0.1}}}"#, "grokking.optimizer.lr", &["(0, 1000]", "-0.1"]);
+    refused(r#"{"grokking":{"optimizer":{"lr":0}}}"#, "grokking.optimizer.lr", &["(0, 1000]"]);
+    refused(r#"{"grokking":{"optimizer":{"grad_clip":-1}}}"#, "grokking.optimizer.grad_clip", &["0 = off"]);
+    refused(r#"{"grokking":{"loss":{"output_scale":0}}}"#, "grokking.loss.output_scale", &["(0, 10000]"]);
+    refused(
+        r#"{"grokking":{"model":{"transformer":{"d_model":128,"heads":5}}}}"#,
+        "grokking.model.transformer.heads",
+        &["must divide d_model = 128"],
+    );
+    refused(r#"{"grokking":{"task":{"op":"sub","pairs":"unordered"}}}"#, "grokking.task.pairs", &["commutative"]);
+    refused(
+        r#"{"grokking":{"model":{"mlp":{"input":{"embedding":{"dim":0}}}}}}"#,
+        "grokking.model.mlp.input.embedding.dim",
+        &["1..=4096"],
+    );
     refused(r#"{"grokking":{"optimizer":{"weight_decay":-1}}}"#, "grokking.optimizer.weight_decay", &["[0, 100]"]);
     refused(r#"{"grokking":{"optimizer":{"beta2":1.0}}}"#, "grokking.optimizer.beta2", &["[0, 1)"]);
     refused(r#"{"grokking":{"model":{"mlp":{"width":0}}}}"#, "grokking.model.mlp.width", &["1..=4096"]);
@@ -182,4 +195,24 @@ mod cli {
             }
         }
     }
+}
+
+/// Every preset — transformers, embeddings, StableMax in f64, ⊥Grad — is a valid spec and
+/// survives both link forms exactly.
+#[test]
+fn every_preset_round_trips_through_json_and_the_url_hash() {
+    for p in presets::all() {
+        p.spec.validate().unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        assert_eq!(ExperimentSpec::from_json(&p.spec.to_json()).unwrap(), p.spec, "{}", p.name);
+        let hash = url_hash::encode(&p.spec);
+        assert_eq!(url_hash::decode(&hash).unwrap(), p.spec, "{}: {hash}", p.name);
+    }
+    let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
+    let mut unique = names.clone();
+    unique.dedup();
+    assert_eq!(names, unique, "preset names are unique");
+    assert!(url_hash::encode(&presets::find("nanda-1l-transformer").unwrap().spec)
+        .contains("grokking.model.transformer.d_model=128"));
+    assert!(url_hash::encode(&presets::find("pair-tiny-mlp").unwrap().spec)
+        .contains("grokking.model.mlp.input.embedding.dim=500"));
 }

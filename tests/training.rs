@@ -117,7 +117,7 @@ fn float64_loss_trains_on_the_cpu() {
 
 #[test]
 fn every_optimizer_and_minibatching_reduce_the_loss() {
-    for (kind, lr, batch) in [(OptimizerKind::AdamW, 1e-2, 0), (OptimizerKind::Adam, 1e-2, 64), (OptimizerKind::Sgd, 0.5, 64)] {
+    for (kind, lr, batch) in [(OptimizerKind::AdamW, 1e-2, 0), (OptimizerKind::Adam, 1e-2, 64), (OptimizerKind::Sgd, 2.0, 64)] {
         let mut s = GrokkingSpec::default();
         s.task.p = 23;
         let GrokkingModel::Mlp(m) = &mut s.model else { unreachable!() };
@@ -177,4 +177,68 @@ fn oversized_runs_are_refused_before_allocating() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn every_preset_builds_and_takes_a_step() {
+    for preset in presets::all() {
+        let ExperimentSpec::Grokking(mut s) = preset.spec;
+        s.training.steps = 2;
+        s.training.eval_every = 1;
+        let (result, history) = run(ExperimentSpec::Grokking(s));
+        result.unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+        assert_eq!(history.len(), 3, "{}", preset.name);
+        let last = history.last().unwrap();
+        assert!(last.first_non_finite().is_none(), "{}: {last:?}", preset.name);
+        assert!(last.nlm_cosine.is_some() && !last.layer_norms.is_empty(), "{}", preset.name);
+        assert!(!preset.expect.is_empty() && !preset.source.is_empty());
+    }
+}
+
+#[test]
+fn float64_is_refused_where_the_device_has_none() {
+    let ExperimentSpec::Grokking(s) = presets::find("prieto-stablemax").unwrap().spec;
+    assert_eq!(s.loss.precision, Precision::F64);
+    let cpu = backend::cpu();
+    let no_f64 = DeviceLimits { max_buffer_bytes: 1 << 30, float64: false };
+    match TrainingSession::new(ExperimentSpec::Grokking(s), &cpu.device, no_f64).err().unwrap() {
+        RunError::Spec(e) => {
+            assert_eq!(e.field, "grokking.loss.precision");
+            assert!(e.message.contains("WebGPU has no float64"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A small transformer and the PAIR-style embedding MLP learn their training set.
+#[test]
+fn transformer_and_embedding_mlp_fit_a_small_task() {
+    let mut t = GrokkingSpec::default();
+    t.task.p = 11;
+    t.task.train_frac = 0.8;
+    t.model = GrokkingModel::Transformer(gradscope::spec::TransformerSpec {
+        d_model: 32,
+        heads: 4,
+        d_mlp: 64,
+        layers: 2,
+        layer_norm: true,
+        ..Default::default()
+    });
+    t.loss.kind = LossKind::CrossEntropy;
+    t.optimizer.lr = 3e-3;
+    t.optimizer.weight_decay = 0.0;
+    t.training.steps = 200;
+    t.training.eval_every = 50;
+    let (result, history) = run(ExperimentSpec::Grokking(t));
+    result.unwrap();
+    assert!(history.last().unwrap().train_acc > 0.95, "transformer: {:?}", history.last());
+
+    let ExperimentSpec::Grokking(mut pair) = presets::find("pair-tiny-mlp").unwrap().spec;
+    pair.training.steps = 300;
+    pair.training.eval_every = 100;
+    pair.optimizer.lr = 1e-2;
+    let (result, history) = run(ExperimentSpec::Grokking(pair));
+    result.unwrap();
+    let (l0, last) = (history[0].train_loss, history.last().unwrap());
+    assert!(last.train_loss < 0.5 * l0 && last.train_acc > 0.5, "PAIR MLP: {l0} → {last:?}");
 }

@@ -2,8 +2,13 @@
 // as dashed lines. uPlot wants one shared x array, so runs are merged on the union of their
 // steps (missing values are gaps that uPlot spans).
 
-const PINNED_DASH = [6, 4];
-export const PINNED_COLORS = ['#868e96', '#e8590c', '#2f9e44', '#ae3ec9'];
+// Pinned runs: one colour per run (none of them the live run's orange/blue), and the metrics of a
+// run told apart by dash pattern (first metric dashed, second dotted, …).
+const PINNED_DASHES = [[7, 4], [2, 3], [10, 3, 2, 3], [1, 5]];
+export const PINNED_COLORS = ['#495057', '#2f9e44', '#ae3ec9', '#a0522d'];
+
+/** Tick labels a log axis can read: 0.001 rather than a rounded 0. */
+const logTicks = (u, splits) => splits.map((v) => (v == null ? '' : v >= 0.01 && v < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(0)));
 
 const fmt = (log) => (u, v) => (v == null ? '–' : log ? v.toExponential(3) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(4));
 
@@ -31,18 +36,18 @@ export class MetricChart {
       series.push({ label: m.label, stroke: m.stroke, width: 2, spanGaps: true, value: fmt(this.yLog) });
     }
     pinned.forEach((run, i) => {
-      for (const m of this.metrics) {
+      this.metrics.forEach((m, j) => {
         series.push({
-          label: `${run.name}: ${m.label}`, stroke: m.pinnedStroke || PINNED_COLORS[i % PINNED_COLORS.length],
-          width: 1.5, dash: PINNED_DASH, spanGaps: true, value: fmt(this.yLog),
+          label: `${run.name}: ${m.label}`, stroke: PINNED_COLORS[i % PINNED_COLORS.length],
+          width: 1.5, dash: PINNED_DASHES[j % PINNED_DASHES.length], spanGaps: true, value: fmt(this.yLog),
         });
-      }
+      });
     });
     const y = this.yLog ? { distr: 3 } : this.yRange ? { range: this.yRange } : { auto: true };
     this.plot = new uPlot({
       width, height: this.height,
       scales: { x: { distr: 3, time: false }, y },
-      axes: [{ label: 'step (log)' }, { label: this.title, size: 64 }],
+      axes: [{ label: 'step (log)' }, { label: this.title, size: 64, values: this.yLog ? logTicks : undefined }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series,

@@ -113,8 +113,8 @@ export function start(root, options = {}) {
   const [tTrainLoss, vTrainLoss] = tile('train loss', 'metric-train-loss');
   const [tTestLoss, vTestLoss] = tile('test loss', 'metric-test-loss');
   const [tNorm, vNorm] = tile('weight norm ‖w‖', 'metric-weight-norm', 'L2 norm of every weight (Omnigrok)');
-  const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose softmax sums to exactly 1 in the loss precision (Prieto et al. 2025)');
-  const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Alignment of the last gradient with the weights: the naïve-loss-minimization direction ⊥Grad removes');
+  const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose loss normalizer rounds to exactly one-hot in the loss precision, so they give no gradient (Prieto et al. 2025; for StableMax, its own normalizer)');
+  const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Cosine of the last gradient and the weights. Near −1 the step mostly scales the weights up — naïve loss minimization, the component ⊥Grad removes');
   const tiles = el('div', { class: 'gs-tiles' }, tTrainAcc, tTestAcc, tTrainLoss, tTestLoss, tNorm, tSc, tNlm);
   const badge = el('div', { class: 'gs-badge', testid: 'grok-badge', 'data-verdict': 'none' }, 'Did it grok? —');
   const summary = el('div', { class: 'gs-summary', testid: 'run-summary' });
@@ -172,6 +172,9 @@ export function start(root, options = {}) {
   const iprChart = new XYChart(iprBox, { xLabel: 'IPR', yLabel: 'units', series: [['units', '#5f3dc4']], bars: true });
   const pruneChart = new XYChart(pruneBox, { xLabel: 'fraction pruned', yLabel: 'accuracy', yRange: [0, 1.02], series: [
     ['train (true labels)', '#2b8a3e'], ['train (as trained)', TRAIN], ['test', TEST]] });
+  // Built empty now, so the first analysis only sets data (no chart construction mid-training).
+  iprChart.update([], [[]], chartWidth());
+  pruneChart.update([], [[], [], []], chartWidth());
   const heatmap = new FourierHeatmap(heatCanvas, heatReadout);
   const predictionGrid = new PredictionGrid(gridCanvas, gridReadout);
 
@@ -223,20 +226,24 @@ export function start(root, options = {}) {
     pinBtn.disabled = state.history.length < 2;
   }
 
-  function renderBadge(report, target = badge) {
+  function renderBadge(report, target = badge, history = state.history) {
     if (!report) { target.dataset.verdict = 'none'; target.textContent = 'Did it grok? —'; return; }
     const [title, why] = VERDICTS[report.verdict];
     target.dataset.verdict = report.verdict;
     const ratio = report.max_loss_ratio != null ? ` · max test/train loss ${report.max_loss_ratio.toExponential(1)}` : '';
     const atFit = report.test_acc_at_fit != null ? ` (test acc then ${report.test_acc_at_fit.toFixed(2)})` : '';
-    target.textContent = `${title}: ${why}. Train acc ≥ 99%: ${stepText(report.train_step)}${atFit}; test acc ≥ 99%: ${stepText(report.test_step)}${ratio}`;
+    // Time to grok on this backend: the training wall time at that evaluation.
+    const at = history.find((r) => r.step === report.test_step);
+    const secs = at && at.wall_ms > 0 ? ` after ${(at.wall_ms / 1000).toFixed(1)} s` : '';
+    target.textContent = `${title}: ${why}. Train acc ≥ 99%: ${stepText(report.train_step)}${atFit}; ` +
+      `test acc ≥ 99%: ${stepText(report.test_step)}${secs}${ratio}`;
   }
 
   function renderPinned() {
     pinnedList.replaceChildren(...state.pinned.map((run, i) => {
       const li = el('li', {}, el('i', { style: `background: ${PINNED_COLORS[i % PINNED_COLORS.length]}` }), `${run.name} `);
       const verdict = el('span', { class: 'gs-summary' });
-      renderBadge(run.report, verdict);
+      renderBadge(run.report, verdict, run.history);
       if (!run.report) verdict.textContent = '';
       li.append(verdict);
       return li;
@@ -270,9 +277,11 @@ export function start(root, options = {}) {
     analysisTitle.textContent = `at step ${a.step}`;
     heatmap.update(a.spectrum);
     const keys = a.spectrum.key_freqs;
-    keyFreqs.textContent = keys.length <= Math.max(8, a.spectrum.n_freq / 6)
-      ? `Key frequencies: {${keys.join(', ')}} hold ${(100 * a.spectrum.key_share).toFixed(0)}% of the non-constant energy`
-      : `No sparse Fourier structure yet: 90% of the energy needs ${keys.length} of ${a.spectrum.n_freq - 1} frequencies`;
+    const share = `${(100 * a.spectrum.key_share).toFixed(0)}%`;
+    keyFreqs.textContent = keys.length <= 8
+      ? `Key frequencies: {${keys.join(', ')}} hold ${share} of the non-constant Fourier energy`
+      : `Fourier energy spread over ${keys.length} of ${a.spectrum.n_freq - 1} frequencies (${share}; strongest: ` +
+        `${keys.slice(0, 5).join(', ')}). Units may still be periodic one by one: see the IPR histogram.`;
     predictionGrid.update(a.grid, a.p);
     const [centers, counts] = histogram(a.ipr, 20);
     iprChart.update(centers, [counts], w);
@@ -287,7 +296,9 @@ export function start(root, options = {}) {
   function maybeAnalyse(force = false) {
     const a = state.analysis;
     const now = performance.now();
+    if (force) a.wantFinal = !state.running;
     if (a.inFlight || !ready || state.spec == null) return;
+    if (!state.running) a.wantFinal = false;
     if (!force && now - a.last < Math.max(1000, 4 * a.cost)) return;
     a.inFlight = true;
     a.last = now;
@@ -395,6 +406,8 @@ export function start(root, options = {}) {
         state.analysis.inFlight = false;
         state.analysis.cost = performance.now() - state.analysis.last;
         drawAnalysis(ev.analysis);
+        // Training stopped while this one was computed: take the final picture too.
+        if (state.analysis.wantFinal) maybeAnalyse(true);
         break;
       case 'state': {
         const wasRunning = state.running;

@@ -43,7 +43,15 @@ impl DeviceSplit {
             Tensor::<1, Int>::from_data(TensorData::new(data, [v.len()]), device)
         };
         let labels = ints(&split.labels);
-        let targets = labels.clone().one_hot::<2>(p).float(); // [n, p]
+        // one_hot(labels) by comparison with 0..p. (`Tensor::one_hot` range-checks its input
+        // with a synchronous read, which panics on WebGPU in a browser.)
+        let classes = Tensor::<1, Int>::arange(0..p as i64, device).reshape([1, p]); // [1, p]
+        let targets = labels
+            .clone()
+            .reshape([split.len(), 1]) // [n] -> [n, 1]
+            .expand([split.len(), p])
+            .equal(classes.expand([split.len(), p]))
+            .float(); // [n, p]
         let corrupted = split.corrupted.iter().any(|&c| c).then(|| {
             let flags: Vec<f32> = split.corrupted.iter().map(|&c| c as u8 as f32).collect();
             Tensor::<1>::from_data(TensorData::new(flags, [split.len()]), device)
@@ -316,7 +324,7 @@ impl GrokkingExperiment {
         let targets = split.targets.clone().without_autodiff();
         let losses = per_sample_loss(kind, precision, logits.clone(), targets); // [n]
         let zero = losses.clone().equal_elem(0.0).float().mean();
-        let collapsed = softmax_collapsed(logits.clone(), precision).mean();
+        let collapsed = softmax_collapsed(logits.clone(), kind, precision).mean();
         let predicted = predictions(logits); // [n]
         let acc = predicted.clone().equal(split.labels.clone().without_autodiff()).float().mean();
         let base = Tensor::cat(vec![losses.mean(), acc, collapsed, zero], 0); // [4]

@@ -338,7 +338,8 @@ pub enum OptimizerKind {
 #[serde(default, deny_unknown_fields)]
 pub struct OptimizerSpec {
     pub kind: OptimizerKind,
-    /// Learning rate, in (0, 10].
+    /// Learning rate, in (0, 1000] (SGD on a scaled output needs large ones: Kumar et al. use
+    /// 100/α²).
     pub lr: f64,
     /// Weight decay, in [0, 100].
     pub weight_decay: f64,
@@ -503,8 +504,8 @@ impl GrokkingSpec {
         )?;
 
         let o = &self.optimizer;
-        check(finite_in(o.lr, 0.0, 10.0, true, false), "grokking.optimizer.lr", || {
-            format!("must be in (0, 10] (got {})", o.lr)
+        check(finite_in(o.lr, 0.0, 1000.0, true, false), "grokking.optimizer.lr", || {
+            format!("must be in (0, 1000] (got {})", o.lr)
         })?;
         check(
             finite_in(o.weight_decay, 0.0, 100.0, false, false),

@@ -81,16 +81,17 @@ fn transformer_run(task: ModularTask, model: TransformerSpec, training: Training
 fn kumar(alpha: f64) -> GrokkingSpec {
     GrokkingSpec {
         seed: 0,
-        task: ModularTask { p: 23, train_frac: 0.5, ..ModularTask::default() },
+        // Kumar et al. train on 90% of p = 23; 80% keeps a test set of 106 pairs.
+        task: ModularTask { p: 23, train_frac: 0.8, ..ModularTask::default() },
         model: GrokkingModel::Mlp(MlpSpec { width: 512, ..MlpSpec::default() }),
         loss: LossSpec { kind: LossKind::Mse, output_scale: alpha, center: true, ..LossSpec::default() },
         optimizer: OptimizerSpec {
             kind: OptimizerKind::Sgd,
-            lr: 2.0,
+            lr: 5.0,
             weight_decay: 0.0,
             ..OptimizerSpec::default()
         },
-        training: TrainingSpec { steps: 3000, batch_size: 0, eval_every: 10 },
+        training: TrainingSpec { steps: 4000, batch_size: 0, eval_every: 20 },
     }
 }
 
@@ -163,11 +164,13 @@ pub fn all() -> Vec<Preset> {
             title: "Doshi et al. with label corruption ξ = 0.3",
             source: "Doshi, Das, Gromov et al. 2023, 'To grok or not to grok' (§ label \
                      corruption); d-doshi/Grokking utils/datasets.py",
-            expect: "The quick-grok run with 30% of the training labels replaced. Strong weight \
-                     decay keeps the network from memorizing the corrupted labels: test accuracy \
-                     still climbs to ~1.0 while train accuracy levels off near 0.7 — the \
-                     corrupted pairs are predicted by the rule (grid: green 'generalized past \
-                     the noise'). Pruning low-IPR neurons hardly changes clean accuracy.",
+            expect: "The quick-grok run with 30% of the training labels replaced by wrong ones. \
+                     It first memorizes every training label, corrupted ones included (step \
+                     ~25); then weight decay makes it forget the noise: test accuracy climbs to \
+                     1.0 (step ~116) while the corrupted-label fit falls from 1.0 to ~0.1 and \
+                     train accuracy settles near 0.73 — the corrupted pairs are predicted by the \
+                     rule (grid: teal). The remaining memorizing neurons have low IPR: pruning \
+                     the lowest 30% lifts clean train accuracy from 0.97 to 1.0 (Doshi et al.).",
             spec: g(doshi_noise),
         },
         Preset {
@@ -239,10 +242,11 @@ pub fn all() -> Vec<Preset> {
             title: "Kumar et al. rich regime (output scale α = 1)",
             source: "Kumar, Bordelon, Gershman, Pehlevan 2024, 'Grokking as the transition from \
                      lazy to rich training dynamics'",
-            expect: "x² MLP, full-batch SGD on MSE, centered output f = α·(f_θ − f_θ₀) with lr / \
-                     α². At α = 1 the network leaves its initial kernel quickly: it memorizes \
-                     and then generalizes within the budget. Compare with kumar-lazy (pin this \
-                     run first).",
+            expect: "x² MLP on p = 23, full-batch SGD on MSE, no weight decay, centered output \
+                     f = α·(f_θ − f_θ₀) with lr / α². At α = 1 the features move: train accuracy \
+                     reaches 1.0 by ~500 steps, test accuracy sits at 0 until ~1500, then \
+                     generalizes by ~2000 as the weight norm grows from 9 to 22 (rich \
+                     learning). Pin it, then load kumar-lazy to compare.",
             spec: g(kumar(1.0)),
         },
         Preset {
@@ -250,10 +254,10 @@ pub fn all() -> Vec<Preset> {
             title: "Kumar et al. lazy regime (output scale α = 10)",
             source: "Kumar, Bordelon, Gershman, Pehlevan 2024, 'Grokking as the transition from \
                      lazy to rich training dynamics'",
-            expect: "The same run at α = 10: the weights barely move (lazy, kernel-like \
-                     training), so the network fits the training set with its initial features \
-                     and test accuracy stays near chance far longer — grokking is delayed the \
-                     larger α is.",
+            expect: "The same run at α = 10: the weights barely move (‖w‖ 9.3 → 9.6 over 4000 \
+                     steps), so the network fits the training set with its initial features \
+                     (kernel regime) and test accuracy stays at 0 — the larger α, the later \
+                     grokking (α = 3 has not generalized by step 4000 either).",
             spec: g(kumar(10.0)),
         },
         Preset {

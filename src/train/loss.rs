@@ -77,14 +77,28 @@ pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
     logits.argmax(1).reshape([batch]) // [batch, 1] -> [batch]
 }
 
-/// Per-sample softmax collapse (Prieto et al. 2025, `logger.py`): Σ_k exp(z_k − max z) equals
-/// exactly 1 in `precision`, i.e. every non-maximal term was absorbed by rounding. In float32
-/// this starts at a logit gap of about ln 2²⁴ ≈ 16.6, in float64 at ln 2⁵³ ≈ 36.7.
-/// Returns 1.0 / 0.0 per sample, `[batch]` (float32).
-pub fn softmax_collapsed(logits: Tensor<2>, precision: Precision) -> Tensor<1> {
+/// Per-sample collapse of the loss's normalizer: every non-maximal term is absorbed by
+/// rounding, so the top class's probability is exactly 1 in `precision` and the sample stops
+/// giving gradient. Returns 1.0 / 0.0 per sample, `[batch]` (float32).
+///
+/// - Softmax (cross-entropy, and MSE runs): Σ_k exp(z_k − max z) == 1 exactly (Prieto et al.
+///   2025, `logger.py`). In float32 this starts at a logit gap of ln 2²⁴ ≈ 16.6, in float64 at
+///   ln 2⁵³ ≈ 36.7.
+/// - StableMax: Σ_k s(z_k) == s(max z) exactly. s decays polynomially, so this needs gaps of
+///   ~10⁷ (f32) — StableMax runs do not collapse even when their logits would have collapsed a
+///   softmax long before.
+pub fn softmax_collapsed(logits: Tensor<2>, kind: LossKind, precision: Precision) -> Tensor<1> {
     let [batch, _] = logits.dims();
     let z = logits.cast(dtype(precision));
-    let max = z.clone().max_dim(1); // [batch, 1]
-    let total = (z - max).exp().sum_dim(1); // [batch, 1]
-    total.equal_elem(1.0).float().cast(FloatDType::F32).reshape([batch])
+    let collapsed = match kind {
+        LossKind::Stablemax => {
+            let s = stablemax_s(z); // [batch, classes]
+            s.clone().sum_dim(1).equal(s.max_dim(1)) // [batch, 1]
+        }
+        LossKind::CrossEntropy | LossKind::Mse => {
+            let max = z.clone().max_dim(1); // [batch, 1]
+            (z - max).exp().sum_dim(1).equal_elem(1.0) // [batch, 1]
+        }
+    };
+    collapsed.float().cast(FloatDType::F32).reshape([batch])
 }

@@ -17,8 +17,9 @@ pub struct MetricsRecord {
     pub weight_norm: f64,
     /// Training wall time so far in milliseconds (paused time excluded).
     pub wall_ms: f64,
-    /// Fraction of training samples whose softmax has collapsed: Σ exp(z − max z) == 1 exactly
-    /// in the loss's float type (Prieto et al. 2025).
+    /// Fraction of training samples whose loss normalizer has collapsed: Σ exp(z − max z) == 1
+    /// exactly in the loss's float type (Prieto et al. 2025), or for StableMax Σ s(z) == s(max z)
+    /// (see `train::loss::softmax_collapsed`).
     #[serde(default)]
     pub softmax_collapse: f64,
     /// Fraction of training samples with a loss of exactly 0.

@@ -37,7 +37,8 @@ async fn yield_now() {
 
 /// Asks the browser for a WebGPU adapter before burn does, so a browser without WebGPU gets a
 /// sentence saying why (wgpu would otherwise fail deep inside, or panic, with no `navigator.gpu`).
-async fn probe_webgpu() -> Result<(), String> {
+/// Returns what `GPUAdapter.info` says of the adapter ("google swiftshader, fallback adapter").
+async fn probe_webgpu() -> Result<String, String> {
     let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
         .map_err(|_| "no navigator object in this worker".to_string())?;
     let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).unwrap_or(JsValue::UNDEFINED);
@@ -58,7 +59,25 @@ async fn probe_webgpu() -> Result<(), String> {
     if adapter.is_null() || adapter.is_undefined() {
         return Err("the browser offers no WebGPU adapter (requestAdapter() returned null)".into());
     }
-    Ok(())
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let field = |name: &str| {
+        js_sys::Reflect::get(&info, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    };
+    let mut parts: Vec<String> = ["description", "vendor", "architecture"]
+        .iter()
+        .map(|f| field(f))
+        .filter(|s| !s.is_empty())
+        .collect();
+    parts.dedup();
+    let fallback = js_sys::Reflect::get(&info, &"isFallbackAdapter".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let mut text = parts.join(" ");
+    if fallback {
+        text.push_str(if text.is_empty() { "fallback adapter" } else { ", fallback adapter" });
+    }
+    Ok(text)
 }
 
 /// Installs the panic hook and the message handler, then runs the loop. Called once from the
@@ -146,7 +165,13 @@ impl Worker {
                     BackendChoice::Cpu => (backend::cpu(), None),
                     BackendChoice::Auto | BackendChoice::Webgpu => {
                         let gpu = match probe_webgpu().await {
-                            Ok(()) => backend::webgpu().await.map_err(|e| e.to_string()),
+                            Ok(info) => backend::webgpu().await.map_err(|e| e.to_string()).map(|mut b| {
+                                // wgpu gets no adapter name in a browser; the probe's is better.
+                                if b.label == "WebGPU" && !info.is_empty() {
+                                    b.label = format!("WebGPU — {info}");
+                                }
+                                b
+                            }),
                             Err(why) => Err(format!("WebGPU is not available: {why}")),
                         };
                         match gpu {

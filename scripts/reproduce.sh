@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The long reproductions behind docs/reproductions.md: runs presets natively on the CPU with
+# `gradscope run`, writes metrics, final analyses and logs to docs/reproductions/, and plots
+# them (matplotlib in ~/.cache/gradscope/bench-venv). Not part of the test suite: hours of CPU.
+#   scripts/reproduce.sh [name …]   (default: all of them)
+set -euo pipefail
+GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$GRADSCOPE_ROOT/scripts/env.sh"
+cd "$GRADSCOPE_ROOT"
+OUT=docs/reproductions
+VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
+mkdir -p "$OUT"
+cargo build --release --bin gradscope -q
+GS="$CARGO_TARGET_DIR/release/gradscope"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c 'import matplotlib' 2>/dev/null || "$VENV/bin/pip" install -q matplotlib
+
+# name → spec (a preset, or a JSON file derived from one)
+kumar() { "$GS" spec kumar-rich | python3 -c "
+import json, sys
+s = json.load(sys.stdin); g = s['grokking']
+g['loss']['output_scale'] = float(sys.argv[1]); g['training']['steps'] = int(sys.argv[2])
+print(json.dumps(s))" "$1" "$2" > "$OUT/kumar-alpha-$1.json"; echo "$OUT/kumar-alpha-$1.json"; }
+
+run() { # name spec
+  local name=$1 spec=$2 start end
+  echo "[reproduce] $name: gradscope run $spec" >&2
+  start=$(date +%s)
+  "$GS" run "$spec" --out "$OUT/$name.jsonl" --analysis "$OUT/$name.analysis.json" 2> "$OUT/$name.log" || true
+  end=$(date +%s)
+  echo "wall: $((end - start)) s" >> "$OUT/$name.log"
+  tail -4 "$OUT/$name.log" >&2
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer prieto-stablemax)
+for name in "${names[@]}"; do
+  case $name in
+    kumar)
+      for a in 1 2 3 10; do run "kumar-alpha-$a" "$(kumar $a 12000)"; done
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \
+        "$OUT"/kumar-alpha-{1,2,3,10}.jsonl --labels "α=1" "α=2" "α=3" "α=10" --title "Kumar et al. lazy → rich: α sweep"
+      ;;
+    *)
+      run "$name" "$name"
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name"
+      ;;
+  esac
+done
