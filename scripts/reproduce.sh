@@ -22,11 +22,12 @@ s = json.load(sys.stdin); g = s['grokking']
 g['loss']['output_scale'] = float(sys.argv[1]); g['training']['steps'] = int(sys.argv[2])
 print(json.dumps(s))" "$1" "$2" > "$OUT/kumar-alpha-$1.json"; echo "$OUT/kumar-alpha-$1.json"; }
 
-run() { # name spec
+run() { # name spec [extra gradscope-run arguments]
   local name=$1 spec=$2 start end
-  echo "[reproduce] $name: gradscope run $spec" >&2
+  shift 2
+  echo "[reproduce] $name: gradscope run $spec $*" >&2
   start=$(date +%s)
-  "$GS" run "$spec" --out "$OUT/$name.jsonl" --analysis "$OUT/$name.analysis.json" 2> "$OUT/$name.log" || true
+  "$GS" run "$spec" "$@" --out "$OUT/$name.jsonl" --analysis "$OUT/$name.analysis.json" 2> "$OUT/$name.log" || true
   end=$(date +%s)
   echo "wall: $((end - start)) s" >> "$OUT/$name.log"
   tail -4 "$OUT/$name.log" >&2
@@ -40,6 +41,11 @@ for name in "${names[@]}"; do
       for a in 1 2 3 10; do run "kumar-alpha-$a" "$(kumar $a 12000)"; done
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \
         "$OUT"/kumar-alpha-{1,2,3,10}.jsonl --labels "α=1" "α=2" "α=3" "α=10" --title "Kumar et al. lazy → rich: α sweep"
+      ;;
+    prieto-stablemax)
+      # The paper needs ~80k epochs (≈70 min here); the report covers the first 20k.
+      run "$name" "$name" --steps 20000
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name (first 20k epochs)"
       ;;
     *)
       run "$name" "$name"

@@ -72,17 +72,13 @@ fn describe_adapter(prefix: &str, info: &burn::tensor::wgpu::wgpu::AdapterInfo) 
     if name.is_empty() && (info.vendor != 0 || info.device != 0) {
         name = format!("vendor {:#x} device {:#x}", info.vendor, info.device);
     }
-    if !info.driver.is_empty() {
+    if !info.driver.is_empty() && !name.contains(&info.driver) {
         name = format!("{name} ({})", info.driver).trim().to_string();
     }
     if name.is_empty() { prefix.to_string() } else { format!("{prefix} — {name}") }
 }
 
-fn wgpu_backend(
-    device: Device,
-    setup: &burn::tensor::wgpu::WgpuSetup,
-    prefix: &str,
-) -> Backend {
+fn wgpu_backend(device: Device, setup: &burn::tensor::wgpu::WgpuSetup, prefix: &str) -> Backend {
     let info = setup.adapter.get_info();
     let limits = setup.device.limits();
     let max = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);

@@ -17,7 +17,8 @@ fn planted(freqs: &[usize]) -> Vec<f32> {
     for x in 0..P {
         for (u, &k) in freqs.iter().enumerate() {
             let phase = 0.3 * u as f64;
-            m[x * units + u] = (2.0 * std::f64::consts::PI * (k * x) as f64 / P as f64 + phase).cos() as f32;
+            m[x * units + u] =
+                (2.0 * std::f64::consts::PI * (k * x) as f64 / P as f64 + phase).cos() as f32;
         }
     }
     m
@@ -100,11 +101,20 @@ fn verdicts() {
         GrokReport::from_history(&h)
     };
     assert_eq!(run(&[(0, 0.01, 0.01), (10, 0.5, 0.01)]).verdict, Verdict::NoLearning);
-    assert_eq!(run(&[(0, 0.01, 0.01), (10, 1.0, 0.05), (20, 1.0, 0.1)]).verdict, Verdict::Memorized);
+    assert_eq!(
+        run(&[(0, 0.01, 0.01), (10, 1.0, 0.05), (20, 1.0, 0.1)]).verdict,
+        Verdict::Memorized
+    );
     let grok = run(&[(0, 0.01, 0.01), (28, 1.0, 0.4), (40, 1.0, 0.99), (44, 1.0, 1.0)]);
     assert_eq!(grok.verdict, Verdict::Grokked);
-    assert_eq!((grok.train_step, grok.test_step, grok.test_acc_at_fit), (Some(28), Some(40), Some(0.4)));
-    assert_eq!(run(&[(0, 0.01, 0.01), (10, 0.995, 0.95), (12, 1.0, 0.995)]).verdict, Verdict::Generalized);
+    assert_eq!(
+        (grok.train_step, grok.test_step, grok.test_acc_at_fit),
+        (Some(28), Some(40), Some(0.4))
+    );
+    assert_eq!(
+        run(&[(0, 0.01, 0.01), (10, 0.995, 0.95), (12, 1.0, 0.995)]).verdict,
+        Verdict::Generalized
+    );
     // PAIR's statistic: max test/train loss.
     assert!((grok.max_loss_ratio.unwrap() - (0.601 / 0.001)).abs() < 1e-9);
 }

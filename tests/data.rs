@@ -66,7 +66,8 @@ fn label_noise_changes_exactly_floor_xi_train_labels() {
         let t = task(ModOp::Add, 53, 0.4, noise);
         let d = ModularDataset::generate(&t, seed);
         let expected = (noise * d.train.len() as f64).floor() as usize;
-        let changed = (0..d.train.len()).filter(|&i| d.train.labels[i] != d.train.clean_labels[i]).count();
+        let changed =
+            (0..d.train.len()).filter(|&i| d.train.labels[i] != d.train.clean_labels[i]).count();
         assert_eq!(changed, expected, "ξ = {noise}");
         assert_eq!(d.train.corrupted.iter().filter(|&&c| c).count(), expected);
         assert!(d.train.labels.iter().all(|&y| y < 53));

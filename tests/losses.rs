@@ -74,10 +74,16 @@ fn stablemax_values_and_gradients_match_a_float64_reference() {
         let logits = t2(&z, rows, cols, &d).require_grad();
         let l = loss(LossKind::Stablemax, precision, logits.clone(), t2(&onehot, rows, cols, &d));
         let got = l.clone().into_scalar::<f32>() as f64;
-        assert!((got - want_loss).abs() <= tol.max(1e-6) * want_loss.abs(), "{precision:?}: {got} vs {want_loss}");
+        assert!(
+            (got - want_loss).abs() <= tol.max(1e-6) * want_loss.abs(),
+            "{precision:?}: {got} vs {want_loss}"
+        );
         let grad = vecf(logits.grad(&l.backward()).unwrap());
         for (k, (&g, &w)) in grad.iter().zip(&want_grad).enumerate() {
-            assert!((g as f64 - w).abs() <= 1e-6 + 1e-5 * w.abs(), "{precision:?} grad[{k}]: {g} vs {w}");
+            assert!(
+                (g as f64 - w).abs() <= 1e-6 + 1e-5 * w.abs(),
+                "{precision:?} grad[{k}]: {g} vs {w}"
+            );
         }
     }
 }
@@ -89,7 +95,8 @@ fn stablemax_cannot_reach_zero_loss_where_softmax_does() {
     // s(−40) = 1/41 of mass off the label, so its loss stays log(1 + 1/41) > 0.
     let logits = t2(&[40.0, 0.0], 1, 2, &d);
     let target = t2(&[1.0, 0.0], 1, 2, &d);
-    let ce = per_sample_loss(LossKind::CrossEntropy, Precision::F32, logits.clone(), target.clone());
+    let ce =
+        per_sample_loss(LossKind::CrossEntropy, Precision::F32, logits.clone(), target.clone());
     let sm = per_sample_loss(LossKind::Stablemax, Precision::F32, logits, target);
     assert_eq!(ce.into_scalar::<f32>(), 0.0);
     let sm = sm.into_scalar::<f32>() as f64;
@@ -113,11 +120,16 @@ fn softmax_collapse_trips_at_a_gap_of_20_in_f32_only() {
     // The fraction over a batch.
     let batch = t2(&[0.0, -20.0, 0.0, -1.0, 5.0, -30.0, 1.0, 1.0], 4, 2, &d);
     assert_eq!(
-        softmax_collapsed(batch.clone(), LossKind::CrossEntropy, Precision::F32).mean().into_scalar::<f32>(),
+        softmax_collapsed(batch.clone(), LossKind::CrossEntropy, Precision::F32)
+            .mean()
+            .into_scalar::<f32>(),
         0.5
     );
     // StableMax's normalizer keeps s(−20) = 1/21 and s(−30) = 1/31: nothing collapses.
-    assert_eq!(softmax_collapsed(batch, LossKind::Stablemax, Precision::F32).mean().into_scalar::<f32>(), 0.0);
+    assert_eq!(
+        softmax_collapsed(batch, LossKind::Stablemax, Precision::F32).mean().into_scalar::<f32>(),
+        0.0
+    );
     // It does past a gap of ~2²⁴: s(−1e8) = 1e−8 is absorbed by s(0) = 1.
     assert_eq!(collapsed_stablemax(&d, [0.0, -1e8]), 1.0);
     assert_eq!(collapsed_stablemax(&d, [0.0, -1e3]), 0.0);
@@ -136,7 +148,8 @@ fn orthograd_removes_the_weight_direction_and_keeps_the_norm() {
     let d = Device::flex();
     let w: Vec<f32> = (0..12).map(|i| ((i * 7 % 5) as f32 - 2.0) * 0.3).collect();
     // A gradient with a large component along w.
-    let g: Vec<f32> = w.iter().enumerate().map(|(i, &x)| 2.0 * x + 0.1 * (i as f32 - 6.0)).collect();
+    let g: Vec<f32> =
+        w.iter().enumerate().map(|(i, &x)| 2.0 * x + 0.1 * (i as f32 - 6.0)).collect();
     let got = vecf(orthogonalize(t2(&w, 3, 4, &d), t2(&g, 3, 4, &d)));
     // f64 reference of orthograd.py.
     let (w64, g64): (Vec<f64>, Vec<f64>) =
@@ -169,7 +182,8 @@ fn gradient_transform_clips_the_global_norm_and_reports_alignment() {
     let read = |g: &GradientsParams| -> Vec<f64> {
         let w: Tensor<2> = g.get(layer.weight.id).unwrap();
         let b: Tensor<1> = g.get(layer.bias.as_ref().unwrap().id).unwrap();
-        let mut v: Vec<f64> = w.into_data().try_to_vec::<f32>().unwrap().iter().map(|&x| x as f64).collect();
+        let mut v: Vec<f64> =
+            w.into_data().try_to_vec::<f32>().unwrap().iter().map(|&x| x as f64).collect();
         v.extend(b.into_data().try_to_vec::<f32>().unwrap().iter().map(|&x| x as f64));
         v
     };

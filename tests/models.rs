@@ -218,12 +218,18 @@ fn transformer_fast_path_matches_the_full_sequence_reference() {
         let what = format!("layers {layers}, causal {causal}, ln {layer_norm}");
         assert_close(&vec2(fast.clone()), &want, 1e-5, &what);
 
-        let weights = t2(&(0..p * p * p).map(|i| (i % 7) as f32 - 3.0).collect::<Vec<_>>(), p * p, p, &d);
+        let weights =
+            t2(&(0..p * p * p).map(|i| (i % 7) as f32 - 3.0).collect::<Vec<_>>(), p * p, p, &d);
         let g_fast = (fast * weights.clone()).sum().backward();
         let g_slow = (slow * weights).sum().backward();
-        for (name, param) in [("embed", &model.embed), ("w_q", &model.blocks[0].w_q), ("w_in", &model.blocks[0].w_in)] {
+        for (name, param) in [
+            ("embed", &model.embed),
+            ("w_q", &model.blocks[0].w_q),
+            ("w_in", &model.blocks[0].w_in),
+        ] {
             let gf = vec2(param.val().grad(&g_fast).unwrap());
-            let gs: Vec<f64> = vec2(param.val().grad(&g_slow).unwrap()).iter().map(|&v| v as f64).collect();
+            let gs: Vec<f64> =
+                vec2(param.val().grad(&g_slow).unwrap()).iter().map(|&v| v as f64).collect();
             assert_close(&gf, &gs, 1e-4, &format!("{what}: grad {name}"));
         }
     }

@@ -102,35 +102,83 @@ fn out_of_range_fields_are_refused_with_field_and_range() {
     refused(r#"{"grokking":{"task":{"train_frac":1}}}"#, "grokking.task.train_frac", &["(0, 1)"]);
     refused(r#"{"grokking":{"task":{"train_frac":1.5}}}"#, "grokking.task.train_frac", &["1.5"]);
     refused(r#"{"grokking":{"task":{"label_noise":1}}}"#, "grokking.task.label_noise", &["[0, 1)"]);
-    refused(r#"{"grokking":{"optimizer":{"lr":-0.1}}}"#, "grokking.optimizer.lr", &["(0, 1000]", "-0.1"]);
+    refused(
+        r#"{"grokking":{"optimizer":{"lr":-0.1}}}"#,
+        "grokking.optimizer.lr",
+        &["(0, 1000]", "-0.1"],
+    );
     refused(r#"{"grokking":{"optimizer":{"lr":0}}}"#, "grokking.optimizer.lr", &["(0, 1000]"]);
-    refused(r#"{"grokking":{"optimizer":{"grad_clip":-1}}}"#, "grokking.optimizer.grad_clip", &["0 = off"]);
-    refused(r#"{"grokking":{"loss":{"output_scale":0}}}"#, "grokking.loss.output_scale", &["(0, 10000]"]);
+    refused(
+        r#"{"grokking":{"optimizer":{"grad_clip":-1}}}"#,
+        "grokking.optimizer.grad_clip",
+        &["0 = off"],
+    );
+    refused(
+        r#"{"grokking":{"loss":{"output_scale":0}}}"#,
+        "grokking.loss.output_scale",
+        &["(0, 10000]"],
+    );
     refused(
         r#"{"grokking":{"model":{"transformer":{"d_model":128,"heads":5}}}}"#,
         "grokking.model.transformer.heads",
         &["must divide d_model = 128"],
     );
-    refused(r#"{"grokking":{"task":{"op":"sub","pairs":"unordered"}}}"#, "grokking.task.pairs", &["commutative"]);
+    refused(
+        r#"{"grokking":{"task":{"op":"sub","pairs":"unordered"}}}"#,
+        "grokking.task.pairs",
+        &["commutative"],
+    );
     refused(
         r#"{"grokking":{"model":{"mlp":{"input":{"embedding":{"dim":0}}}}}}"#,
         "grokking.model.mlp.input.embedding.dim",
         &["1..=4096"],
     );
-    refused(r#"{"grokking":{"optimizer":{"weight_decay":-1}}}"#, "grokking.optimizer.weight_decay", &["[0, 100]"]);
+    refused(
+        r#"{"grokking":{"optimizer":{"weight_decay":-1}}}"#,
+        "grokking.optimizer.weight_decay",
+        &["[0, 100]"],
+    );
     refused(r#"{"grokking":{"optimizer":{"beta2":1.0}}}"#, "grokking.optimizer.beta2", &["[0, 1)"]);
-    refused(r#"{"grokking":{"model":{"mlp":{"width":0}}}}"#, "grokking.model.mlp.width", &["1..=4096"]);
-    refused(r#"{"grokking":{"model":{"mlp":{"depth":9}}}}"#, "grokking.model.mlp.depth", &["1..=4"]);
-    refused(r#"{"grokking":{"training":{"steps":0}}}"#, "grokking.training.steps", &["1..=10000000"]);
-    refused(r#"{"grokking":{"training":{"batch_size":100000}}}"#, "grokking.training.batch_size", &["4704"]);
+    refused(
+        r#"{"grokking":{"model":{"mlp":{"width":0}}}}"#,
+        "grokking.model.mlp.width",
+        &["1..=4096"],
+    );
+    refused(
+        r#"{"grokking":{"model":{"mlp":{"depth":9}}}}"#,
+        "grokking.model.mlp.depth",
+        &["1..=4"],
+    );
+    refused(
+        r#"{"grokking":{"training":{"steps":0}}}"#,
+        "grokking.training.steps",
+        &["1..=10000000"],
+    );
+    refused(
+        r#"{"grokking":{"training":{"batch_size":100000}}}"#,
+        "grokking.training.batch_size",
+        &["4704"],
+    );
     // p = 3, frac 0.1: ⌊0.9⌋ = 0 training pairs.
-    refused(r#"{"grokking":{"task":{"p":3,"train_frac":0.1}}}"#, "grokking.task.train_frac", &["0 of 9"]);
+    refused(
+        r#"{"grokking":{"task":{"p":3,"train_frac":0.1}}}"#,
+        "grokking.task.train_frac",
+        &["0 of 9"],
+    );
 }
 
 #[test]
 fn unknown_names_and_malformed_input_are_refused() {
-    refused(r#"{"grokking":{"task":{"op":"pow"}}}"#, "grokking.task.op", &["unknown variant `pow`", "add"]);
-    refused(r#"{"grokking":{"task":{"q":3}}}"#, "grokking.task.q", &["unknown field `q`", "train_frac"]);
+    refused(
+        r#"{"grokking":{"task":{"op":"pow"}}}"#,
+        "grokking.task.op",
+        &["unknown variant `pow`", "add"],
+    );
+    refused(
+        r#"{"grokking":{"task":{"q":3}}}"#,
+        "grokking.task.q",
+        &["unknown field `q`", "train_frac"],
+    );
     refused(r#"{"grokking":{"task":{"p":"ninety"}}}"#, "grokking.task.p", &["invalid type"]);
     refused(r#"{"physics":{}}"#, "(spec)", &["unknown variant `physics`", "grokking"]);
     assert!(ExperimentSpec::from_json(r#"{"grokking":{"#).is_err());
@@ -190,7 +238,9 @@ mod cli {
         assert_eq!(lines.len(), 4, "{text}"); // steps 0, 1, 2, 3
         for (i, line) in lines.iter().enumerate() {
             assert_eq!(line["step"], i as u64);
-            for key in ["train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "wall_ms"] {
+            for key in
+                ["train_loss", "train_acc", "test_loss", "test_acc", "weight_norm", "wall_ms"]
+            {
                 assert!(line[key].as_f64().unwrap().is_finite(), "{key} in {line}");
             }
         }
@@ -211,8 +261,12 @@ fn every_preset_round_trips_through_json_and_the_url_hash() {
     let mut unique = names.clone();
     unique.dedup();
     assert_eq!(names, unique, "preset names are unique");
-    assert!(url_hash::encode(&presets::find("nanda-1l-transformer").unwrap().spec)
-        .contains("grokking.model.transformer.d_model=128"));
-    assert!(url_hash::encode(&presets::find("pair-tiny-mlp").unwrap().spec)
-        .contains("grokking.model.mlp.input.embedding.dim=500"));
+    assert!(
+        url_hash::encode(&presets::find("nanda-1l-transformer").unwrap().spec)
+            .contains("grokking.model.transformer.d_model=128")
+    );
+    assert!(
+        url_hash::encode(&presets::find("pair-tiny-mlp").unwrap().spec)
+            .contains("grokking.model.mlp.input.embedding.dim=500")
+    );
 }

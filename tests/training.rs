@@ -31,7 +31,9 @@ fn default_preset_groks_within_the_published_epoch_budget() {
     let train_fit = first(&history, |r| r.train_acc >= 1.0);
     let test_99 = first(&history, |r| r.test_acc >= 0.99);
     let test_100 = first(&history, |r| r.test_acc >= 1.0);
-    eprintln!("train acc 1.0 at {train_fit:?}; test acc ≥ 0.99 at {test_99:?}; 1.0 at {test_100:?}");
+    eprintln!(
+        "train acc 1.0 at {train_fit:?}; test acc ≥ 0.99 at {test_99:?}; 1.0 at {test_100:?}"
+    );
     let (train_fit, test_99) = (train_fit.expect("memorizes"), test_99.expect("generalizes"));
     assert!(train_fit <= 45, "train acc 1.0 only at step {train_fit}");
     assert!(test_99 <= 60, "test acc ≥ 0.99 only at step {test_99}");
@@ -55,7 +57,10 @@ fn orthograd_preset_groks_within_300_epochs() {
     result.unwrap();
     let test_95 = first(&history, |r| r.test_acc >= 0.95);
     let last = history.last().unwrap();
-    eprintln!("⊥Grad: test acc ≥ 0.95 at {test_95:?}; final test acc {}, NLM cos {:?}", last.test_acc, last.nlm_cosine);
+    eprintln!(
+        "⊥Grad: test acc ≥ 0.95 at {test_95:?}; final test acc {}, NLM cos {:?}",
+        last.test_acc, last.nlm_cosine
+    );
     assert!(test_95.is_some_and(|s| s <= 300), "test acc ≥ 0.95 at {test_95:?}");
 }
 
@@ -117,7 +122,11 @@ fn float64_loss_trains_on_the_cpu() {
 
 #[test]
 fn every_optimizer_and_minibatching_reduce_the_loss() {
-    for (kind, lr, batch) in [(OptimizerKind::AdamW, 1e-2, 0), (OptimizerKind::Adam, 1e-2, 64), (OptimizerKind::Sgd, 2.0, 64)] {
+    for (kind, lr, batch) in [
+        (OptimizerKind::AdamW, 1e-2, 0),
+        (OptimizerKind::Adam, 1e-2, 64),
+        (OptimizerKind::Sgd, 2.0, 64),
+    ] {
         let mut s = GrokkingSpec::default();
         s.task.p = 23;
         let GrokkingModel::Mlp(m) = &mut s.model else { unreachable!() };

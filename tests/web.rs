@@ -40,7 +40,9 @@ async fn cpu_backend_trains_in_the_browser() {
 
 #[wasm_bindgen_test]
 async fn webgpu_matches_the_cpu_backend_on_the_same_seed() {
-    let gpu = backend::webgpu().await.expect("headless Chromium with --enable-unsafe-webgpu has an adapter");
+    let gpu = backend::webgpu()
+        .await
+        .expect("headless Chromium with --enable-unsafe-webgpu has an adapter");
     assert!(gpu.label.starts_with("WebGPU"), "{}", gpu.label);
     let steps = 3;
     let on_gpu = train(&gpu, small_spec(steps)).await;
@@ -53,7 +55,11 @@ async fn webgpu_matches_the_cpu_backend_on_the_same_seed() {
             ("test_loss", g.test_loss, c.test_loss),
             ("weight_norm", g.weight_norm, c.weight_norm),
         ] {
-            assert!((gv - cv).abs() <= 1e-3 * cv.abs().max(1e-3), "step {}: {name} {gv} vs {cv}", g.step);
+            assert!(
+                (gv - cv).abs() <= 1e-3 * cv.abs().max(1e-3),
+                "step {}: {name} {gv} vs {cv}",
+                g.step
+            );
         }
         assert!((g.train_acc - c.train_acc).abs() <= 2.0 / 264.0, "step {}", g.step);
     }
@@ -79,7 +85,13 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
     let mut on_cpu = TrainingSession::new(spec(), &cpu.device, cpu.limits).unwrap();
     on_cpu.run_to_end(|_| {}).await.unwrap();
     for (g, c) in on_gpu.history().iter().zip(on_cpu.history()) {
-        assert!((g.train_loss - c.train_loss).abs() <= 1e-3 * c.train_loss, "step {}: {} vs {}", g.step, g.train_loss, c.train_loss);
+        assert!(
+            (g.train_loss - c.train_loss).abs() <= 1e-3 * c.train_loss,
+            "step {}: {} vs {}",
+            g.step,
+            g.train_loss,
+            c.train_loss
+        );
         if let (Some(gc), Some(cc)) = (g.nlm_cosine, c.nlm_cosine) {
             assert!((gc - cc).abs() < 1e-3, "step {}: cos {gc} vs {cc}", g.step);
         }

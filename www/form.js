@@ -40,6 +40,7 @@ export const FIELDS = [
     { path: 'grokking.loss.precision', label: 'Precision', kind: 'enum', choices: [['f32', 'float32'], ['f64', 'float64 (CPU only)']] },
     { path: 'grokking.loss.output_scale', label: 'Output scale α', kind: 'float' },
     { path: 'grokking.loss.center', label: 'Center at init', kind: 'bool' },
+    { path: 'grokking.loss.class_mean', label: 'CE ÷ p (PAIR)', kind: 'bool', when: (s) => getPath(s, 'grokking.loss.kind') !== 'mse' },
   ]],
   ['Optimizer', [
     { path: 'grokking.optimizer.kind', label: 'Optimizer', kind: 'enum', choices: [['adam_w', 'AdamW'], ['adam', 'Adam'], ['sgd', 'SGD']] },

@@ -16,7 +16,11 @@ use crate::train::bench::measure;
 use crate::train::{RunError, TrainingSession};
 
 #[derive(Parser, Debug)]
-#[command(name = "gradscope", version, about = "Train the models training-dynamics research argues about.")]
+#[command(
+    name = "gradscope",
+    version,
+    about = "Train the models training-dynamics research argues about."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -121,7 +125,10 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Presets => {
             for p in presets::all() {
-                println!("{}\n  {}\n  source: {}\n  expect: {}\n", p.name, p.title, p.source, p.expect);
+                println!(
+                    "{}\n  {}\n  source: {}\n  expect: {}\n",
+                    p.name, p.title, p.source, p.expect
+                );
             }
             ExitCode::SUCCESS
         }
@@ -198,8 +205,10 @@ fn run(
     }
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(budget) };
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}] {msg}")
-            .expect("static template"),
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps [{elapsed_precise}<{eta_precise}] {msg}",
+        )
+        .expect("static template"),
     );
     let result = pollster::block_on(session.run_to_end(|r| {
         bar.set_position(r.step);
@@ -280,7 +289,10 @@ fn median(v: &[f64]) -> f64 {
 
 /// Trains `spec` from scratch until test accuracy ≥ 0.99 or its budget ends:
 /// (the step it was reached, if it was; steps run; seconds).
-fn time_to_grok(spec: &ExperimentSpec, backend: &backend::Backend) -> Result<(Option<u64>, u64, f64), RunError> {
+fn time_to_grok(
+    spec: &ExperimentSpec,
+    backend: &backend::Backend,
+) -> Result<(Option<u64>, u64, f64), RunError> {
     let mut run = TrainingSession::new(spec.clone(), &backend.device, backend.limits)?;
     let t = Instant::now();
     let mut reached = None;
@@ -307,7 +319,9 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
             }
         };
         let figures = pollster::block_on(measure(&spec, &backend.device, backend.limits, steps))
-            .and_then(|speed| Ok((speed, if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None })));
+            .and_then(|speed| {
+                Ok((speed, if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None }))
+            });
         match figures {
             Ok((f, grok)) => {
                 let ratio = baseline
@@ -322,7 +336,7 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                     f.first_step_ms,
                 );
                 println!(
-                    "{:<44} {:>8.2} steps/s with an evaluation every step (readback overhead ×{:.2})",
+                    "{:<44} {:>8.2} steps/s with an evaluation every step (×{:.2} slower)",
                     "",
                     f.eval_steps_per_sec,
                     f.readback_overhead(),

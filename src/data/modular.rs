@@ -52,8 +52,8 @@ pub fn all_pairs(task: &ModularTask) -> Vec<(u32, u32)> {
     let mut pairs = Vec::with_capacity(pair_count(task));
     for a in 0..p {
         for b in 0..p {
-            let skip = (task.op == ModOp::Div && b == 0)
-                || (task.pairs == PairSet::Unordered && a > b);
+            let skip =
+                (task.op == ModOp::Div && b == 0) || (task.pairs == PairSet::Unordered && a > b);
             if !skip {
                 pairs.push((a, b));
             }

@@ -15,7 +15,7 @@ use crate::data::rng::{Stream, stream};
 use crate::models::mlp::MlpConfig;
 use crate::models::transformer::{CONTEXT, TransformerConfig};
 use crate::models::{GrokkingNet, params};
-use crate::spec::{GrokkingModel, GrokkingSpec, MlpInput, Precision, SpecError};
+use crate::spec::{GrokkingModel, GrokkingSpec, LossKind, MlpInput, Precision, SpecError};
 use crate::train::gradients::{GradientStats, GradientTransform};
 use crate::train::loss::{per_sample_loss, predictions, softmax_collapsed};
 use crate::train::{MetricsRecord, optim};
@@ -176,7 +176,8 @@ pub fn check_fits(spec: &GrokkingSpec, limits: DeviceLimits) -> Result<(), SpecE
         }
         GrokkingModel::Transformer(t) => {
             let d_mlp_rows = if t.layers > 1 { CONTEXT as u64 } else { 1 };
-            let widest = (t.d_mlp as u64 * d_mlp_rows).max(t.d_model as u64 * CONTEXT as u64).max(p);
+            let widest =
+                (t.d_mlp as u64 * d_mlp_rows).max(t.d_model as u64 * CONTEXT as u64).max(p);
             ("grokking.model.transformer.d_mlp", widest, "activation")
         }
     };
@@ -286,6 +287,12 @@ impl GrokkingExperiment {
         if alpha == 1.0 { centered } else { centered.mul_scalar(alpha) }
     }
 
+    /// The loss as reported and trained: cross-entropy / p with `class_mean`.
+    fn scale_loss(&self, loss: Tensor<1>) -> Tensor<1> {
+        let per_class = self.spec.loss.class_mean && self.spec.loss.kind != LossKind::Mse;
+        if per_class { loss.div_scalar(self.spec.task.p as f64) } else { loss }
+    }
+
     /// One optimizer step on a minibatch (or the full training set). With `stats`, also keeps
     /// the gradient/weight alignment of this step for the next evaluation.
     pub fn train_step(&mut self, stats: bool) {
@@ -298,8 +305,9 @@ impl GrokkingExperiment {
         };
         let model = self.model.take().expect("model is present between steps");
         let logits = self.scaled_logits(model.forward(a, b), initial_logits); // [batch, p]
-        let loss = per_sample_loss(self.spec.loss.kind, self.spec.loss.precision, logits, targets)
-            .mean();
+        let loss = self.scale_loss(
+            per_sample_loss(self.spec.loss.kind, self.spec.loss.precision, logits, targets).mean(),
+        );
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         let transform = GradientTransform { stats, ..self.transform };
         if let Some(s) = transform.apply(&model, &mut grads) {
@@ -315,7 +323,11 @@ impl GrokkingExperiment {
     /// Per-split evaluation on the current weights, without autodiff:
     /// `[loss, acc, collapsed fraction, zero-loss fraction]` plus, for a split with label noise,
     /// `[clean acc, corrupted fit]`.
-    fn eval_split(&self, model: &GrokkingNet, split: &DeviceSplit) -> (Tensor<1>, Option<Tensor<1>>) {
+    fn eval_split(
+        &self,
+        model: &GrokkingNet,
+        split: &DeviceSplit,
+    ) -> (Tensor<1>, Option<Tensor<1>>) {
         let a = split.a.clone().without_autodiff();
         let b = split.b.clone().without_autodiff();
         let initial = split.initial_logits.clone().map(|t| t.without_autodiff());
@@ -327,7 +339,7 @@ impl GrokkingExperiment {
         let collapsed = softmax_collapsed(logits.clone(), kind, precision).mean();
         let predicted = predictions(logits); // [n]
         let acc = predicted.clone().equal(split.labels.clone().without_autodiff()).float().mean();
-        let base = Tensor::cat(vec![losses.mean(), acc, collapsed, zero], 0); // [4]
+        let base = Tensor::cat(vec![self.scale_loss(losses.mean()), acc, collapsed, zero], 0); // [4]
         let noise = split.corrupted.as_ref().map(|flags| {
             let flags = flags.clone().without_autodiff();
             let clean = predicted.clone().equal(split.clean_labels.clone().without_autodiff());
@@ -353,13 +365,7 @@ impl GrokkingExperiment {
             None => nan(3),
         };
         let noise = train_noise.unwrap_or_else(|| nan(2));
-        let parts = vec![
-            train,
-            test.slice([0..2]),
-            grad,
-            noise,
-            params::param_sq_norms(&model),
-        ];
+        let parts = vec![train, test.slice([0..2]), grad, noise, params::param_sq_norms(&model)];
         Tensor::cat(parts, 0)
     }
 
@@ -412,8 +418,10 @@ impl GrokkingExperiment {
         let ipr = analysis::fourier::mean_ipr(&maps.split_off(1), p, units);
 
         // Predictions for every pair of the dataset, train then test.
-        let all_a = Tensor::cat(vec![self.train.a.clone(), self.test.a.clone()], 0).without_autodiff();
-        let all_b = Tensor::cat(vec![self.train.b.clone(), self.test.b.clone()], 0).without_autodiff();
+        let all_a =
+            Tensor::cat(vec![self.train.a.clone(), self.test.a.clone()], 0).without_autodiff();
+        let all_b =
+            Tensor::cat(vec![self.train.b.clone(), self.test.b.clone()], 0).without_autodiff();
         let predicted = predictions(model.forward(all_a, all_b)).float();
         let predicted: Vec<u32> = read(predicted).await?.into_iter().map(|x| x as u32).collect();
         let grid = self.prediction_grid(&predicted);

@@ -21,10 +21,12 @@ pub fn truncated_normal(rng: &mut ChaCha8Rng, n: usize, std: f64) -> Vec<f32> {
     const TRUNCATED_STD: f64 = 0.879_625_66;
     let unit = Normal::new(0.0, 1.0).expect("unit normal");
     (0..n)
-        .map(|_| loop {
-            let x: f64 = unit.sample(rng);
-            if x.abs() <= 2.0 {
-                break (x * std / TRUNCATED_STD) as f32;
+        .map(|_| {
+            loop {
+                let x: f64 = unit.sample(rng);
+                if x.abs() <= 2.0 {
+                    break (x * std / TRUNCATED_STD) as f32;
+                }
             }
         })
         .collect()

@@ -91,7 +91,9 @@ impl MlpConfig {
         let shared = self.embedding_dim.is_some() && self.shared_input_layer;
         let tied_output = self.embedding_dim.is_some() && self.tied_output;
         let scale = self.init_scale;
-        let scaled = |v: Vec<f32>| -> Vec<f32> { v.into_iter().map(|x| (x as f64 * scale) as f32).collect() };
+        let scaled = |v: Vec<f32>| -> Vec<f32> {
+            v.into_iter().map(|x| (x as f64 * scale) as f32).collect()
+        };
         // One layer's (weight `[fan_in, fan_out]`, bias `[fan_out]`).
         let layer = |rng: &mut _, fan_in: usize, fan_out: usize| -> (Vec<f32>, Vec<f32>) {
             let (w, b) = match self.init {
@@ -104,7 +106,8 @@ impl MlpConfig {
                 InitScheme::TorchDefault => {
                     let bound = 1.0 / (fan_in as f64).sqrt();
                     let w = uniform(rng, fan_in * fan_out, bound);
-                    let b = if self.bias { uniform(rng, fan_out, bound) } else { vec![0.0; fan_out] };
+                    let b =
+                        if self.bias { uniform(rng, fan_out, bound) } else { vec![0.0; fan_out] };
                     (w, b)
                 }
                 // hk.Linear: TruncatedNormal(1/√fan_in), zero bias.
@@ -122,7 +125,9 @@ impl MlpConfig {
             let table = |rng: &mut _| {
                 let values = match self.init {
                     // Doshi scheme: the same N(0, σ²) as the layers.
-                    InitScheme::Doshi => normal(rng, p, dim, 0.5 / (2.0 * self.width as f64).cbrt()),
+                    InitScheme::Doshi => {
+                        normal(rng, p, dim, 0.5 / (2.0 * self.width as f64).cbrt())
+                    }
                     // nn.Embedding: N(0, 1).
                     InitScheme::TorchDefault => normal(rng, p, dim, 1.0),
                     // hk.initializers.VarianceScaling(2.0): truncated N(0, 2/fan_in), fan_in = p.
@@ -204,7 +209,7 @@ impl Mlp {
         let w = self.output.weight.val(); // [width, p] (or [width, dim] read out through E)
         Some(match (&self.embed_a, self.tied_output) {
             (Some(e), true) => e.val().matmul(w.transpose()), // [p, dim]·[dim, width]
-            _ => w.transpose(),                              // [p, width]
+            _ => w.transpose(),                               // [p, width]
         })
     }
 
@@ -235,7 +240,12 @@ impl Mlp {
 
     /// [`Mlp::forward`] with the first hidden layer's neurons multiplied by `mask` (`[width]`,
     /// 0 = pruned), for Doshi et al.'s pruning of low-IPR neurons.
-    pub fn forward_masked(&self, a: Tensor<1, Int>, b: Tensor<1, Int>, mask: Tensor<1>) -> Tensor<2> {
+    pub fn forward_masked(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        mask: Tensor<1>,
+    ) -> Tensor<2> {
         let h = self.activate(self.first_layer(a, b)) * mask.unsqueeze_dim(0); // [batch, width]
         self.forward_hidden(h)
     }

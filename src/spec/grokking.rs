@@ -312,11 +312,22 @@ pub struct LossSpec {
     pub output_scale: f64,
     /// Subtract the model's output at initialisation (f_θ₀), so the initial logits are 0.
     pub center: bool,
+    /// Average the cross-entropy over the p classes too, i.e. divide it by p: the PAIR
+    /// explorable's `-mean(one_hot · log_softmax)`. Adam ignores the loss's scale — except
+    /// through ε, which a gradient p times smaller reaches p times sooner. (MSE is always a
+    /// mean over classes.)
+    pub class_mean: bool,
 }
 
 impl Default for LossSpec {
     fn default() -> Self {
-        Self { kind: LossKind::Mse, precision: Precision::F32, output_scale: 1.0, center: false }
+        Self {
+            kind: LossKind::Mse,
+            precision: Precision::F32,
+            output_scale: 1.0,
+            center: false,
+            class_mean: false,
+        }
     }
 }
 
@@ -441,20 +452,18 @@ impl GrokkingSpec {
         check(finite_in(t.train_frac, 0.0, 1.0, true, true), "grokking.task.train_frac", || {
             format!("must be in the open interval (0, 1) (got {})", t.train_frac)
         })?;
-        check(finite_in(t.label_noise, 0.0, 1.0, false, true), "grokking.task.label_noise", || {
-            format!("must be in [0, 1) (got {})", t.label_noise)
-        })?;
         check(
-            t.pairs == PairSet::All || t.op.is_commutative(),
-            "grokking.task.pairs",
-            || {
-                format!(
-                    "`unordered` (a ≤ b) is only for commutative operations (add, mul, quad); \
-                     {} needs `all`",
-                    t.op.name()
-                )
-            },
+            finite_in(t.label_noise, 0.0, 1.0, false, true),
+            "grokking.task.label_noise",
+            || format!("must be in [0, 1) (got {})", t.label_noise),
         )?;
+        check(t.pairs == PairSet::All || t.op.is_commutative(), "grokking.task.pairs", || {
+            format!(
+                "`unordered` (a ≤ b) is only for commutative operations (add, mul, quad); \
+                     {} needs `all`",
+                t.op.name()
+            )
+        })?;
         let pairs = crate::data::modular::pair_count(t);
         let n_train = self.train_size();
         check(n_train >= 1 && n_train < pairs, "grokking.task.train_frac", || {
@@ -527,9 +536,11 @@ impl GrokkingSpec {
         check(o.warmup_steps <= 1_000_000, "grokking.optimizer.warmup_steps", || {
             format!("must be in 0..=1000000 (got {})", o.warmup_steps)
         })?;
-        check(finite_in(o.grad_clip, 0.0, 1e6, false, false), "grokking.optimizer.grad_clip", || {
-            format!("must be in [0, 1000000], 0 = off (got {})", o.grad_clip)
-        })?;
+        check(
+            finite_in(o.grad_clip, 0.0, 1e6, false, false),
+            "grokking.optimizer.grad_clip",
+            || format!("must be in [0, 1000000], 0 = off (got {})", o.grad_clip),
+        )?;
 
         let tr = &self.training;
         check((1..=10_000_000).contains(&tr.steps), "grokking.training.steps", || {

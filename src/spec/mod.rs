@@ -39,7 +39,8 @@ impl ExperimentSpec {
     /// defaults (those of the default preset), so `{"grokking":{"task":{"p":113}}}` is valid.
     pub fn from_json(text: &str) -> Result<Self, SpecError> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let spec: Self = serde_path_to_error::deserialize(&mut de).map_err(SpecError::from_serde)?;
+        let spec: Self =
+            serde_path_to_error::deserialize(&mut de).map_err(SpecError::from_serde)?;
         de.end().map_err(|e| SpecError::new("(json)", e.to_string()))?;
         spec.validate()?;
         Ok(spec)
@@ -47,8 +48,7 @@ impl ExperimentSpec {
 
     /// Parses a spec from a `serde_json::Value` (used by the URL-hash decoder).
     pub fn from_value(value: serde_json::Value) -> Result<Self, SpecError> {
-        let spec: Self =
-            serde_path_to_error::deserialize(value).map_err(SpecError::from_serde)?;
+        let spec: Self = serde_path_to_error::deserialize(value).map_err(SpecError::from_serde)?;
         spec.validate()?;
         Ok(spec)
     }

@@ -29,10 +29,7 @@ pub fn decode(hash: &str) -> Result<ExperimentSpec, SpecError> {
     let mut root = Map::new();
     for part in body.split('&').filter(|s| !s.is_empty()) {
         if !part.contains('=') {
-            return Err(SpecError::new(
-                "(url hash)",
-                format!("`{part}` is not a key=value pair"),
-            ));
+            return Err(SpecError::new("(url hash)", format!("`{part}` is not a key=value pair")));
         }
         let (key, raw) = form_urlencoded::parse(part.as_bytes())
             .next()
@@ -92,14 +89,15 @@ fn insert(root: &mut Map<String, Value>, key: &str, leaf: Value) -> Result<(), S
             }
             return Ok(());
         }
-        let child = node
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let child = node.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
         node = match child {
             Value::Object(map) => map,
             _ => {
                 let path = parts[..=i].join(".");
-                return Err(SpecError::new(path, "has both a value and sub-fields in the URL hash"));
+                return Err(SpecError::new(
+                    path,
+                    "has both a value and sub-fields in the URL hash",
+                ));
             }
         };
     }

@@ -31,7 +31,11 @@ pub struct GradientTransform {
 
 impl GradientTransform {
     /// Applies the transform to `grads` (gradients of `module`'s parameters), in place.
-    pub fn apply<M: Module>(&self, module: &M, grads: &mut GradientsParams) -> Option<GradientStats> {
+    pub fn apply<M: Module>(
+        &self,
+        module: &M,
+        grads: &mut GradientsParams,
+    ) -> Option<GradientStats> {
         let mut stats = None;
         if self.stats || self.clip_norm.is_some() {
             let mut v = Reduce { grads, parts: Vec::new() };

@@ -62,7 +62,12 @@ pub fn per_sample_loss(
 }
 
 /// Mean loss over the batch, as a `[1]` tensor.
-pub fn loss(kind: LossKind, precision: Precision, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+pub fn loss(
+    kind: LossKind,
+    precision: Precision,
+    logits: Tensor<2>,
+    targets: Tensor<2>,
+) -> Tensor<1> {
     per_sample_loss(kind, precision, logits, targets).mean()
 }
 

@@ -48,27 +48,41 @@ impl PresetInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     /// Select (and initialise) a backend. Rebuilds the loaded run on it, from step 0.
-    Init { backend: BackendChoice },
+    Init {
+        backend: BackendChoice,
+    },
     /// Load a spec given as JSON. On error the current run is kept.
-    Load { spec: serde_json::Value },
+    Load {
+        spec: serde_json::Value,
+    },
     /// Load a spec from a URL hash. On error the current run is kept.
-    LoadHash { hash: String },
+    LoadHash {
+        hash: String,
+    },
     /// Train until paused or the budget is spent.
     Start,
     Pause,
     /// Take `count` optimizer steps, then evaluate.
-    Step { count: u64 },
+    Step {
+        count: u64,
+    },
     /// Rebuild the loaded run from step 0.
     Reset,
     /// Compute the heavier views (Fourier, IPR, prediction grid) on the current weights; with
     /// `pruning`, also the pruning curve (several forward passes: the page asks for it only
     /// when training stops).
-    Analyse { pruning: bool },
+    Analyse {
+        pruning: bool,
+    },
     /// Pause, and time `steps` training steps of the loaded spec on the active backend (a
     /// fresh copy of the run; the paused run is untouched).
-    Bench { steps: u64 },
+    Bench {
+        steps: u64,
+    },
     /// Classify a history (e.g. a metrics file from the CLI loaded into the page).
-    Report { records: Vec<MetricsRecord> },
+    Report {
+        records: Vec<MetricsRecord>,
+    },
 }
 
 /// Worker → page.

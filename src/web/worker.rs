@@ -14,8 +14,8 @@ use web_time::Instant;
 use super::protocol::{BackendChoice, Command, Event, PresetInfo};
 use crate::analysis::GrokReport;
 use crate::backend::{self, Backend};
-use crate::train::bench::measure;
 use crate::spec::{ExperimentSpec, SpecError, url_hash};
+use crate::train::bench::measure;
 use crate::train::{RunError, TrainingSession};
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -49,10 +49,8 @@ async fn probe_webgpu() -> Result<String, String> {
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or("navigator.gpu.requestAdapter is missing")?;
-    let promise: js_sys::Promise = request
-        .call0(&gpu)
-        .map_err(|e| format!("requestAdapter() threw {e:?}"))?
-        .unchecked_into();
+    let promise: js_sys::Promise =
+        request.call0(&gpu).map_err(|e| format!("requestAdapter() threw {e:?}"))?.unchecked_into();
     let adapter = wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map_err(|e| format!("requestAdapter() failed: {e:?}"))?;
@@ -61,7 +59,10 @@ async fn probe_webgpu() -> Result<String, String> {
     }
     let info = js_sys::Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
     let field = |name: &str| {
-        js_sys::Reflect::get(&info, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+        js_sys::Reflect::get(&info, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
     };
     let mut parts: Vec<String> = ["description", "vendor", "architecture"]
         .iter()
@@ -94,7 +95,9 @@ pub fn worker_main() {
             Ok(cmd) => {
                 let _ = tx.try_send(cmd);
             }
-            Err(e) => post(&Event::Error { message: format!("bad command {text}: {e}"), field: None }),
+            Err(e) => {
+                post(&Event::Error { message: format!("bad command {text}: {e}"), field: None })
+            }
         }
     });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -165,13 +168,15 @@ impl Worker {
                     BackendChoice::Cpu => (backend::cpu(), None),
                     BackendChoice::Auto | BackendChoice::Webgpu => {
                         let gpu = match probe_webgpu().await {
-                            Ok(info) => backend::webgpu().await.map_err(|e| e.to_string()).map(|mut b| {
-                                // wgpu gets no adapter name in a browser; the probe's is better.
-                                if b.label == "WebGPU" && !info.is_empty() {
-                                    b.label = format!("WebGPU — {info}");
-                                }
-                                b
-                            }),
+                            Ok(info) => {
+                                backend::webgpu().await.map_err(|e| e.to_string()).map(|mut b| {
+                                    // wgpu gets no adapter name in a browser; the probe's is better.
+                                    if b.label == "WebGPU" && !info.is_empty() {
+                                        b.label = format!("WebGPU — {info}");
+                                    }
+                                    b
+                                })
+                            }
                             Err(why) => Err(format!("WebGPU is not available: {why}")),
                         };
                         match gpu {
