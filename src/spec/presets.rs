@@ -240,9 +240,11 @@ pub fn all() -> Vec<Preset> {
                      transformers.py",
             expect: "Tokens [a, b, =], d_model 128, 4 heads, d_mlp 512, no LayerNorm, 30% of the \
                      pairs, AdamW 1e-3 wd 1. Train accuracy hits 1.0 within a few hundred \
-                     epochs; test accuracy stays low, then jumps near epoch 10k as the weight \
-                     norm falls. The Fourier view of the embedding sparsifies to ~5 key \
-                     frequencies (the paper's seed: 14, 35, 41, 42, 52). Best run with the CLI \
+                     epochs; test accuracy sits at 0.3 (the swapped training pairs), then \
+                     jumps as the weight norm falls — near epoch 10k in the paper, at 3.5k in \
+                     our CLI run. The Fourier view of the embedding sparsifies to a handful of \
+                     key frequencies (the paper's seed: 14, 35, 41, 42, 52). In float32 the \
+                     loss then spikes where softmax collapses; f64 (CPU) matches the paper. Best run with the CLI \
                      (`gradscope run nanda-1l-transformer --out nanda.jsonl`) and loaded here.",
             spec: g(nanda),
         },
@@ -291,7 +293,7 @@ pub fn all() -> Vec<Preset> {
                      unembedding), 24 ReLU neurons shared by a and b, cross-entropy / 67, AdamW \
                      1e-3 wd 1 — the notebook's settings; its run (JAX, seed 165) groks within \
                      50k steps. Here it memorizes by step ~400 and, on the seeds tried (0, 1, \
-                     2), the weight norm settles near 68 without generalizing: a reproduction \
+                     2), the weight norm settles near 66 without generalizing: a reproduction \
                      gap documented in docs/reproductions.md.",
             spec: g(pair),
         },
