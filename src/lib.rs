@@ -34,3 +34,11 @@ pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// The allocator of every native binary that links gradscope (the CLI, the tests, the bench).
+/// burn's CPU backend allocates a fresh multi-MB buffer per op; glibc's malloc hands large blocks
+/// back to the OS and page-faults them in again every step (~15% of a step in perf), mimalloc
+/// keeps them (see Cargo.toml). Declared once here so that the tests train at the CLI's speed.
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

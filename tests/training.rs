@@ -1,10 +1,6 @@
 //! Training runs on the CPU backend: the default preset must grok within the published budget.
 #![cfg(not(target_arch = "wasm32"))]
 
-/// The CLI's allocator, so these runs take the time they take there (see src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use gradscope::backend;
 use gradscope::experiments::DeviceLimits;
 use gradscope::spec::{

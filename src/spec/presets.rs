@@ -244,8 +244,9 @@ pub fn all() -> Vec<Preset> {
                      jumps as the weight norm falls — near epoch 10k in the paper, at 3.5k in \
                      our CLI run. The Fourier view of the embedding sparsifies to a handful of \
                      key frequencies (the paper's seed: 14, 35, 41, 42, 52). In float32 the \
-                     loss then spikes where softmax collapses; f64 (CPU) matches the paper. Best run with the CLI \
-                     (`gradscope run nanda-1l-transformer --out nanda.jsonl`) and loaded here.",
+                     loss then spikes where softmax collapses; f64 (CPU) matches the paper. \
+                     Best run with the CLI (`gradscope run nanda-1l-transformer --out \
+                     nanda.jsonl`) and loaded here.",
             spec: g(nanda),
         },
         Preset {
