@@ -118,6 +118,33 @@ fn doshi_init_has_the_papers_scale() {
     assert_eq!(vec2(model.input_a.val()), vec2(again.input_a.val()));
 }
 
+/// Haiku's two truncated normals: `hk.Linear`'s `TruncatedNormal(1/√fan_in)` keeps the ±2σ cut
+/// without rescaling (std 0.88/√fan_in), `VarianceScaling(2)` rescales to exactly √(2/fan_in).
+/// The PAIR notebook's logged initial ‖w‖ (37.4) depends on the difference.
+#[test]
+fn haiku_init_matches_haikus_truncated_normals() {
+    let d = device();
+    let model = MlpConfig::new(67, 67)
+        .with_embedding_dim(Some(500))
+        .with_shared_input_layer(true)
+        .with_tied_output(true)
+        .with_width(24)
+        .with_activation(Activation::Relu)
+        .with_init(InitScheme::Haiku)
+        .init(&d);
+    let std = |t: Tensor<2>| {
+        let v = vec2(t);
+        let max = v.iter().fold(0f64, |m, &x| m.max((x as f64).abs()));
+        ((v.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / v.len() as f64).sqrt(), max)
+    };
+    let (hidden, hidden_max) = std(model.input_a.val()); // [500, 24]
+    assert!((hidden - 0.8796 / 500f64.sqrt()).abs() < 0.002, "hidden std {hidden}");
+    assert!(hidden_max <= 2.0 / 500f64.sqrt() + 1e-6, "hidden max {hidden_max}");
+    let (embed, _) = std(model.embed_a.as_ref().unwrap().val()); // [67, 500]
+    assert!((embed - (2.0f64 / 67.0).sqrt()).abs() < 0.003, "embedding std {embed}");
+    assert!(model.input_b.is_none() && model.embed_b.is_none());
+}
+
 #[test]
 fn losses_match_a_float64_reference() {
     let d = device();

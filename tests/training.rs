@@ -251,3 +251,32 @@ fn transformer_and_embedding_mlp_fit_a_small_task() {
     let (l0, last) = (history[0].train_loss, history.last().unwrap());
     assert!(last.train_loss < 0.5 * l0 && last.train_acc > 0.5, "PAIR MLP: {l0} → {last:?}");
 }
+
+/// The spec's embedding options reach the model: the PAIR preset is the notebook's network,
+/// `relu(E[a]·W_h + E[b]·W_h)·W_out·Eᵀ` with one E and one W_h: 67·500 + 500·24 + 24·500
+/// parameters, and its initial ‖w‖ near the notebook's logged 37.4 (Haiku init).
+#[test]
+fn pair_preset_builds_the_notebooks_tied_network() {
+    let cpu = backend::cpu();
+    let spec = ExperimentSpec::Grokking(preset("pair-tiny-mlp"));
+    let mut session = TrainingSession::new(spec, &cpu.device, cpu.limits).unwrap();
+    let summary = session.summary();
+    assert_eq!(summary.parameters, 67 * 500 + 500 * 24 + 24 * 500, "{:?}", summary.param_names);
+    assert_eq!(summary.param_names.len(), 3, "{:?}", summary.param_names);
+    let initial = pollster::block_on(session.evaluate()).unwrap();
+    assert!((initial.weight_norm - 37.4).abs() < 1.0, "initial ‖w‖ {}", initial.weight_norm);
+}
+
+/// The CPU backend flushes subnormal floats to zero on the calling thread and on the worker
+/// threads Flex's matmuls run on: after memorizing, softmax underflow fills the gradients with
+/// subnormals, and without the flush each FMA on one takes a microcode assist (the PAIR preset
+/// ran 6× slower after memorizing). A product that would be subnormal must come out 0.
+#[test]
+fn cpu_backend_flushes_subnormals_on_its_threads() {
+    use std::hint::black_box;
+    let _cpu = backend::cpu();
+    let tiny = || black_box(1e-30f32) * black_box(1e-10f32); // 1e-40 is subnormal in f32
+    assert_eq!(tiny(), 0.0, "calling thread");
+    let on_workers: Vec<f32> = rayon::broadcast(|_| tiny()); // once on every pool thread
+    assert!(on_workers.iter().all(|&x| x == 0.0), "worker threads: {on_workers:?}");
+}

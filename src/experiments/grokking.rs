@@ -122,14 +122,19 @@ fn build_model(spec: &GrokkingSpec, device: &Device) -> GrokkingNet {
     let p = spec.task.p as usize;
     match &spec.model {
         GrokkingModel::Mlp(m) => {
-            let (embedding_dim, tied) = match &m.input {
-                MlpInput::OneHot => (None, true),
-                MlpInput::Embedding(e) => (Some(e.dim), e.tied),
+            // (embedding width, tied tables, one first layer for both operands, tied readout)
+            let (embedding_dim, tied, shared_input, tied_output) = match &m.input {
+                MlpInput::OneHot => (None, true, false, false),
+                MlpInput::Embedding(e) => {
+                    (Some(e.dim), e.tied, e.shared_input_layer, e.tied_output)
+                }
             };
             GrokkingNet::Mlp(
                 MlpConfig::new(p, p)
                     .with_embedding_dim(embedding_dim)
                     .with_tied_embedding(tied)
+                    .with_shared_input_layer(shared_input)
+                    .with_tied_output(tied_output)
                     .with_width(m.width)
                     .with_depth(m.depth)
                     .with_activation(m.activation)

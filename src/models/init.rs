@@ -15,22 +15,26 @@ pub fn normal(rng: &mut ChaCha8Rng, rows: usize, cols: usize, std: f64) -> Vec<f
     (0..rows * cols).map(|_| dist.sample(rng) as f32).collect()
 }
 
-/// `n` values from N(0, std²) truncated at ±2 standard deviations and rescaled to standard
-/// deviation `std` (Haiku's `TruncatedNormal`: the truncated unit normal has std 0.87962566).
+/// `n` values from N(0, std²) truncated at ±2·std, as Haiku's `TruncatedNormal(stddev=std)`:
+/// no rescaling, so their standard deviation is [`TRUNCATED_STD`]·std.
 pub fn truncated_normal(rng: &mut ChaCha8Rng, n: usize, std: f64) -> Vec<f32> {
-    const TRUNCATED_STD: f64 = 0.879_625_66;
     let unit = Normal::new(0.0, 1.0).expect("unit normal");
     (0..n)
         .map(|_| {
             loop {
                 let x: f64 = unit.sample(rng);
                 if x.abs() <= 2.0 {
-                    break (x * std / TRUNCATED_STD) as f32;
+                    break (x * std) as f32;
                 }
             }
         })
         .collect()
 }
+
+/// Standard deviation of the unit normal truncated at ±2. Haiku's `VarianceScaling` divides
+/// its target std by it so that the truncated draws keep that std; `hk.Linear`'s default
+/// `TruncatedNormal(1/√fan_in)` does not, and its weights have std 0.88/√fan_in.
+pub const TRUNCATED_STD: f64 = 0.879_625_661_034_239_8;
 
 /// `n` values drawn from U(−bound, bound).
 pub fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f64) -> Vec<f32> {

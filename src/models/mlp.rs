@@ -12,7 +12,7 @@ use burn::nn::Linear;
 use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor};
 
-use super::init::{normal, param1, param2, truncated_normal, uniform};
+use super::init::{TRUNCATED_STD, normal, param1, param2, truncated_normal, uniform};
 use crate::data::rng::{Stream, stream};
 use crate::spec::{Activation, InitScheme};
 
@@ -131,7 +131,10 @@ impl MlpConfig {
                     // nn.Embedding: N(0, 1).
                     InitScheme::TorchDefault => normal(rng, p, dim, 1.0),
                     // hk.initializers.VarianceScaling(2.0): truncated N(0, 2/fan_in), fan_in = p.
-                    InitScheme::Haiku => truncated_normal(rng, p * dim, (2.0 / p as f64).sqrt()),
+                    InitScheme::Haiku => {
+                        let std = (2.0 / p as f64).sqrt() / TRUNCATED_STD;
+                        truncated_normal(rng, p * dim, std)
+                    }
                 };
                 param2(scaled(values), p, dim, device)
             };
