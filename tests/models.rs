@@ -189,6 +189,80 @@ fn pairs_of(p: usize, d: &Device) -> (Tensor<1, Int>, Tensor<1, Int>) {
     (ints(&a, d), ints(&b, d))
 }
 
+/// The max |got − want| over a tensor, relative to the largest |want|.
+fn max_rel_diff(got: Tensor<2>, want: Tensor<2>) -> f64 {
+    let (got, want) = (vec2(got), vec2(want));
+    assert_eq!(got.len(), want.len());
+    let scale = want.iter().fold(0f64, |m, &v| m.max(v.abs() as f64)).max(1e-30);
+    got.iter().zip(&want).fold(0f64, |m, (&g, &w)| m.max((g as f64 - w as f64).abs())) / scale
+}
+
+/// The fused first layer (models/pair_layer.rs, Flex CPU kernel) against the dense one-hot
+/// reference made of burn's own ops: logits, every parameter's gradient, and the pruned forward.
+/// p = 37 gives 1369 rows, three of the kernel's 512-row blocks, the last one partial.
+#[test]
+fn fused_pair_layer_matches_the_dense_reference_in_values_and_gradients() {
+    use gradscope::models::pair_layer::CHUNK_ROWS;
+    let d = device();
+    let p = 37usize;
+    assert!(p * p > 2 * CHUNK_ROWS && p * p % CHUNK_ROWS != 0);
+    let (a, b) = pairs_of(p, &d);
+    let mut x = vec![0f32; p * p * 2 * p]; // one-hot(a) ⊕ one-hot(b)
+    for i in 0..p * p {
+        x[i * 2 * p + i / p] = 1.0;
+        x[i * 2 * p + p + i % p] = 1.0;
+    }
+    for (activation, depth) in [(Activation::Quadratic, 1), (Activation::Relu, 2)] {
+        let model = MlpConfig::new(p, p)
+            .with_width(40)
+            .with_depth(depth)
+            .with_activation(activation)
+            .with_init(InitScheme::TorchDefault)
+            .with_seed(5)
+            .init(&d);
+        // A loss that weighs every logit differently: Σ logits ⊙ R.
+        let r = Tensor::<2>::from_data(
+            TensorData::new(
+                (0..p * p * p).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect(),
+                [p * p, p],
+            ),
+            &d,
+        );
+        let fused = model.forward(a.clone(), b.clone());
+        let dense = model.forward_one_hot(t2(&x, p * p, 2 * p, &d));
+        let what = format!("{activation:?}, depth {depth}");
+        let logits_diff = max_rel_diff(fused.clone(), dense.clone());
+        assert!(logits_diff < 1e-5, "{what}: logits differ by {logits_diff:e}");
+
+        let (g_fused, g_dense) =
+            ((fused * r.clone()).sum().backward(), (dense * r).sum().backward());
+        let mut params = vec![
+            ("input_a", model.input_a.val()),
+            ("input_b", model.input_b.as_ref().unwrap().val()),
+        ];
+        params.extend(model.hidden.iter().map(|l| ("hidden.weight", l.weight.val())));
+        params.push(("output.weight", model.output.weight.val()));
+        for (name, w) in params {
+            let diff = max_rel_diff(w.grad(&g_fused).unwrap(), w.grad(&g_dense).unwrap());
+            // f32 sums of up to 1369 terms in different orders.
+            assert!(diff < 1e-5, "{what}: d/d{name} differs by {diff:e}");
+        }
+
+        // Pruning neurons = zeroing their first-layer columns (no bias; x²(0) = relu(0) = 0).
+        let mask: Vec<f32> = (0..40).map(|j| if j % 3 == 0 { 0.0 } else { 1.0 }).collect();
+        let mask = Tensor::<1>::from_data(TensorData::new(mask, [40]), &d);
+        let pruned = model.forward_masked(a.clone(), b.clone(), mask.clone());
+        let mut reference = model.clone();
+        let cols = mask.unsqueeze_dim::<2>(0); // [1, width]
+        reference.input_a = Param::from_tensor((model.input_a.val() * cols.clone()).detach());
+        reference.input_b =
+            Some(Param::from_tensor((model.input_b.as_ref().unwrap().val() * cols).detach()));
+        let want = reference.forward_one_hot(t2(&x, p * p, 2 * p, &d));
+        let pruned_diff = max_rel_diff(pruned, want);
+        assert!(pruned_diff < 1e-5, "{what}: pruned logits differ by {pruned_diff:e}");
+    }
+}
+
 /// The PAIR-style MLP (tied embedding, one first-layer matrix for a and b, readout through
 /// the embedding) against the same computation written out with plain matrices.
 #[test]

@@ -4,7 +4,11 @@
 //! With one-hot input the first layer is computed as a row lookup:
 //! `x·W₁ = W₁[a] + W₁[p + b]` — the same numbers as the dense product (checked against it in
 //! `tests/models.rs`) at 1/2p of the work, and without materializing a `[batch, 2p]` input.
-//! [`Mlp::forward_one_hot`] keeps the dense reference beside it.
+//! Without a first-layer bias and with x² or ReLU, that lookup, the activation and the next
+//! layer's weights run as one fused op ([`pair_layer`], with its own CPU kernel), so the
+//! `[batch, width]` hidden activations are never stored.
+//! [`Mlp::forward_one_hot`] keeps the dense reference beside both (compared in values and
+//! gradients in `tests/models.rs`).
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -13,6 +17,7 @@ use burn::tensor::activation;
 use burn::tensor::{Device, Int, Tensor};
 
 use super::init::{TRUNCATED_STD, normal, param1, param2, truncated_normal, uniform};
+use super::pair_layer::{PairActivation, pair_layer};
 use crate::data::rng::{Stream, stream};
 use crate::spec::{Activation, InitScheme};
 
@@ -237,8 +242,7 @@ impl Mlp {
 
     /// Logits for the pairs (a[i], b[i]). `a`, `b`: `[batch]` → `[batch, p]`.
     pub fn forward(&self, a: Tensor<1, Int>, b: Tensor<1, Int>) -> Tensor<2> {
-        let h = self.activate(self.first_layer(a, b)); // [batch, width]
-        self.forward_hidden(h)
+        self.forward_pruned(a, b, None)
     }
 
     /// [`Mlp::forward`] with the first hidden layer's neurons multiplied by `mask` (`[width]`,
@@ -249,8 +253,48 @@ impl Mlp {
         b: Tensor<1, Int>,
         mask: Tensor<1>,
     ) -> Tensor<2> {
-        let h = self.activate(self.first_layer(a, b)) * mask.unsqueeze_dim(0); // [batch, width]
-        self.forward_hidden(h)
+        self.forward_pruned(a, b, Some(mask))
+    }
+
+    /// The forward pass, with the first hidden layer's neurons masked when `mask` is given.
+    fn forward_pruned(
+        &self,
+        a: Tensor<1, Int>,
+        b: Tensor<1, Int>,
+        mask: Option<Tensor<1>>,
+    ) -> Tensor<2> {
+        let fused = PairActivation::of(self.activation)
+            .filter(|_| self.embed_a.is_none() && self.input_bias.is_none());
+        let Some(activation) = fused else {
+            let h = self.activate(self.first_layer(a, b)); // [batch, width]
+            let h = match mask {
+                Some(mask) => h * mask.unsqueeze_dim(0), // [batch, width] · [1, width]
+                None => h,
+            };
+            return self.forward_hidden(h);
+        };
+        // One-hot input without a first-layer bias: the first layer, its activation and the
+        // next layer's weights are one op (models/pair_layer.rs).
+        let w_b = self.input_b.as_ref().unwrap_or(&self.input_a).val();
+        let next = self.hidden.first().unwrap_or(&self.output);
+        let w = match mask {
+            // h·diag(mask)·W = h·(mask ⊙ rows of W)
+            Some(mask) => next.weight.val() * mask.unsqueeze_dim(1), // [width, n] · [width, 1]
+            None => next.weight.val(),
+        };
+        let z = pair_layer(self.input_a.val(), w_b, w, a, b, activation); // [batch, n]
+        let z = match &next.bias {
+            Some(bias) => z + bias.val().unsqueeze_dim(0),
+            None => z,
+        };
+        if self.hidden.is_empty() {
+            return self.readout(z);
+        }
+        let mut x = self.activate(z); // [batch, width]
+        for layer in &self.hidden[1..] {
+            x = self.activate(layer.forward(x));
+        }
+        self.readout(self.output.forward(x))
     }
 
     /// Dense reference for [`Mlp::forward`] with one-hot input: `x` is `[batch, 2p]`
@@ -271,7 +315,12 @@ impl Mlp {
         for layer in &self.hidden {
             x = self.activate(layer.forward(x)); // [batch, width]
         }
-        let out = self.output.forward(x); // [batch, p], or [batch, dim] when tied
+        self.readout(self.output.forward(x))
+    }
+
+    /// Logits from the output layer's result: `[batch, p]`, or through the embedding when
+    /// the readout is tied (`[batch, dim]·[dim, p]`).
+    fn readout(&self, out: Tensor<2>) -> Tensor<2> {
         match (&self.embed_a, self.tied_output) {
             (Some(e), true) => out.matmul(e.val().transpose()), // [batch, dim]·[dim, p]
             _ => out,

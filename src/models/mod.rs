@@ -5,6 +5,7 @@
 
 pub mod init;
 pub mod mlp;
+pub mod pair_layer;
 pub mod params;
 pub mod transformer;
 
