@@ -146,6 +146,81 @@ pub fn wgpu_native() -> Result<Backend, BackendError> {
     .clone()
 }
 
+/// Counts the GPU kernel launches (dispatches) of the cubecl runtime behind burn-wgpu.
+///
+/// burn has no dispatch counter. cubecl's profiling logger at its `minimal` level names every
+/// kernel it launches, without timing it and without synchronizing. This sets that level, routes
+/// it to the `log` crate, and installs a logger that counts its "Executing …" records.
+///
+/// Call it before the first wgpu device is created: cubecl reads its configuration once per
+/// process. Returns false, and counts nothing, when that is too late or another logger is
+/// installed.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn count_gpu_dispatches() -> bool {
+    use cubecl_runtime::config::{CubeClRuntimeConfig, RuntimeConfig};
+    let config: CubeClRuntimeConfig = serde_json::from_value(serde_json::json!({
+        "profiling": { "logger": { "level": "minimal", "log": "info" } }
+    }))
+    .expect("a valid cubecl configuration");
+    if !CubeClRuntimeConfig::try_set(config) || log::set_logger(&DISPATCH_COUNTER).is_err() {
+        return false;
+    }
+    log::set_max_level(log::LevelFilter::Info);
+    dispatch_counter::ON.store(true, std::sync::atomic::Ordering::Relaxed);
+    true
+}
+
+/// GPU dispatches so far, once every launch submitted before the call has been counted;
+/// `None` unless [`count_gpu_dispatches`] is on. cubecl logs from its own thread, so this waits
+/// until the count has been still for 50 ms.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn gpu_dispatches() -> Option<u64> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !dispatch_counter::ON.load(Relaxed) {
+        return None;
+    }
+    let mut seen = dispatch_counter::COUNT.load(Relaxed);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = dispatch_counter::COUNT.load(Relaxed);
+        if now == seen {
+            return Some(now);
+        }
+        seen = now;
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+static DISPATCH_COUNTER: dispatch_counter::Counter = dispatch_counter::Counter;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod dispatch_counter {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    pub static ON: AtomicBool = AtomicBool::new(false);
+    pub static COUNT: AtomicU64 = AtomicU64::new(0);
+
+    /// cubecl's profiling target (cubecl-runtime `config::logger`).
+    const TARGET: &str = "cubecl::profiling";
+
+    pub struct Counter;
+
+    impl log::Log for Counter {
+        fn enabled(&self, metadata: &log::Metadata) -> bool {
+            metadata.target() == TARGET
+        }
+
+        fn log(&self, record: &log::Record) {
+            // cubecl-runtime `logging/server.rs`: one "Executing {kernel}" per launch.
+            if record.target() == TARGET && record.args().to_string().starts_with("Executing ") {
+                COUNT.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+
+        fn flush(&self) {}
+    }
+}
+
 /// The backend `kind` natively.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn native(kind: BackendKind) -> Result<Backend, BackendError> {

@@ -12,7 +12,7 @@ use web_time::Instant;
 
 use crate::backend::{self, BackendKind};
 use crate::spec::{ExperimentSpec, SpecError, presets};
-use crate::train::bench::measure;
+use crate::train::bench::{dispatches_per_step, measure};
 use crate::train::{RunError, TrainingSession};
 
 #[derive(Parser, Debug)]
@@ -309,6 +309,9 @@ fn time_to_grok(
 
 fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: bool) -> ExitCode {
     println!("spec: {}", crate::spec::url_hash::encode(&spec));
+    // Before any GPU device exists: cubecl reads its configuration once.
+    let counting = backends.iter().any(|&b| BackendKind::from(b) == BackendKind::Wgpu)
+        && backend::count_gpu_dispatches();
     let mut baseline: Option<f64> = None;
     for &b in backends {
         let backend = match backend::native(b.into()) {
@@ -320,10 +323,19 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
         };
         let figures = pollster::block_on(measure(&spec, &backend.device, backend.limits, steps))
             .and_then(|speed| {
-                Ok((speed, if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None }))
+                let gpu = counting && backend.kind == BackendKind::Wgpu;
+                let dispatches = if gpu {
+                    let (device, limits) = (&backend.device, backend.limits);
+                    let count = backend::gpu_dispatches;
+                    pollster::block_on(dispatches_per_step(&spec, device, limits, steps, count))?
+                } else {
+                    None
+                };
+                let grok = if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None };
+                Ok((speed, dispatches, grok))
             });
         match figures {
-            Ok((f, grok)) => {
+            Ok((f, dispatches, grok)) => {
                 let ratio = baseline
                     .map(|b| format!("  ({:.2}× the first backend)", f.train_steps_per_sec / b))
                     .unwrap_or_default();
@@ -341,6 +353,9 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                     f.eval_steps_per_sec,
                     f.readback_overhead(),
                 );
+                if let Some(d) = dispatches {
+                    println!("{:<44} {d:>8.1} GPU dispatches per training step", "");
+                }
                 match grok {
                     Some((Some(s), _, secs)) => {
                         println!("{:<44} test acc ≥ 0.99 at step {s} after {secs:.2} s", "")

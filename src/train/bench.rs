@@ -37,14 +37,7 @@ pub async fn measure(
     steps: u64,
 ) -> Result<Speed, RunError> {
     let steps = steps.max(1);
-    let timed = match spec.clone() {
-        // The budget must cover the warm-up and both measurements.
-        ExperimentSpec::Grokking(s) => ExperimentSpec::Grokking(GrokkingSpec {
-            training: TrainingSpec { steps: 2 * steps + 1, eval_every: 1, ..s.training },
-            ..s
-        }),
-    };
-    let mut session = TrainingSession::new(timed, device, limits)?;
+    let mut session = TrainingSession::new(with_budget(spec, 2 * steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation
     let t = Instant::now();
     session.advance(1).await?; // warm-up step and its evaluation
@@ -68,4 +61,41 @@ pub async fn measure(
         eval_steps_per_sec: steps as f64 / eval,
         first_step_ms,
     })
+}
+
+/// `spec` evaluated every step, with a budget of `steps` steps.
+fn with_budget(spec: &ExperimentSpec, steps: u64) -> ExperimentSpec {
+    match spec.clone() {
+        ExperimentSpec::Grokking(s) => ExperimentSpec::Grokking(GrokkingSpec {
+            training: TrainingSpec { steps, eval_every: 1, ..s.training },
+            ..s
+        }),
+    }
+}
+
+/// GPU dispatches (kernel launches) per training step, given `count`, a counter of the launches
+/// so far (`backend::gpu_dispatches` natively): the launches of `steps` steps and the evaluation
+/// that waits for them, less those of one more evaluation alone. Counted after a warm-up step, so
+/// compilation and autotuning launches stay out. `None` when `count` has nothing to count.
+pub async fn dispatches_per_step(
+    spec: &ExperimentSpec,
+    device: &Device,
+    limits: DeviceLimits,
+    steps: u64,
+    count: impl Fn() -> Option<u64>,
+) -> Result<Option<f64>, RunError> {
+    let steps = steps.max(1);
+    let mut session = TrainingSession::new(with_budget(spec, steps + 1), device, limits)?;
+    session.advance(1).await?; // step-0 evaluation
+    session.advance(1).await?; // warm-up step and its evaluation
+    let Some(start) = count() else { return Ok(None) };
+    for _ in 0..steps {
+        session.experiment_mut().train_step(false);
+    }
+    session.evaluate().await?;
+    let Some(trained) = count() else { return Ok(None) };
+    session.evaluate().await?;
+    let Some(evaluated) = count() else { return Ok(None) };
+    let one_evaluation = evaluated - trained;
+    Ok(Some((trained - start).saturating_sub(one_evaluation) as f64 / steps as f64))
 }
