@@ -205,7 +205,7 @@ fn fused_pair_layer_matches_the_dense_reference_in_values_and_gradients() {
     use gradscope::models::pair_layer::CHUNK_ROWS;
     let d = device();
     let p = 37usize;
-    assert!(p * p > 2 * CHUNK_ROWS && p * p % CHUNK_ROWS != 0);
+    assert!(p * p > 2 * CHUNK_ROWS && !(p * p).is_multiple_of(CHUNK_ROWS));
     let (a, b) = pairs_of(p, &d);
     let mut x = vec![0f32; p * p * 2 * p]; // one-hot(a) ⊕ one-hot(b)
     for i in 0..p * p {

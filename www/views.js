@@ -12,9 +12,6 @@ const VIRIDIS_LUT = Array.from({ length: 256 }, (_, n) => {
   const f = t - i;
   return VIRIDIS[i].map((c, j) => Math.round(c + f * (VIRIDIS[i + 1][j] - c)));
 });
-function viridis(v) {
-  return VIRIDIS_LUT[Math.round(Math.min(1, Math.max(0, v)) * 255) || 0];
-}
 
 export const CELL_COLORS = {
   absent: [241, 243, 245],
@@ -38,20 +35,23 @@ export const CELL_LABELS = {
   absent: 'not in the dataset',
 };
 
-function paint(canvas, cols, rows, color) {
-  canvas.width = cols;
-  canvas.height = rows;
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(cols, rows);
-  const px = img.data;
+/** Paints a cols × rows image, one pixel per cell, from `colorOf(r, c)` → [r, g, b]. */
+function paint(canvas, cols, rows, colorOf) {
+  const px = new Uint8ClampedArray(4 * cols * rows);
+  let o = 0;
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const rgb = color(r, c);
-      const o = 4 * (r * cols + c);
+    for (let c = 0; c < cols; c++, o += 4) {
+      const rgb = colorOf(r, c);
       px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255;
     }
   }
-  ctx.putImageData(img, 0, 0);
+  putPixels(canvas, cols, rows, px);
+}
+
+function putPixels(canvas, cols, rows, px) {
+  if (canvas.width !== cols) canvas.width = cols;
+  if (canvas.height !== rows) canvas.height = rows;
+  canvas.getContext('2d').putImageData(new ImageData(px, cols, rows), 0, 0);
 }
 
 function cellAt(canvas, event, cols, rows) {
@@ -74,17 +74,30 @@ export class FourierHeatmap {
 
   update(spectrum) {
     const { n_freq: rows, units, magnitude } = spectrum;
-    const dominant = (u) => {
-      let best = 1;
-      for (let k = 1; k < rows; k++) if (magnitude[k * units + u] > magnitude[best * units + u]) best = k;
-      return best;
-    };
-    const order = [...Array(units).keys()].map((u) => [dominant(u), u]).sort((a, b) => a[0] - b[0]).map(([, u]) => u);
+    // Each unit's dominant frequency (k ≥ 1), then units sorted by it.
+    const dominant = new Uint16Array(units).fill(1);
+    for (let k = 2; k < rows; k++) {
+      for (let u = 0; u < units; u++) {
+        if (magnitude[k * units + u] > magnitude[dominant[u] * units + u]) dominant[u] = k;
+      }
+    }
+    const order = Array.from({ length: units }, (_, u) => u).sort((x, y) => dominant[x] - dominant[y] || x - y);
     let max = 0;
-    for (const v of magnitude) max = Math.max(max, v);
+    for (let i = 0; i < magnitude.length; i++) if (magnitude[i] > max) max = magnitude[i];
     this.data = { rows, units, magnitude, order, max: max || 1 };
-    const scale = 1 / this.data.max;
-    paint(this.canvas, units, rows, (k, c) => viridis(magnitude[k * units + order[c]] * scale));
+    // One flat loop over the cells (no per-cell calls): the first snapshot runs this code cold.
+    const scale = 255 / this.data.max;
+    const px = new Uint8ClampedArray(4 * units * rows);
+    let o = 0;
+    for (let k = 0; k < rows; k++) {
+      const row = k * units;
+      for (let c = 0; c < units; c++, o += 4) {
+        const i = Math.round(magnitude[row + order[c]] * scale);
+        const rgb = VIRIDIS_LUT[i >= 0 ? Math.min(i, 255) : 0]; // NaN → 0
+        px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255;
+      }
+    }
+    putPixels(this.canvas, units, rows, px);
   }
 
   hover(e) {

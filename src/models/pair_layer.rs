@@ -10,14 +10,18 @@
 //! them from the two small tables instead of storing them. No `[batch, width]` buffer exists.
 //!
 //! How: a burn backend extension ([`PairLayerOps`]) with
-//! - a default body composed of burn ops, which is also the reference the tests compare with,
-//!   and what the wgpu/WebGPU backend runs (there, burn's kernel fusion does this job);
+//! - a default body composed of burn ops, which is what the wgpu/WebGPU backend runs (natively,
+//!   burn's kernel fusion merges its elementwise parts);
 //! - a Flex CPU kernel ([`flex_forward`], [`flex_backward`]) on the `gemm` crate, which
 //!   burn's Flex backend itself uses for matmuls (f32; other dtypes take the composed body);
 //! - an `Autodiff` implementation that registers the backward step.
 //!
 //! Blocks are processed in parallel natively and in order on wasm. Their partial weight gradients
 //! are summed in block order, so CPU results do not depend on the thread count.
+//!
+//! `tests/models.rs` checks values, every gradient and the pruned forward against the dense
+//! one-hot reference (`Mlp::forward_one_hot`, plain burn ops), and `tests/web.rs` the WebGPU
+//! path against the CPU kernel.
 
 use std::mem::MaybeUninit;
 
