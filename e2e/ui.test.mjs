@@ -74,6 +74,9 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     await byId(page, 'bench-button').click();
     await page.waitForFunction(() => /steps\/s/.test(document.querySelector('[data-testid="bench-result"]').textContent), null, { timeout: 240_000 });
     console.log(`WebGPU: ${await byId(page, 'bench-result').textContent()}`);
+    // GPU launches per step, counted from cubecl's launch log in the worker.
+    const dispatches = (await byId(page, 'bench-result').textContent()).match(/([\d.]+) GPU dispatches per training step/);
+    assert.ok(dispatches && Number(dispatches[1]) >= 5, `no dispatch count in the benchmark result`);
     await page.screenshot({ path: `${OUT}/webgpu.png`, fullPage: true });
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {

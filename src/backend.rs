@@ -146,16 +146,16 @@ pub fn wgpu_native() -> Result<Backend, BackendError> {
     .clone()
 }
 
-/// Counts the GPU kernel launches (dispatches) of the cubecl runtime behind burn-wgpu.
+/// Counts the GPU kernel launches (dispatches) of the cubecl runtime behind burn-wgpu and the
+/// browser's WebGPU.
 ///
 /// burn has no dispatch counter. cubecl's profiling logger at its `minimal` level names every
 /// kernel it launches, without timing it and without synchronizing. This sets that level, routes
 /// it to the `log` crate, and installs a logger that counts its "Executing …" records.
 ///
-/// Call it before the first wgpu device is created: cubecl reads its configuration once per
-/// process. Returns false, and counts nothing, when that is too late or another logger is
-/// installed.
-#[cfg(not(target_arch = "wasm32"))]
+/// Call it before the first GPU device is created: cubecl reads its configuration once per
+/// process (per worker in a browser). Returns false, and counts nothing, when that is too late or
+/// another logger is installed.
 pub fn count_gpu_dispatches() -> bool {
     use cubecl_runtime::config::{CubeClRuntimeConfig, RuntimeConfig};
     let config: CubeClRuntimeConfig = serde_json::from_value(serde_json::json!({
@@ -170,30 +170,16 @@ pub fn count_gpu_dispatches() -> bool {
     true
 }
 
-/// GPU dispatches so far, once every launch submitted before the call has been counted;
-/// `None` unless [`count_gpu_dispatches`] is on. cubecl logs from its own thread, so this waits
-/// until the count has been still for 50 ms.
-#[cfg(not(target_arch = "wasm32"))]
+/// GPU kernel launches logged so far; `None` unless [`count_gpu_dispatches`] is on. cubecl logs
+/// from its own task, so a launch is counted a little after it is submitted (see
+/// `train::bench::dispatches_per_step`, which waits for the count to settle).
 pub fn gpu_dispatches() -> Option<u64> {
     use std::sync::atomic::Ordering::Relaxed;
-    if !dispatch_counter::ON.load(Relaxed) {
-        return None;
-    }
-    let mut seen = dispatch_counter::COUNT.load(Relaxed);
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        let now = dispatch_counter::COUNT.load(Relaxed);
-        if now == seen {
-            return Some(now);
-        }
-        seen = now;
-    }
+    dispatch_counter::ON.load(Relaxed).then(|| dispatch_counter::COUNT.load(Relaxed))
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 static DISPATCH_COUNTER: dispatch_counter::Counter = dispatch_counter::Counter;
 
-#[cfg(not(target_arch = "wasm32"))]
 mod dispatch_counter {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

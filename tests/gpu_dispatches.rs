@@ -8,6 +8,23 @@ use gradscope::backend;
 use gradscope::spec::{ExperimentSpec, GrokkingModel, GrokkingSpec};
 use gradscope::train::bench::dispatches_per_step;
 
+fn pause() {
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
+
+/// The launch count once cubecl's logging task has caught up (still for 50 ms).
+fn settled() -> u64 {
+    let mut seen = backend::gpu_dispatches().expect("counting is on");
+    loop {
+        pause();
+        let now = backend::gpu_dispatches().unwrap();
+        if now == seen {
+            return now;
+        }
+        seen = now;
+    }
+}
+
 #[test]
 fn counts_each_kernel_launch_and_the_same_number_every_step() {
     assert!(backend::count_gpu_dispatches(), "the counter must install before any GPU device");
@@ -17,15 +34,15 @@ fn counts_each_kernel_launch_and_the_same_number_every_step() {
     // One kernel, read back: exactly one launch counted.
     let x = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &gpu.device);
     let _ = x.clone().into_data();
-    let before = backend::gpu_dispatches().unwrap();
+    let before = settled();
     let y = (x * 2.0).into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(y, vec![2.0, 4.0, 6.0]);
-    assert_eq!(backend::gpu_dispatches().unwrap() - before, 1, "one elementwise kernel");
+    assert_eq!(settled() - before, 1, "one elementwise kernel");
 
     // CPU work launches nothing on the GPU.
-    let before = backend::gpu_dispatches().unwrap();
+    let before = settled();
     let _ = (Tensor::<1>::from_floats([1.0], &cpu.device) * 2.0).into_data();
-    assert_eq!(backend::gpu_dispatches().unwrap(), before);
+    assert_eq!(settled(), before);
 
     // A training step (forward, backward, AdamW) launches several kernels, the same number
     // whether counted over 2 steps or 4.
@@ -41,6 +58,7 @@ fn counts_each_kernel_launch_and_the_same_number_every_step() {
             gpu.limits,
             steps,
             backend::gpu_dispatches,
+            async || pause(),
         ))
         .unwrap()
         .expect("counting is on")

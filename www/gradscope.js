@@ -447,7 +447,9 @@ export function start(root, options = {}) {
         benchOut.textContent = `Benchmark on ${ev.label}: ${s.train_steps_per_sec.toFixed(2)} steps/s ` +
           `(${(1000 / s.train_steps_per_sec).toFixed(1)} ms/step); ${s.eval_steps_per_sec.toFixed(2)} steps/s with an ` +
           `evaluation and readback every step (×${(s.train_steps_per_sec / s.eval_steps_per_sec).toFixed(2)} slower); first step ` +
-          `${s.first_step_ms.toFixed(0)} ms${cmp}`;
+          `${s.first_step_ms.toFixed(0)} ms` +
+          (s.gpu_dispatches_per_step == null ? '' : `; ${s.gpu_dispatches_per_step.toFixed(1)} GPU dispatches per training step`) +
+          cmp;
         break;
       }
       case 'report': {

@@ -307,6 +307,10 @@ fn time_to_grok(
     Ok((reached, run.step(), t.elapsed().as_secs_f64()))
 }
 
+fn sleep_ms(ms: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
 fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: bool) -> ExitCode {
     println!("spec: {}", crate::spec::url_hash::encode(&spec));
     // Before any GPU device exists: cubecl reads its configuration once.
@@ -326,8 +330,10 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                 let gpu = counting && backend.kind == BackendKind::Wgpu;
                 let dispatches = if gpu {
                     let (device, limits) = (&backend.device, backend.limits);
-                    let count = backend::gpu_dispatches;
-                    pollster::block_on(dispatches_per_step(&spec, device, limits, steps, count))?
+                    let (count, pause) = (backend::gpu_dispatches, async || sleep_ms(50));
+                    pollster::block_on(dispatches_per_step(
+                        &spec, device, limits, steps, count, pause,
+                    ))?
                 } else {
                     None
                 };

@@ -19,6 +19,9 @@ pub struct Speed {
     pub eval_steps_per_sec: f64,
     /// Milliseconds of the first step (shader compilation, autotuning, allocation).
     pub first_step_ms: f64,
+    /// GPU kernel launches per training step, where counted ([`dispatches_per_step`]).
+    #[serde(default)]
+    pub gpu_dispatches_per_step: Option<f64>,
 }
 
 impl Speed {
@@ -60,6 +63,7 @@ pub async fn measure(
         train_steps_per_sec: steps as f64 / train,
         eval_steps_per_sec: steps as f64 / eval,
         first_step_ms,
+        gpu_dispatches_per_step: None,
     })
 }
 
@@ -74,28 +78,43 @@ fn with_budget(spec: &ExperimentSpec, steps: u64) -> ExperimentSpec {
 }
 
 /// GPU dispatches (kernel launches) per training step, given `count`, a counter of the launches
-/// so far (`backend::gpu_dispatches` natively): the launches of `steps` steps and the evaluation
-/// that waits for them, less those of one more evaluation alone. Counted after a warm-up step, so
-/// compilation and autotuning launches stay out. `None` when `count` has nothing to count.
+/// so far (`backend::gpu_dispatches`), and `pause`, a short wait (~50 ms): the launches of `steps`
+/// steps and the evaluation that waits for them, less those of one more evaluation alone.
+/// Counted after a warm-up step, so compilation and autotuning launches stay out. `None` when
+/// `count` has nothing to count.
 pub async fn dispatches_per_step(
     spec: &ExperimentSpec,
     device: &Device,
     limits: DeviceLimits,
     steps: u64,
     count: impl Fn() -> Option<u64>,
+    pause: impl AsyncFn(),
 ) -> Result<Option<f64>, RunError> {
+    // The runtime logs each launch from its own task, after submitting it: wait until the count
+    // has been still for one pause.
+    let settled = async || {
+        let mut seen = count()?;
+        loop {
+            pause().await;
+            let now = count()?;
+            if now == seen {
+                return Some(now);
+            }
+            seen = now;
+        }
+    };
     let steps = steps.max(1);
     let mut session = TrainingSession::new(with_budget(spec, steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation
     session.advance(1).await?; // warm-up step and its evaluation
-    let Some(start) = count() else { return Ok(None) };
+    let Some(start) = settled().await else { return Ok(None) };
     for _ in 0..steps {
         session.experiment_mut().train_step(false);
     }
     session.evaluate().await?;
-    let Some(trained) = count() else { return Ok(None) };
+    let Some(trained) = settled().await else { return Ok(None) };
     session.evaluate().await?;
-    let Some(evaluated) = count() else { return Ok(None) };
+    let Some(evaluated) = settled().await else { return Ok(None) };
     let one_evaluation = evaluated - trained;
     Ok(Some((trained - start).saturating_sub(one_evaluation) as f64 / steps as f64))
 }

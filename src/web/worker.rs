@@ -15,7 +15,7 @@ use super::protocol::{BackendChoice, Command, Event, PresetInfo};
 use crate::analysis::GrokReport;
 use crate::backend::{self, Backend};
 use crate::spec::{ExperimentSpec, SpecError, url_hash};
-use crate::train::bench::measure;
+use crate::train::bench::{dispatches_per_step, measure};
 use crate::train::{RunError, TrainingSession};
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -29,8 +29,13 @@ fn post(event: &Event) {
 
 /// Resolves on the next macrotask, letting queued `onmessage` events run.
 async fn yield_now() {
+    sleep_ms(0).await;
+}
+
+/// Resolves after `ms` milliseconds (a macrotask later at least).
+async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
@@ -88,6 +93,8 @@ pub fn worker_main() {
         console_error_panic_hook::hook(info);
         post(&Event::Panic { message: info.to_string() });
     }));
+    // Before WebGPU starts: the benchmark reports GPU dispatches per step.
+    backend::count_gpu_dispatches();
     let (tx, rx): (Sender<Command>, Receiver<Command>) = async_channel::unbounded();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
@@ -239,7 +246,20 @@ impl Worker {
                 self.stepping = 0;
                 self.post_state();
                 let (Some(spec), Some(backend)) = (&self.spec, &self.backend) else { return };
-                match measure(spec, &backend.device, backend.limits, steps).await {
+                let (device, limits) = (&backend.device, backend.limits);
+                let measured = match measure(spec, device, limits, steps).await {
+                    Ok(mut speed) if backend.kind == backend::BackendKind::Wgpu => {
+                        let (count, pause) = (backend::gpu_dispatches, async || sleep_ms(50).await);
+                        dispatches_per_step(spec, device, limits, steps, count, pause).await.map(
+                            |dispatches| {
+                                speed.gpu_dispatches_per_step = dispatches;
+                                speed
+                            },
+                        )
+                    }
+                    other => other,
+                };
+                match measured {
                     Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
                     Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
                 }
