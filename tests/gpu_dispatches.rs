@@ -6,7 +6,7 @@
 use burn::tensor::Tensor;
 use gradscope::backend;
 use gradscope::spec::{ExperimentSpec, GrokkingModel, GrokkingSpec};
-use gradscope::train::bench::dispatches_per_step;
+use gradscope::train::bench::{dispatches_per_step, settled_count};
 
 fn pause() {
     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -14,15 +14,7 @@ fn pause() {
 
 /// The launch count once cubecl's logging task has caught up (still for 50 ms).
 fn settled() -> u64 {
-    let mut seen = backend::gpu_dispatches().expect("counting is on");
-    loop {
-        pause();
-        let now = backend::gpu_dispatches().unwrap();
-        if now == seen {
-            return now;
-        }
-        seen = now;
-    }
+    pollster::block_on(settled_count(backend::gpu_dispatches, async || pause())).unwrap()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use web_time::Instant;
 
 use crate::backend::{self, BackendKind};
 use crate::spec::{ExperimentSpec, SpecError, presets};
-use crate::train::bench::{dispatches_per_step, measure};
+use crate::train::bench::measure;
 use crate::train::{RunError, TrainingSession};
 
 #[derive(Parser, Debug)]
@@ -325,23 +325,18 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                 continue;
             }
         };
-        let figures = pollster::block_on(measure(&spec, &backend.device, backend.limits, steps))
-            .and_then(|speed| {
-                let gpu = counting && backend.kind == BackendKind::Wgpu;
-                let dispatches = if gpu {
-                    let (device, limits) = (&backend.device, backend.limits);
-                    let (count, pause) = (backend::gpu_dispatches, async || sleep_ms(50));
-                    pollster::block_on(dispatches_per_step(
-                        &spec, device, limits, steps, count, pause,
-                    ))?
-                } else {
-                    None
-                };
-                let grok = if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None };
-                Ok((speed, dispatches, grok))
-            });
+        // Kernel launches are counted on the GPU only.
+        let gpu = counting && backend.kind == BackendKind::Wgpu;
+        let count = || if gpu { backend::gpu_dispatches() } else { None };
+        let (device, limits) = (&backend.device, backend.limits);
+        let figures =
+            pollster::block_on(measure(&spec, device, limits, steps, count, async || sleep_ms(50)))
+                .and_then(|speed| {
+                    let grok = if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None };
+                    Ok((speed, grok))
+                });
         match figures {
-            Ok((f, dispatches, grok)) => {
+            Ok((f, grok)) => {
                 let ratio = baseline
                     .map(|b| format!("  ({:.2}× the first backend)", f.train_steps_per_sec / b))
                     .unwrap_or_default();
@@ -359,7 +354,7 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                     f.eval_steps_per_sec,
                     f.readback_overhead(),
                 );
-                if let Some(d) = dispatches {
+                if let Some(d) = f.gpu_dispatches_per_step {
                     println!("{:<44} {d:>8.1} GPU dispatches per training step", "");
                 }
                 match grok {

@@ -32,12 +32,15 @@ impl Speed {
 }
 
 /// Measures `spec`'s training speed on `device`: one warm-up step, `steps` steps with no
-/// readback, then `steps` steps each followed by an evaluation.
+/// readback, then `steps` steps each followed by an evaluation; then, if `count` counts this
+/// device's kernel launches, the launches per step ([`dispatches_per_step`]).
 pub async fn measure(
     spec: &ExperimentSpec,
     device: &Device,
     limits: DeviceLimits,
     steps: u64,
+    count: impl Fn() -> Option<u64>,
+    pause: impl AsyncFn(),
 ) -> Result<Speed, RunError> {
     let steps = steps.max(1);
     let mut session = TrainingSession::new(with_budget(spec, 2 * steps + 1), device, limits)?;
@@ -63,7 +66,8 @@ pub async fn measure(
         train_steps_per_sec: steps as f64 / train,
         eval_steps_per_sec: steps as f64 / eval,
         first_step_ms,
-        gpu_dispatches_per_step: None,
+        gpu_dispatches_per_step: dispatches_per_step(spec, device, limits, steps, count, pause)
+            .await?,
     })
 }
 
@@ -77,11 +81,25 @@ fn with_budget(spec: &ExperimentSpec, steps: u64) -> ExperimentSpec {
     }
 }
 
+/// `count()` once it has been still for one `pause()`: the runtime logs each kernel launch from
+/// its own task, a little after submitting it. `None` when `count` counts nothing.
+pub async fn settled_count(count: impl Fn() -> Option<u64>, pause: impl AsyncFn()) -> Option<u64> {
+    let mut seen = count()?;
+    loop {
+        pause().await;
+        let now = count()?;
+        if now == seen {
+            return Some(now);
+        }
+        seen = now;
+    }
+}
+
 /// GPU dispatches (kernel launches) per training step, given `count`, a counter of the launches
-/// so far (`backend::gpu_dispatches`), and `pause`, a short wait (~50 ms): the launches of `steps`
-/// steps and the evaluation that waits for them, less those of one more evaluation alone.
-/// Counted after a warm-up step, so compilation and autotuning launches stay out. `None` when
-/// `count` has nothing to count.
+/// so far (`backend::gpu_dispatches`; `None` where nothing is counted, e.g. on the CPU), and
+/// `pause`, a short wait (~50 ms): the launches of `steps` steps and the evaluation that waits
+/// for them, less those of one more evaluation alone. Counted after a warm-up step, so
+/// compilation and autotuning launches stay out.
 pub async fn dispatches_per_step(
     spec: &ExperimentSpec,
     device: &Device,
@@ -90,19 +108,10 @@ pub async fn dispatches_per_step(
     count: impl Fn() -> Option<u64>,
     pause: impl AsyncFn(),
 ) -> Result<Option<f64>, RunError> {
-    // The runtime logs each launch from its own task, after submitting it: wait until the count
-    // has been still for one pause.
-    let settled = async || {
-        let mut seen = count()?;
-        loop {
-            pause().await;
-            let now = count()?;
-            if now == seen {
-                return Some(now);
-            }
-            seen = now;
-        }
-    };
+    if count().is_none() {
+        return Ok(None);
+    }
+    let settled = async || settled_count(&count, &pause).await;
     let steps = steps.max(1);
     let mut session = TrainingSession::new(with_budget(spec, steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation

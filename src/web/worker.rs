@@ -15,7 +15,7 @@ use super::protocol::{BackendChoice, Command, Event, PresetInfo};
 use crate::analysis::GrokReport;
 use crate::backend::{self, Backend};
 use crate::spec::{ExperimentSpec, SpecError, url_hash};
-use crate::train::bench::{dispatches_per_step, measure};
+use crate::train::bench::measure;
 use crate::train::{RunError, TrainingSession};
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -247,19 +247,11 @@ impl Worker {
                 self.post_state();
                 let (Some(spec), Some(backend)) = (&self.spec, &self.backend) else { return };
                 let (device, limits) = (&backend.device, backend.limits);
-                let measured = match measure(spec, device, limits, steps).await {
-                    Ok(mut speed) if backend.kind == backend::BackendKind::Wgpu => {
-                        let (count, pause) = (backend::gpu_dispatches, async || sleep_ms(50).await);
-                        dispatches_per_step(spec, device, limits, steps, count, pause).await.map(
-                            |dispatches| {
-                                speed.gpu_dispatches_per_step = dispatches;
-                                speed
-                            },
-                        )
-                    }
-                    other => other,
-                };
-                match measured {
+                // Kernel launches are counted on the GPU only.
+                let gpu = backend.kind == backend::BackendKind::Wgpu;
+                let count = || if gpu { backend::gpu_dispatches() } else { None };
+                match measure(spec, device, limits, steps, count, async || sleep_ms(50).await).await
+                {
                     Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
                     Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
                 }
