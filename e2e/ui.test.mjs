@@ -199,6 +199,15 @@ test('presets, compare runs and a CLI metrics file', async () => {
     }
     await byId(page, 'load-metrics').setInputFiles({ name: 'cli-run.jsonl', mimeType: 'application/json', buffer: Buffer.from(lines.join('\n')) });
     await page.waitForFunction(() => /cli-run\.jsonl.*Grokked/.test(document.querySelector('[data-testid="pinned-list"]').textContent), null, { timeout: 30_000 });
+    // That file has no header line (format version 1): the page says what such files may describe.
+    const fileNotice = byId(page, 'file-notice');
+    assert.match(await fileNotice.textContent(), /causal mask was inverted/);
+    assert.equal(await fileNotice.isVisible(), true);
+    // A version-2 file starts with a header line; it loads and raises no notice.
+    const header = JSON.stringify({ format: 'gradscope-metrics', version: 2, lab: 'grokking', spec: { grokking: {} } });
+    await byId(page, 'load-metrics').setInputFiles({ name: 'cli-run-v2.jsonl', mimeType: 'application/json', buffer: Buffer.from([header, ...lines].join('\n')) });
+    await page.waitForFunction(() => /cli-run-v2\.jsonl.*Grokked/.test(document.querySelector('[data-testid="pinned-list"]').textContent), null, { timeout: 30_000 });
+    assert.equal(await fileNotice.isVisible(), false);
     await page.screenshot({ path: `${OUT}/compare.png`, fullPage: true });
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {

@@ -34,7 +34,7 @@ run() { # name spec [extra gradscope-run arguments]
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer prieto-stablemax)
+[ ${#names[@]} -gt 0 ] || names=(doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer nanda-1l-transformer-f64 prieto-stablemax)
 for name in "${names[@]}"; do
   case $name in
     kumar)
@@ -42,10 +42,19 @@ for name in "${names[@]}"; do
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \
         "$OUT"/kumar-alpha-{1,2,3,10}.jsonl --labels "α=1" "α=2" "α=3" "α=10" --title "Kumar et al. lazy → rich: α sweep"
       ;;
-    nanda-1l-transformer)
-      # Nanda et al. see the test-accuracy jump near epoch 10k of 40k; 13k covers it (~70 min here).
-      run "$name" "$name" --steps 13000
-      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name (first 13k epochs)"
+    nanda-1l-transformer-f64)
+      # The Nanda preset with Nanda et al.'s float64 loss (their cross_entropy_high_precision).
+      "$GS" spec nanda-1l-transformer | python3 -c "
+import json, sys
+s = json.load(sys.stdin); s['grokking']['loss']['precision'] = 'f64'; print(json.dumps(s))" > "$OUT/$name.json"
+      run "$name" "$OUT/$name.json" --stop-after-grok 1000
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name"
+      ;;
+    nanda-1l-transformer|power-division)
+      # Nanda et al. see the test-accuracy jump near epoch 10k of 40k: run the preset's budget
+      # but stop 2000 steps after test accuracy reaches 0.99.
+      run "$name" "$name" --stop-after-grok 2000
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name"
       ;;
     prieto-stablemax)
       # The paper's 80k epochs (Prieto et al. Fig. 1; ~1.5 h here).

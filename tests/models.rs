@@ -113,7 +113,8 @@ fn doshi_init_has_the_papers_scale() {
     let var = w.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / w.len() as f64;
     let want = 0.5 / (1000f64).cbrt(); // 0.05
     assert!((var.sqrt() - want).abs() < 0.002, "std {} vs {want}", var.sqrt());
-    // Same seed → same weights (backend-independent host init).
+    // Same seed → same weights: drawn on the host, so a run is reproducible. (That every backend
+    // starts from these numbers is checked across devices in tests/web.rs: WebGPU vs CPU at step 0.)
     let again = MlpConfig::new(97, 97).with_width(500).init(&d);
     assert_eq!(vec2(model.input_a.val()), vec2(again.input_a.val()));
 }

@@ -258,9 +258,8 @@ fn every_preset_round_trips_through_json_and_the_url_hash() {
         assert_eq!(url_hash::decode(&hash).unwrap(), p.spec, "{}: {hash}", p.name);
     }
     let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
-    let mut unique = names.clone();
-    unique.dedup();
-    assert_eq!(names, unique, "preset names are unique");
+    let unique: std::collections::BTreeSet<_> = names.iter().collect();
+    assert_eq!(names.len(), unique.len(), "preset names are unique: {names:?}");
     assert!(
         url_hash::encode(&presets::find("nanda-1l-transformer").unwrap().spec)
             .contains("grokking.model.transformer.d_model=128")

@@ -100,6 +100,7 @@ export function start(root, options = {}) {
     el('span', { class: 'gs-backend' }, backendSelect, backendLabel));
 
   const notice = el('div', { class: 'gs-notice', testid: 'backend-notice', hidden: true });
+  const fileNotice = el('div', { class: 'gs-notice', testid: 'file-notice', hidden: true });
   const errorBanner = el('div', { class: 'gs-error', testid: 'error-banner', role: 'alert', hidden: true });
   const benchOut = el('div', { class: 'gs-summary', testid: 'bench-result' });
 
@@ -150,7 +151,7 @@ export function start(root, options = {}) {
     el('div', { class: 'gs-panel', testid: 'pruning-chart' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
       el('div', { class: 'gs-summary' }, 'Doshi et al.: zero the lowest-IPR first-layer neurons and re-measure. Computed when training stops; MLPs only.')));
 
-  const mainCol = el('div', { class: 'gs-main' }, bar, notice, errorBanner, benchOut, tiles,
+  const mainCol = el('div', { class: 'gs-main' }, bar, notice, fileNotice, errorBanner, benchOut, tiles,
     el('div', { class: 'gs-row' }, badge, summary), compare, charts, views);
   const lab = el('div', { class: 'gs-lab' }, form, mainCol);
   root.append(lab);
@@ -339,12 +340,15 @@ export function start(root, options = {}) {
     const text = await file.text();
     fileInput.value = '';
     const records = [];
+    let header = null;
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i].trim();
       if (!line) continue;
       let r;
       try { r = JSON.parse(line); } catch (e) { showError(`${file.name}, line ${i + 1}: not JSON (${e.message})`); return; }
+      // Format version ≥ 2 starts with a header line (src/train/metrics.rs: file_header).
+      if (!records.length && !header && r.format === 'gradscope-metrics') { header = r; continue; }
       for (const key of ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc']) {
         if (typeof r[key] !== 'number') { showError(`${file.name}, line ${i + 1}: missing number \`${key}\` (expected one object per line as written by \`gradscope run --out\`)`); return; }
       }
@@ -352,6 +356,11 @@ export function start(root, options = {}) {
     }
     if (!records.length) { showError(`${file.name}: no metrics records`); return; }
     clearError();
+    // Files without a header predate 2026-11-27, when the transformer's causal mask was inverted.
+    fileNotice.hidden = !!header;
+    fileNotice.textContent = header ? '' : `${file.name} has no format header: it was written before 2026-11-27. ` +
+      'If it comes from a transformer run (nanda-1l-transformer, power-division or any transformer spec), it ' +
+      'describes a model whose causal mask was inverted (each query saw only later tokens); re-run it to compare.';
     const run = { name: file.name, history: records, report: null };
     state.pinned.push(run);
     if (state.pinned.length > MAX_PINNED) state.pinned.shift();

@@ -13,8 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def load(path):
+    """The records of a metrics file, without its header line (format version ≥ 2)."""
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if "step" in r]
 
 
 def main():

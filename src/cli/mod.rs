@@ -1,4 +1,4 @@
-//! The native command line: `gradscope run | presets | spec | bench`.
+//! The native command line: `gradscope run | presets | spec | bench | inspect`.
 //!
 //! Exit codes: 0 success, 1 a run failed (divergence, device), 2 bad input (spec, arguments).
 
@@ -64,6 +64,10 @@ enum Command {
         /// pruning curve) as JSON to this file.
         #[arg(long)]
         analysis: Option<String>,
+        /// Stop this many steps after test accuracy first reaches 0.99 (long grokking runs
+        /// need not spend their whole budget once they have grokked).
+        #[arg(long, value_name = "STEPS")]
+        stop_after_grok: Option<u64>,
     },
     /// List the presets.
     Presets,
@@ -83,6 +87,24 @@ enum Command {
         /// report the wall time.
         #[arg(long)]
         to_grok: bool,
+    },
+    /// Write a run's numbers as plain JSON, for checking them with your own code.
+    Inspect {
+        #[command(subcommand)]
+        what: Inspect,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Inspect {
+    /// The initial weights (each parameter by name: shape and row-major values) and the
+    /// train/test split (a, b, labels) of a grokking spec, with the spec itself:
+    /// `{"spec", "step", "params": [{"name", "shape", "values"}], "train", "test"}`.
+    Init {
+        spec: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<String>,
     },
 }
 
@@ -139,12 +161,14 @@ pub fn main() -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Command::Run { spec, backend, steps, out, quiet, analysis } => {
+        Command::Run { spec, backend, steps, out, quiet, analysis, stop_after_grok } => {
             let spec = match load_spec(spec.as_deref()).and_then(|s| with_steps(s, steps)) {
                 Ok(s) => s,
                 Err(e) => return bad_input(&e),
             };
-            run(spec, backend.into(), out.as_deref(), analysis.as_deref(), quiet)
+            let outputs =
+                RunOutputs { metrics: out.as_deref(), analysis: analysis.as_deref(), quiet };
+            run(spec, backend.into(), outputs, stop_after_grok)
         }
         Command::Bench { spec, backend, steps, to_grok } => {
             let spec = match load_spec(spec.as_deref()) {
@@ -158,7 +182,46 @@ pub fn main() -> ExitCode {
             let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
             bench(spec, &backends, steps, to_grok)
         }
+        Command::Inspect { what: Inspect::Init { spec, out } } => {
+            match load_spec(spec.as_deref()) {
+                Ok(spec) => inspect_init(spec, out.as_deref()),
+                Err(e) => bad_input(&e),
+            }
+        }
     }
+}
+
+fn inspect_init(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
+    let backend = backend::cpu();
+    let session = match TrainingSession::new(spec.clone(), &backend.device, backend.limits) {
+        Ok(s) => s,
+        Err(RunError::Spec(e)) => return bad_input(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let crate::experiments::Experiment::Grokking(experiment) = session.experiment();
+    let dump = match pollster::block_on(experiment.weights_and_split()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut json = serde_json::to_value(&dump).expect("dumps serialize");
+    json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
+    let text = json.to_string();
+    match out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        None => println!("{text}"),
+    }
+    ExitCode::SUCCESS
 }
 
 fn bad_input(e: &SpecError) -> ExitCode {
@@ -166,13 +229,20 @@ fn bad_input(e: &SpecError) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Where `gradscope run` writes.
+struct RunOutputs<'a> {
+    metrics: Option<&'a str>,
+    analysis: Option<&'a str>,
+    quiet: bool,
+}
+
 fn run(
     spec: ExperimentSpec,
     kind: BackendKind,
-    out: Option<&str>,
-    analysis_out: Option<&str>,
-    quiet: bool,
+    outputs: RunOutputs,
+    stop_after_grok: Option<u64>,
 ) -> ExitCode {
+    let RunOutputs { metrics: out, analysis: analysis_out, quiet } = outputs;
     let backend = match backend::native(kind) {
         Ok(b) => b,
         Err(e) => {
@@ -195,6 +265,13 @@ fn run(
             return ExitCode::from(2);
         }
     };
+    if let Some(w) = writer.as_mut() {
+        let header = crate::train::metrics::file_header(session.spec());
+        if let Err(e) = writeln!(w, "{header}") {
+            eprintln!("error: cannot write {}: {e}", out.unwrap_or_default());
+            return ExitCode::from(2);
+        }
+    }
     let summary = session.summary();
     let budget = session.spec().steps();
     if !quiet {
@@ -210,7 +287,7 @@ fn run(
         )
         .expect("static template"),
     );
-    let result = pollster::block_on(session.run_to_end(|r| {
+    let mut on_record = |r: &crate::train::MetricsRecord| {
         bar.set_position(r.step);
         bar.set_message(format!(
             "train {:.3}/{:.4}  test {:.3}/{:.4}",
@@ -223,7 +300,24 @@ fn run(
         if quiet {
             println!("{line}");
         }
-    }));
+    };
+    let result = pollster::block_on(async {
+        while !session.is_finished() {
+            let grokked = session.report().test_step;
+            if let (Some(margin), Some(at)) = (stop_after_grok, grokked) {
+                if session.step() >= at + margin {
+                    if !quiet {
+                        eprintln!("stopping {margin} steps after test acc ≥ 0.99 (step {at})");
+                    }
+                    break;
+                }
+            }
+            if let Some(record) = session.advance(u64::MAX).await? {
+                on_record(&record);
+            }
+        }
+        Ok::<_, RunError>(())
+    });
     bar.finish();
     if let Err(e) = result {
         eprintln!("error: {e}");

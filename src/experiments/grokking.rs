@@ -95,6 +95,32 @@ struct Batch {
     initial_logits: Option<Tensor<2>>,
 }
 
+/// One parameter tensor, flattened row-major.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NamedTensor {
+    /// Dotted parameter name (`blocks.0.w_q`), as in [`ExperimentSummary::param_names`].
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// Pairs and the labels trained on (after label noise).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SplitDump {
+    pub a: Vec<u32>,
+    pub b: Vec<u32>,
+    pub labels: Vec<u32>,
+}
+
+/// [`GrokkingExperiment::weights_and_split`]: the weights at `step` and the split.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WeightsAndSplit {
+    pub step: u64,
+    pub params: Vec<NamedTensor>,
+    pub train: SplitDump,
+    pub test: SplitDump,
+}
+
 /// The layout of [`GrokkingExperiment::metrics_tensor`].
 const FIXED_METRICS: usize = 11;
 
@@ -397,6 +423,37 @@ impl GrokkingExperiment {
             corrupted_fit: opt(f(10)),
             layer_norms,
         }
+    }
+
+    /// The current weights (every parameter by name, row-major) and the train/test split, read
+    /// back in one transfer: what `gradscope inspect init` writes, so any other implementation
+    /// can start from exactly this run's numbers (`scripts/reference/transformer_torch.py` does).
+    pub async fn weights_and_split(&self) -> Result<WeightsAndSplit, String> {
+        let model = self.model().valid();
+        let names = params::param_names(&model);
+        let tensors = params::param_tensors(&model);
+        let shapes: Vec<Vec<usize>> = tensors.iter().map(|(s, _)| s.clone()).collect();
+        let flat = Tensor::cat(tensors.into_iter().map(|(_, t)| t).collect(), 0);
+        let data = flat.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        let values: Vec<f32> = data.try_to_vec().map_err(|e| format!("{e:?}"))?;
+        let mut rest = values.as_slice();
+        let params = names
+            .into_iter()
+            .zip(shapes)
+            .map(|(name, shape)| {
+                let (head, tail) = rest.split_at(shape.iter().product());
+                rest = tail;
+                NamedTensor { name, shape, values: head.to_vec() }
+            })
+            .collect();
+        let split =
+            |s: &Split| SplitDump { a: s.a.clone(), b: s.b.clone(), labels: s.labels.clone() };
+        Ok(WeightsAndSplit {
+            step: self.step,
+            params,
+            train: split(&self.dataset.train),
+            test: split(&self.dataset.test),
+        })
     }
 
     /// The heavier views, computed on the current weights: Fourier spectrum and IPR of the

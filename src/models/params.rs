@@ -51,3 +51,24 @@ impl ModuleVisitor for SqNorms {
         self.norms.push(param.val().square().sum()); // [1]
     }
 }
+
+/// Every float parameter of `module` flattened to `[numel]`, with its shape, in the order of
+/// [`param_names`] (for dumps read on the host).
+pub fn param_tensors<M: Module>(module: &M) -> Vec<(Vec<usize>, Tensor<1>)> {
+    let mut v = Flat::default();
+    module.visit(&mut v);
+    v.tensors
+}
+
+#[derive(Default)]
+struct Flat {
+    tensors: Vec<(Vec<usize>, Tensor<1>)>,
+}
+
+impl ModuleVisitor for Flat {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let shape = param.dims().to_vec();
+        let numel: usize = shape.iter().product();
+        self.tensors.push((shape, param.val().reshape([numel])));
+    }
+}

@@ -14,7 +14,7 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::activation::{relu, softmax};
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::init::{normal, param1, param2};
 use crate::data::rng::{Stream, stream};
@@ -143,6 +143,24 @@ fn matmul3(x: Tensor<3>, w: Tensor<2>) -> Tensor<3> {
     x.reshape([n * t, d_in]).matmul(w).reshape([n, t, d_out])
 }
 
+/// Value added to a blocked attention score: exp(−1e9 − max) is exactly 0 in f32 and f64, and
+/// unlike −∞ it cannot turn a fully blocked row into NaN.
+const BLOCKED: f32 = -1e9;
+
+/// The causal mask as an additive bias for the queries at positions `q_from..t` over keys
+/// `0..t`, `[t − q_from, t]`: 0 where the key is at or before the query, [`BLOCKED`] after it.
+///
+/// Built on the host from the definition rather than with burn's `triu_mask`/`tril_mask`, whose
+/// `true` marks the entries *outside* the named triangle (burn 0.22's doc comments): reading it
+/// the other way once made every query attend only to later tokens (the model became a bag of
+/// tokens, exactly symmetric in a and b).
+pub fn causal_bias(q_from: usize, t: usize, device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = (q_from..t)
+        .flat_map(|query| (0..t).map(move |key| if key <= query { 0.0 } else { BLOCKED }))
+        .collect();
+    Tensor::from_data(TensorData::new(values, [t - q_from, t]), device)
+}
+
 /// `[n, t, d]` → `[n, heads, t, d_head]`.
 fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
     let [n, t, d] = x.dims();
@@ -165,7 +183,7 @@ impl Block {
 
     /// Attention of the queries at positions `q_from..t` over keys `0..t`. `x`: `[n, t, d]` →
     /// `[n, t − q_from, d]` (before the residual add).
-    fn attention(&self, x: Tensor<3>, q_from: usize, heads: usize, causal: bool) -> Tensor<3> {
+    pub fn attention(&self, x: Tensor<3>, q_from: usize, heads: usize, causal: bool) -> Tensor<3> {
         let [n, t, d] = x.dims();
         let h = self.ln(&self.ln_attn, x);
         let hq = h.clone().slice([0..n, q_from..t, 0..d]); // [n, tq, d]
@@ -175,12 +193,9 @@ impl Block {
         let d_head = d / heads;
         let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((d_head as f64).sqrt()); // [n, H, tq, t]
         let scores = if causal {
-            // Query i (absolute position q_from + i) may not see keys after it.
             let tq = t - q_from;
-            let mask = Tensor::<2, Bool>::triu_mask([t, t], 1, &scores.device())
-                .slice([q_from..t, 0..t]) // [tq, t]
-                .reshape([1, 1, tq, t]);
-            scores.mask_fill(mask.expand([n, heads, tq, t]), -1e9)
+            let bias = causal_bias(q_from, t, &scores.device()).reshape([1, 1, tq, t]);
+            scores + bias // [n, H, tq, t] + [1, 1, tq, t]
         } else {
             scores
         };
@@ -194,8 +209,8 @@ impl Block {
         matmul3(hidden, self.w_out.val()) + self.b_out.val().unsqueeze() // [n, t, d]
     }
 
-    /// The block on every position.
-    fn forward(&self, x: Tensor<3>, heads: usize, causal: bool) -> Tensor<3> {
+    /// The block on every position, `[n, t, d]` → `[n, t, d]`.
+    pub fn forward(&self, x: Tensor<3>, heads: usize, causal: bool) -> Tensor<3> {
         let x = x.clone() + self.attention(x, 0, heads, causal);
         x.clone() + self.mlp(x)
     }

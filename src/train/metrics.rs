@@ -3,6 +3,27 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::spec::ExperimentSpec;
+
+/// Version of the metrics-file format. 2: the file starts with a [`file_header`] line; files
+/// without one (version 1) were written before 2026-11-27, when the transformer's causal mask
+/// was inverted, so version-1 files of transformer runs describe that broken model.
+pub const METRICS_FORMAT_VERSION: u32 = 2;
+
+/// The first line of a metrics file: `{"format": "gradscope-metrics", "version", "lab",
+/// "spec"}`. Records follow, one per line; readers skip lines without a `step`.
+pub fn file_header(spec: &ExperimentSpec) -> String {
+    let spec: serde_json::Value = serde_json::from_str(&spec.to_json()).expect("specs serialize");
+    let lab = spec.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    serde_json::json!({
+        "format": "gradscope-metrics",
+        "version": METRICS_FORMAT_VERSION,
+        "lab": lab,
+        "spec": spec,
+    })
+    .to_string()
+}
+
 /// Metrics at one step. Losses and accuracies are over the whole train / test split, with the
 /// weights as they are after `step` optimizer updates. The diagnostics after `wall_ms` default
 /// when absent, so a metrics file with only the first seven fields still loads.

@@ -1,0 +1,40 @@
+//! The grokking transformer against independent references on the CPU backend: hand-derived
+//! attention, a float64 loop, causality, (a, b) vs (b, a), and 20 training steps against a
+//! PyTorch run (the checks live in `tests/shared/transformer_checks.rs`; `tests/web.rs` runs
+//! the same ones in the browser).
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "shared/transformer_checks.rs"]
+mod transformer_checks;
+
+use gradscope::backend;
+use pollster::block_on;
+use transformer_checks::*;
+
+#[test]
+fn attention_matches_hand_computed_values() {
+    block_on(attention_matches_a_hand_computed_example(&backend::cpu().device));
+}
+
+#[test]
+fn attention_matches_a_float64_reference() {
+    block_on(attention_matches_a_float64_loop(&backend::cpu().device));
+}
+
+#[test]
+fn a_token_only_changes_outputs_at_and_after_its_position() {
+    block_on(later_tokens_do_not_change_earlier_outputs(&backend::cpu().device));
+}
+
+#[test]
+fn swapped_operands_give_different_logits_at_init() {
+    block_on(logits_distinguish_swapped_operands(&backend::cpu().device));
+}
+
+#[test]
+fn twenty_training_steps_match_pytorch() {
+    let cpu = backend::cpu();
+    for (name, json) in FIXTURES {
+        block_on(training_matches_the_pytorch_fixture(name, json, &cpu.device, cpu.limits, 20));
+    }
+}
