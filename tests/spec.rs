@@ -198,6 +198,8 @@ fn unknown_names_and_malformed_input_are_refused() {
 mod cli {
     use std::process::Command;
 
+    use gradscope::spec::{ExperimentSpec, presets};
+
     fn gradscope(args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).output().unwrap()
     }
@@ -225,6 +227,56 @@ mod cli {
         assert!(String::from_utf8_lossy(&out.stdout).contains("doshi-quick-grok"));
     }
 
+    /// `--stop-after-grok N` ends the run N steps after test accuracy first reaches 0.99
+    /// (the default preset gets there near step 41 of its 60-step budget here).
+    #[test]
+    fn run_stops_a_given_number_of_steps_after_grokking() {
+        let out = gradscope(&["run", "--steps", "60", "--stop-after-grok", "2", "--quiet"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let grokked = records
+            .iter()
+            .find(|r| r["test_acc"].as_f64().unwrap() >= 0.99)
+            .map(|r| r["step"].as_u64().unwrap())
+            .expect("the default preset groks within 60 steps");
+        assert!(grokked < 58, "groks at {grokked}, too late to see the stop");
+        assert_eq!(records.last().unwrap()["step"].as_u64().unwrap(), grokked + 2);
+    }
+
+    /// `inspect init` writes the spec, every parameter by name with its shape and row-major
+    /// values, and the split: what scripts/reference/transformer_torch.py starts from.
+    #[test]
+    fn inspect_init_writes_named_parameters_and_the_split() {
+        let out = gradscope(&["inspect", "init", "nanda-1l-transformer"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let dump: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let spec = ExperimentSpec::from_value(dump["spec"].clone()).unwrap();
+        assert_eq!(spec, presets::find("nanda-1l-transformer").unwrap().spec);
+        assert_eq!(dump["step"], 0);
+        let params = dump["params"].as_array().unwrap();
+        let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names[..3], ["embed", "pos_embed", "blocks.0.w_q"]);
+        assert_eq!(*names.last().unwrap(), "unembed");
+        for p in params {
+            let numel: u64 =
+                p["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).product();
+            assert_eq!(p["values"].as_array().unwrap().len() as u64, numel, "{}", p["name"]);
+        }
+        assert_eq!(params[0]["shape"], serde_json::json!([114, 128]));
+        // 30% of 113² pairs for training; a, b and the label of each.
+        for (split, n) in [("train", 3830), ("test", 12769 - 3830)] {
+            for key in ["a", "b", "labels"] {
+                assert_eq!(dump[split][key].as_array().unwrap().len(), n, "{split}.{key}");
+            }
+        }
+        let (a, b, y) =
+            (&dump["train"]["a"][0], &dump["train"]["b"][0], &dump["train"]["labels"][0]);
+        assert_eq!((a.as_u64().unwrap() + b.as_u64().unwrap()) % 113, y.as_u64().unwrap());
+    }
+
     #[test]
     fn run_writes_one_json_object_per_evaluation() {
         let dir = std::env::temp_dir().join(format!("gradscope-run-{}", std::process::id()));
@@ -233,8 +285,17 @@ mod cli {
         let out = gradscope(&["run", "--steps", "3", "--out", out_path.to_str().unwrap()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&out_path).unwrap();
-        let lines: Vec<serde_json::Value> =
+        let mut lines: Vec<serde_json::Value> =
             text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        // A header line first (format version 2): which lab, and the spec that ran.
+        let header = lines.remove(0);
+        assert_eq!(header["format"], "gradscope-metrics");
+        assert_eq!(header["version"], 2);
+        assert_eq!(header["lab"], "grokking");
+        let ran = ExperimentSpec::from_value(header["spec"].clone()).unwrap();
+        let ExperimentSpec::Grokking(mut want) = presets::default_preset().spec;
+        want.training.steps = 3;
+        assert_eq!(ran, ExperimentSpec::Grokking(want));
         assert_eq!(lines.len(), 4, "{text}"); // steps 0, 1, 2, 3
         for (i, line) in lines.iter().enumerate() {
             assert_eq!(line["step"], i as u64);
