@@ -287,6 +287,11 @@ pub async fn training_matches_the_pytorch_fixture(
     session.run_to_end(|_| {}).await.expect("no divergence");
     let history = session.history();
     assert_eq!(history.len(), steps + 1, "{name}: one record per step");
+    assert!(
+        fixture.history.len() >= history.len(),
+        "{name}: the fixture has only {} records",
+        fixture.history.len()
+    );
     let n_train = fixture.init["train"]["a"].as_array().unwrap().len() as f64;
     let n_test = fixture.init["test"]["a"].as_array().unwrap().len() as f64;
     let mut worst_loss = 0f64;
