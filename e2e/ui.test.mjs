@@ -35,6 +35,23 @@ async function watchLongTasks(page) {
   });
 }
 
+/** Pixels near colour `rgb` in the chart canvas under `[data-testid=id]`: whether the chart drew
+ * the series of that colour (a history with rows is not enough: uPlot must have painted them). */
+async function seriesPixels(page, id, [r, g, b]) {
+  return page.evaluate(({ id, r, g, b }) => {
+    const c = document.querySelector(`[data-testid="${id}"] canvas`);
+    if (!c || !c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - r) < 30 && Math.abs(d[i + 1] - g) < 30 && Math.abs(d[i + 2] - b) < 30 && d[i + 3] > 200) n++;
+    }
+    return n;
+  }, { id, r, g, b });
+}
+const TRAIN_RGB = [217, 72, 15]; // www/labs/grokking.js TRAIN
+const TEST_RGB = [28, 126, 214]; // TEST; the scans lab's first model
+
 // A run small enough for SwiftShader's software WebGPU (real GPUs are far faster).
 const SMALL = '#grokking.task.p=23&grokking.model.mlp.width=32&grokking.loss.kind=cross_entropy' +
   '&grokking.optimizer.lr=0.02&grokking.optimizer.weight_decay=0.1&grokking.training.steps=400';
@@ -54,9 +71,12 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 3, null, { timeout: 240_000 });
     const s1 = await num(page, 'step-count');
     await page.waitForFunction((s) => Number(document.querySelector('[data-testid="step-count"]').textContent) > s + 2, s1, { timeout: 240_000 });
-    // The chart has drawn points (uPlot renders series paths into its canvas; the legend shows values).
+    // The loss chart painted the train curve: count its colour's pixels in the canvas.
     const points = await page.evaluate(() => window.gradscope.history().filter((r) => r.step > 0).length);
-    assert.ok(points >= 3, `chart has ${points} points`);
+    assert.ok(points >= 3, `history has ${points} evaluations`);
+    await page.waitForTimeout(300); // one animation frame
+    const painted = await seriesPixels(page, 'chart-loss', TRAIN_RGB);
+    assert.ok(painted >= 40, `the loss chart painted ${painted} pixels of the train curve`);
     await byId(page, 'pause-button').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="pause-button"]').disabled, null, { timeout: 120_000 });
     const paused = await num(page, 'step-count');
@@ -210,6 +230,148 @@ test('presets, compare runs and a CLI metrics file', async () => {
     assert.equal(await fileNotice.isVisible(), false);
     await page.screenshot({ path: `${OUT}/compare.png`, fullPage: true });
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// A scans run small enough for the CPU backend in a browser: S4D and Mamba on 16-token copying.
+const SCANS_SMALL = '#scans.task.len=16&scans.task.data_tokens=2&scans.task.vocab=4&scans.models.s4d.mixer=s4d' +
+  '&scans.models.s4d.d_model=8&scans.models.mamba.mixer=mamba&scans.models.mamba.d_model=8' +
+  '&scans.training.batch_size=4&scans.training.eval_every=1&scans.training.steps=5000&scans.eval.sequences=8&scans.eval.extrapolation=2';
+
+test('labs: the header and the URL hash switch labs; the scans lab trains, explores kernels and races scans (CPU)', async () => {
+  const { browser, page, errors } = await open(BASE_ARGS);
+  try {
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => window.gradscope.lab()), 'grokking');
+    // The header's lab link: the scans lab's first preset, its form and its link.
+    await byId(page, 'lab-scans').click();
+    await page.waitForFunction(() => window.gradscope.lab() === 'scans' && /^#scans\./.test(location.hash), null, { timeout: 60_000 });
+    assert.match(await page.locator('nav a.active').textContent(), /Mamba/);
+    const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
+    for (const name of ['selective-copying', 's4d-kernels', 'mamba-selectivity', 'scan-race', 'induction-heads', 'memory-decay']) {
+      assert.ok(names.includes(name), `preset ${name} listed`);
+    }
+    assert.ok(!names.includes('doshi-quick-grok'), 'only this lab\'s presets');
+    assert.equal(await byId(page, 'field-models-mamba-mixer').inputValue(), 'mamba');
+    assert.match(await byId(page, 'preset-note').textContent(), /Mamba/);
+
+    // A hash with a small run: train a few steps, both models' curves and tiles fill in.
+    await page.evaluate((h) => { location.hash = h; }, SCANS_SMALL);
+    await page.waitForFunction(() => /task\.len=16/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    await watchLongTasks(page);
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 6, null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    const history = await page.evaluate(() => window.gradscope.history());
+    const last = history.at(-1);
+    for (const key of ['s4d.test_acc', 'mamba.test_acc', 's4d.train_loss', 'mamba.train_loss']) {
+      assert.ok(Number.isFinite(last.series[key]), `${key} in the record`);
+    }
+    assert.match(await byId(page, 'metric-acc-mamba').textContent(), /^\d\.\d{3}$/);
+    await page.waitForTimeout(300);
+    assert.ok(await seriesPixels(page, 'chart-accuracy', TEST_RGB) >= 20, 'the accuracy chart painted the first model');
+    // The analysis views: an example with both models' answers, Δ_t, memory decay.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-view"] .gs-ex-row').length === 4, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="state-heatmap"]').width === 16, null, { timeout: 60_000 });
+
+    // The kernel explorer answers a change of Δ.
+    await byId(page, 'explore-init').selectOption('real');
+    await page.waitForFunction(() => document.querySelector('[data-testid="explore-eigen"]').width > 0, null, { timeout: 60_000 });
+
+    // The scan race at two short lengths, every target, on this backend.
+    for (const l of [1024, 4096]) await byId(page, `race-len-${l}`).uncheck();
+    await byId(page, 'race-cap').fill('5');
+    await byId(page, 'race-run').click();
+    await page.waitForFunction(() => /measurements/.test(document.querySelector('[data-testid="race-status"]').textContent), null, { timeout: 240_000 });
+    const table = await byId(page, 'race-table').textContent();
+    console.log(`CPU (wasm) scan race: ${table}`);
+    assert.match(table, /CPU \(wasm\)/);
+    assert.equal((table.match(/ ms/g) || []).length, 10, 'five targets × two lengths measured');
+    const longTasks = await page.evaluate(() => window.__longTasks);
+    assert.ok(longTasks.every((d) => d < 100), `main thread stalled: ${longTasks}`);
+    await page.screenshot({ path: `${OUT}/scans-cpu.png`, fullPage: true });
+
+    // A bad scans field is refused by name; the run is kept.
+    await page.evaluate(() => { location.hash = '#scans.task.len=99999'; });
+    await page.waitForFunction(() => /scans\.task\.len/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 30_000 });
+    assert.ok(await num(page, 'step-count') >= 6, 'the run is kept');
+
+    // Back to grokking through the header: its form and views return.
+    await byId(page, 'lab-grokking').click();
+    await page.waitForFunction(() => window.gradscope.lab() === 'grokking' && /^#grokking\./.test(location.hash), null, { timeout: 60_000 });
+    assert.equal(await byId(page, 'field-task-p').inputValue(), '97');
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('WebGPU: the scan race and a Mamba step on SwiftShader', async () => {
+  const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], SCANS_SMALL);
+  try {
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope.lab() === 'scans' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    // L ≤ 256 for the parallel, chunked and fused scans and S4D; the sequential scan at 64 only
+    // (one dispatch group per step: ~10⁴ dispatches at 1024 on a software GPU).
+    for (const l of [1024, 4096]) await byId(page, `race-len-${l}`).uncheck();
+    await byId(page, 'race-target-sequential').uncheck();
+    await byId(page, 'race-cap').fill('60');
+    await byId(page, 'race-run').click();
+    await page.waitForFunction(() => /measurements/.test(document.querySelector('[data-testid="race-status"]').textContent), null, { timeout: 480_000 });
+    let table = await byId(page, 'race-table').textContent();
+    console.log(`WebGPU scan race: ${table}`);
+    assert.match(table, /WebGPU/);
+    assert.equal((table.match(/ ms/g) || []).length, 8, 'four targets × two lengths measured');
+    assert.match(table, /disp\./, 'GPU dispatches counted');
+    await byId(page, 'race-len-256').uncheck();
+    await byId(page, 'race-target-sequential').check();
+    for (const t of ['parallel', 'chunked', 'fused', 's4d_conv']) await byId(page, `race-target-${t}`).uncheck();
+    await byId(page, 'race-run').click();
+    await page.waitForFunction(() => /measurements/.test(document.querySelector('[data-testid="race-status"]').textContent) && /sequential/.test(document.querySelector('[data-testid="race-table"]').textContent), null, { timeout: 480_000 });
+    table = await byId(page, 'race-table').textContent();
+    console.log(`WebGPU sequential scan: ${table}`);
+    // One training step of both models on the GPU.
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').textContent === '1', null, { timeout: 240_000 });
+    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1), null, { timeout: 240_000 });
+    const last = await page.evaluate(() => window.gradscope.history().at(-1));
+    assert.ok(Number.isFinite(last.series['mamba.train_loss']) && Number.isFinite(last.series['s4d.train_loss']));
+    await page.screenshot({ path: `${OUT}/scans-webgpu.png`, fullPage: true });
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a Step that diverges says so; a backend the run does not fit is refused and the run stays', async () => {
+  // SGD at lr 1000 on a scaled-up MLP: the loss is non-finite within a few steps.
+  const diverging = '#grokking.task.p=23&grokking.model.mlp.width=32&grokking.model.mlp.init_scale=50' +
+    '&grokking.optimizer.kind=sgd&grokking.optimizer.lr=1000&grokking.optimizer.weight_decay=0';
+  const { browser, page } = await open([...BASE_ARGS, ...WEBGPU_ARGS].concat([]), '?backend=cpu' + diverging);
+  try {
+    await page.waitForFunction(() => !document.querySelector('[data-testid="step-button"]').disabled, null, { timeout: 120_000 });
+    const banner = byId(page, 'error-banner');
+    for (let i = 0; i < 20 && !(await banner.isVisible()); i++) {
+      await byId(page, 'step-button').click();
+      await page.waitForTimeout(400);
+    }
+    assert.match(await banner.textContent(), /training diverged: \w+ became non-finite at step \d+/);
+    assert.ok(await page.evaluate(() => window.gradscope.history().length) >= 1, 'the history is kept');
+
+    // A float64 loss cannot run on WebGPU: switching is refused, the CPU run stays.
+    await page.evaluate(() => { location.hash = '#grokking.task.p=23&grokking.loss.kind=stablemax&grokking.loss.precision=f64'; });
+    await page.waitForFunction(() => /precision=f64/.test(location.hash), null, { timeout: 60_000 });
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').textContent === '1', null, { timeout: 60_000 });
+    await byId(page, 'backend-select').selectOption('webgpu');
+    await page.waitForFunction(() => /cannot switch to WebGPU/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 120_000 });
+    assert.match(await banner.textContent(), /f64 is not available on this backend.*Still on CPU \(wasm\)/s);
+    assert.equal(await byId(page, 'backend-label').textContent(), 'CPU (wasm)');
+    assert.equal(await num(page, 'step-count'), 1, 'the run on the CPU is kept');
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').textContent === '2', null, { timeout: 60_000 });
   } finally {
     await browser.close();
   }

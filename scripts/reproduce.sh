@@ -34,9 +34,14 @@ run() { # name spec [extra gradscope-run arguments]
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer nanda-1l-transformer-f64 prieto-stablemax)
+[ ${#names[@]} -gt 0 ] || names=(selective-copying induction-heads doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer nanda-1l-transformer-f64 prieto-stablemax)
 for name in "${names[@]}"; do
   case $name in
+    selective-copying|induction-heads|memory-decay|mamba-selectivity|s4d-kernels|scan-race)
+      # The scans lab's presets as shipped (browser-sized), plotted per model.
+      run "$name" "$name"
+      "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name"
+      ;;
     kumar)
       for a in 1 2 3 10; do run "kumar-alpha-$a" "$(kumar $a 12000)"; done
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \

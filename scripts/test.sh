@@ -23,7 +23,7 @@ stage "trunk build"
 # dist/ is cached outside the clone, keyed by everything that goes into it.
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker
 key=$(cat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/gradscope-worker.wasm" index.html Trunk.toml \
-  package-lock.json www/* | sha256sum | cut -c1-16)
+  package-lock.json $(find www -type f | sort) | sha256sum | cut -c1-16)
 cache="$(dirname "$CARGO_TARGET_DIR")/dist-$key"
 if [ -f "$cache/index.html" ]; then
   echo "dist/ unchanged since the last build: reusing $cache"

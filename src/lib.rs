@@ -9,7 +9,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`spec`] | the run description: serde types, validation, URL-hash form, presets |
-//! | [`data`] | datasets generated from a spec (modular arithmetic) |
+//! | [`data`] | datasets generated from a spec (modular arithmetic, the memory tasks) |
 //! | [`models`] | burn modules, each a `Config` with documented defaults plus `init(&device)` |
 //! | [`train`] | losses, optimizers, the training loop and its metrics |
 //! | [`experiments`] | a spec turned into a running experiment (dataset + model + trainer) |
@@ -20,6 +20,13 @@
 //!
 //! The core (`data`, `models`, `train`, `experiments`) takes any burn [`burn::tensor::Device`] and
 //! knows nothing of the web or the terminal.
+//!
+//! **Labs.** A lab (grokking, scans) is a variant in four places: its spec
+//! ([`spec::ExperimentSpec`]), its experiment ([`experiments::Experiment`]), its metrics payload
+//! ([`train::metrics::LabMetrics`]) and its report and analysis ([`analysis::LabReport`],
+//! [`analysis::LabAnalysis`]). Everything else — the session, the worker and its protocol, the CLI,
+//! the URL hash, metrics files — handles any lab without naming one; the page has one module per
+//! lab (`www/labs/`).
 
 pub mod analysis;
 pub mod backend;

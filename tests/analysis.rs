@@ -4,6 +4,7 @@
 use gradscope::analysis::fourier::{dft_magnitudes, ipr, spectrum};
 use gradscope::analysis::{GrokReport, Verdict};
 use gradscope::train::MetricsRecord;
+use gradscope::train::metrics::{GrokkingMetrics, LabMetrics};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
@@ -78,12 +79,13 @@ fn ipr_is_high_for_a_periodic_neuron_and_low_for_noise() {
 fn record(step: u64, train_acc: f64, test_acc: f64) -> MetricsRecord {
     MetricsRecord {
         step,
+        wall_ms: 0.0,
+        lab: LabMetrics::Grokking(GrokkingMetrics {
         train_loss: 1.0 - train_acc + 1e-3,
         train_acc,
         test_loss: 1.0 - test_acc + 1e-3,
         test_acc,
         weight_norm: 1.0,
-        wall_ms: 0.0,
         softmax_collapse: 0.0,
         zero_loss: 0.0,
         nlm_cosine: None,
@@ -91,6 +93,7 @@ fn record(step: u64, train_acc: f64, test_acc: f64) -> MetricsRecord {
         train_clean_acc: None,
         corrupted_fit: None,
         layer_norms: vec![],
+        }),
     }
 }
 

@@ -59,4 +59,39 @@ fn counts_each_kernel_launch_and_the_same_number_every_step() {
     eprintln!("{two} GPU dispatches per training step");
     assert!(two >= 5.0, "a training step launched {two} kernels");
     assert_eq!(two, four, "per-step launches differ between 2 and 4 steps");
+
+    scans_dispatch_counts(&gpu.device);
+}
+
+/// The parallel scan is not the sequential one in disguise: its GPU dispatches per forward
+/// pass grow like log L (a constant number per level, 2·log₂L levels), the sequential scan's
+/// like L. Measured from 64 to 1024 steps (×16): the parallel scan must grow by less than
+/// ×2.5 (log: 20/12 ≈ 1.7), the sequential one by more than ×10. In the same test as the
+/// counter's own check, since the counter must be switched on before the first GPU device.
+fn scans_dispatch_counts(device: &burn::tensor::Device) {
+    use gradscope::models::ssm::scan::{ScanMethod, linear_scan};
+    let dispatches = |method: ScanMethod, len: usize| {
+        let run = || {
+            let a = Tensor::<4>::full([1, len, 4, 2], 0.9, device);
+            let b = Tensor::<4>::ones([1, len, 4, 2], device);
+            let h = linear_scan(method, a, b, None);
+            let _ = h.sum().into_data();
+        };
+        run(); // compile first
+        let before = settled();
+        run();
+        (settled() - before) as f64
+    };
+    // (method, growth allowed from L = 64 to 1024): log L; √L chunks (×4) plus log-depth
+    // carries; L (×16, asserted > ×10 the other way).
+    for (method, max_growth) in
+        [(ScanMethod::Parallel, 2.5), (ScanMethod::Chunked, 6.0), (ScanMethod::Sequential, f64::INFINITY)]
+    {
+        let (short, long) = (dispatches(method, 64), dispatches(method, 1024));
+        eprintln!("{method:?} scan: {short} dispatches at L = 64, {long} at L = 1024");
+        assert!(long < max_growth * short, "{method:?} scan: {short} → {long} dispatches");
+        if method == ScanMethod::Sequential {
+            assert!(long > 10.0 * short, "sequential scan: {short} → {long} dispatches");
+        }
+    }
 }

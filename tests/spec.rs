@@ -41,7 +41,7 @@ fn custom() -> ExperimentSpec {
 fn default_spec_is_the_doshi_preset_and_valid() {
     let spec = ExperimentSpec::default();
     spec.validate().unwrap();
-    let ExperimentSpec::Grokking(s) = &spec;
+    let ExperimentSpec::Grokking(s) = &spec else { panic!("a grokking spec") };
     assert_eq!((s.task.op, s.task.p, s.task.train_frac), (ModOp::Add, 97, 0.5));
     assert_eq!(s.loss.kind, LossKind::Mse);
     assert_eq!((s.optimizer.lr, s.optimizer.weight_decay), (1e-2, 5.0));
@@ -76,11 +76,11 @@ fn url_hash_round_trips_and_is_readable() {
 #[test]
 fn partial_specs_take_defaults() {
     let spec = ExperimentSpec::from_json(r#"{"grokking":{"task":{"p":113}}}"#).unwrap();
-    let ExperimentSpec::Grokking(s) = &spec;
+    let ExperimentSpec::Grokking(s) = &spec else { panic!("a grokking spec") };
     assert_eq!(s.task.p, 113);
     assert_eq!(s.task.train_frac, 0.5);
     let spec = url_hash::decode("#grokking.optimizer.lr=0.001&grokking.task.op=mul").unwrap();
-    let ExperimentSpec::Grokking(s) = &spec;
+    let ExperimentSpec::Grokking(s) = &spec else { panic!("a grokking spec") };
     assert_eq!((s.optimizer.lr, s.task.op, s.task.p), (1e-3, ModOp::Mul, 97));
 }
 
@@ -293,7 +293,7 @@ mod cli {
         assert_eq!(header["version"], 2);
         assert_eq!(header["lab"], "grokking");
         let ran = ExperimentSpec::from_value(header["spec"].clone()).unwrap();
-        let ExperimentSpec::Grokking(mut want) = presets::default_preset().spec;
+        let ExperimentSpec::Grokking(mut want) = presets::default_preset().spec else { panic!("a grokking spec") };
         want.training.steps = 3;
         assert_eq!(ran, ExperimentSpec::Grokking(want));
         assert_eq!(lines.len(), 4, "{text}"); // steps 0, 1, 2, 3

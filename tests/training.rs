@@ -6,13 +6,14 @@ use gradscope::experiments::DeviceLimits;
 use gradscope::spec::{
     ExperimentSpec, GrokkingModel, GrokkingSpec, LossKind, OptimizerKind, Precision, presets,
 };
-use gradscope::train::{MetricsRecord, RunError, TrainingSession};
+use gradscope::train::metrics::GrokkingRecord as MetricsRecord;
+use gradscope::train::{RunError, TrainingSession};
 
 fn run(spec: ExperimentSpec) -> (Result<(), RunError>, Vec<MetricsRecord>) {
     let cpu = backend::cpu();
     let mut session = TrainingSession::new(spec, &cpu.device, cpu.limits).unwrap();
     let result = pollster::block_on(session.run_to_end(|_| {}));
-    (result, session.history().to_vec())
+    (result, session.history().iter().map(|r| r.to_grokking().unwrap()).collect())
 }
 
 fn first(history: &[MetricsRecord], f: impl Fn(&MetricsRecord) -> bool) -> Option<u64> {
@@ -24,7 +25,7 @@ fn first(history: &[MetricsRecord], f: impl Fn(&MetricsRecord) -> bool) -> Optio
 #[test]
 fn default_preset_groks_within_the_published_epoch_budget() {
     let mut spec = presets::default_preset().spec;
-    let ExperimentSpec::Grokking(s) = &mut spec;
+    let ExperimentSpec::Grokking(s) = &mut spec else { panic!("a grokking spec") };
     s.training.steps = 60;
     let (result, history) = run(spec);
     result.unwrap();
@@ -43,7 +44,7 @@ fn default_preset_groks_within_the_published_epoch_budget() {
 }
 
 fn preset(name: &str) -> GrokkingSpec {
-    let ExperimentSpec::Grokking(s) = presets::find(name).expect(name).spec;
+    let ExperimentSpec::Grokking(s) = presets::find(name).expect(name).spec else { panic!("a grokking spec") };
     s
 }
 
@@ -108,7 +109,26 @@ fn stablemax_shows_no_softmax_collapse() {
     assert!(max_sc < 0.01, "softmax collapse fraction reached {max_sc} under StableMax");
 }
 
-/// Float64 moves the collapse threshold from a logit gap of 16.6 to 36.7.
+/// Float64 moves the softmax-collapse threshold: with two other classes, Σ exp(z − max) == 1
+/// exactly once the logit gap passes ≈17.3 in float32 (2e^−gap < 2⁻²⁴) and ≈37.4 in float64
+/// (< 2⁻⁵³). A gap of 25 collapses in f32 only; 45 in both.
+#[test]
+fn float64_moves_the_softmax_collapse_threshold() {
+    use burn::tensor::{Tensor, TensorData};
+    use gradscope::train::loss::softmax_collapsed;
+    let cpu = backend::cpu();
+    let logits = Tensor::<2>::from_data(
+        TensorData::new(vec![0.0f32, -25.0, -25.0, 0.0, -45.0, -45.0], [2, 3]),
+        &cpu.device,
+    );
+    let collapsed = |p| {
+        softmax_collapsed(logits.clone(), LossKind::CrossEntropy, p).into_data().try_to_vec::<f32>().unwrap()
+    };
+    assert_eq!(collapsed(Precision::F32), vec![1.0, 1.0]);
+    assert_eq!(collapsed(Precision::F64), vec![0.0, 1.0]);
+}
+
+/// A float64 loss trains (20 steps of the collapse preset: the loss falls, nothing collapses yet).
 #[test]
 fn float64_loss_trains_on_the_cpu() {
     let mut s = preset("prieto-softmax-collapse");
@@ -190,23 +210,44 @@ fn oversized_runs_are_refused_before_allocating() {
 
 #[test]
 fn every_preset_builds_and_takes_a_step() {
+    let cpu = backend::cpu();
     for preset in presets::all() {
-        let ExperimentSpec::Grokking(mut s) = preset.spec;
-        s.training.steps = 2;
-        s.training.eval_every = 1;
-        let (result, history) = run(ExperimentSpec::Grokking(s));
+        let mut spec = preset.spec.clone();
+        spec.training_mut().steps = 2;
+        spec.training_mut().eval_every = 1;
+        if let ExperimentSpec::Scans(s) = &mut spec {
+            // Every model and view at a tenth of the preset's size.
+            s.training.batch_size = 4;
+            s.eval.sequences = 8;
+        }
+        let mut session = TrainingSession::new(spec, &cpu.device, cpu.limits).unwrap();
+        let result = pollster::block_on(session.run_to_end(|_| {}));
         result.unwrap_or_else(|e| panic!("{}: {e}", preset.name));
+        let history = session.history();
         assert_eq!(history.len(), 3, "{}", preset.name);
         let last = history.last().unwrap();
         assert!(last.first_non_finite().is_none(), "{}: {last:?}", preset.name);
-        assert!(last.nlm_cosine.is_some() && !last.layer_norms.is_empty(), "{}", preset.name);
+        match &preset.spec {
+            ExperimentSpec::Grokking(_) => {
+                let g = last.grokking().unwrap();
+                assert!(g.nlm_cosine.is_some() && !g.layer_norms.is_empty(), "{}", preset.name);
+            }
+            ExperimentSpec::Scans(s) => {
+                for name in s.models.keys() {
+                    for metric in ["train_loss", "train_acc", "test_loss", "test_acc"] {
+                        let v = last.series(&format!("{name}.{metric}"));
+                        assert!(v.is_some_and(f64::is_finite), "{}: {name}.{metric}", preset.name);
+                    }
+                }
+            }
+        }
         assert!(!preset.expect.is_empty() && !preset.source.is_empty());
     }
 }
 
 #[test]
 fn float64_is_refused_where_the_device_has_none() {
-    let ExperimentSpec::Grokking(s) = presets::find("prieto-stablemax").unwrap().spec;
+    let ExperimentSpec::Grokking(s) = presets::find("prieto-stablemax").unwrap().spec else { panic!("a grokking spec") };
     assert_eq!(s.loss.precision, Precision::F64);
     let cpu = backend::cpu();
     let no_f64 = DeviceLimits { max_buffer_bytes: 1 << 30, float64: false };
@@ -242,7 +283,7 @@ fn transformer_and_embedding_mlp_fit_a_small_task() {
     result.unwrap();
     assert!(history.last().unwrap().train_acc > 0.95, "transformer: {:?}", history.last());
 
-    let ExperimentSpec::Grokking(mut pair) = presets::find("pair-tiny-mlp").unwrap().spec;
+    let ExperimentSpec::Grokking(mut pair) = presets::find("pair-tiny-mlp").unwrap().spec else { panic!("a grokking spec") };
     pair.training.steps = 300;
     pair.training.eval_every = 100;
     pair.optimizer.lr = 1e-2;
@@ -263,7 +304,7 @@ fn pair_preset_builds_the_notebooks_tied_network() {
     let summary = session.summary();
     assert_eq!(summary.parameters, 67 * 500 + 500 * 24 + 24 * 500, "{:?}", summary.param_names);
     assert_eq!(summary.param_names.len(), 3, "{:?}", summary.param_names);
-    let initial = pollster::block_on(session.evaluate()).unwrap();
+    let initial = pollster::block_on(session.evaluate()).unwrap().to_grokking().unwrap();
     assert!((initial.weight_norm - 37.4).abs() < 1.0, "initial ‖w‖ {}", initial.weight_norm);
 }
 

@@ -5,7 +5,8 @@
 
 use gradscope::backend;
 use gradscope::spec::{ExperimentSpec, GrokkingModel, GrokkingSpec, LossKind};
-use gradscope::train::{MetricsRecord, TrainingSession};
+use gradscope::train::TrainingSession;
+use gradscope::train::metrics::GrokkingRecord;
 use wasm_bindgen_test::*;
 
 // In a dedicated worker, as the playground trains: the first WebGPU step of a transformer
@@ -29,10 +30,10 @@ fn small_spec(steps: u64) -> ExperimentSpec {
     ExperimentSpec::Grokking(s)
 }
 
-async fn train(b: &backend::Backend, spec: ExperimentSpec) -> Vec<MetricsRecord> {
+async fn train(b: &backend::Backend, spec: ExperimentSpec) -> Vec<GrokkingRecord> {
     let mut session = TrainingSession::new(spec, &b.device, b.limits).expect("valid spec");
     session.run_to_end(|_| {}).await.expect("no divergence");
-    session.history().to_vec()
+    session.history().iter().map(|r| r.to_grokking().unwrap()).collect()
 }
 
 #[wasm_bindgen_test]
@@ -79,7 +80,7 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
     let gpu = backend::webgpu().await.expect("WebGPU adapter");
     assert!(!gpu.limits.float64, "WebGPU reports no float64");
     let spec = || {
-        let ExperimentSpec::Grokking(mut s) = small_spec(3);
+        let ExperimentSpec::Grokking(mut s) = small_spec(3) else { panic!("a grokking spec") };
         s.loss.kind = LossKind::Stablemax;
         s.optimizer.orthograd = true;
         s.optimizer.grad_clip = 1.0;
@@ -91,7 +92,10 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
     let mut on_cpu = TrainingSession::new(spec(), &cpu.device, cpu.limits).unwrap();
     on_cpu.run_to_end(|_| {}).await.unwrap();
     assert_eq!(on_gpu.history().len(), on_cpu.history().len());
-    for (g, c) in on_gpu.history().iter().zip(on_cpu.history()) {
+    let grok = |s: &TrainingSession| -> Vec<GrokkingRecord> {
+        s.history().iter().map(|r| r.to_grokking().unwrap()).collect()
+    };
+    for (g, c) in grok(&on_gpu).iter().zip(&grok(&on_cpu)) {
         assert!(
             (g.train_loss - c.train_loss).abs() <= 1e-3 * c.train_loss,
             "step {}: {} vs {}",
@@ -108,7 +112,12 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
             (gc, cc) => panic!("step {}: NLM cosine {gc:?} on WebGPU vs {cc:?} on the CPU", g.step),
         }
     }
-    let (ga, ca) = (on_gpu.analyse(true).await.unwrap(), on_cpu.analyse(true).await.unwrap());
+    let analysis = |a| match a {
+        gradscope::analysis::LabAnalysis::Grokking(a) => a,
+        other => panic!("not a grokking analysis: {other:?}"),
+    };
+    let ga = analysis(on_gpu.analyse(true).await.unwrap());
+    let ca = analysis(on_cpu.analyse(true).await.unwrap());
     // Near-ties in the argmax may round differently; nearly every pair must agree.
     let same = ga.grid.iter().zip(&ca.grid).filter(|(g, c)| g == c).count();
     assert!(same as f64 >= 0.98 * ga.grid.len() as f64, "{same} of {} cells agree", ga.grid.len());
@@ -170,5 +179,133 @@ async fn transformer_training_matches_pytorch_on_webgpu_and_the_cpu() {
                 started.elapsed().as_secs_f64()
             );
         }
+    }
+}
+
+// ---- the scans lab on WebGPU, against the in-browser CPU backend ----------------------------
+
+async fn read_f32<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    let n = t.shape().num_elements();
+    t.reshape([n]).into_data_async().await.expect("readback").try_to_vec::<f32>().unwrap()
+}
+
+/// max |a − b| − (atol + rtol·|b|) ≤ 0, as torch.allclose.
+fn assert_allclose(a: &[f32], b: &[f32], rtol: f32, atol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!((x - y).abs() <= atol + rtol * y.abs(), "{what}: element {i}: {x} vs {y}");
+    }
+}
+
+/// The selective scan on WebGPU (parallel, chunked, and `fused`, which is the parallel scan
+/// there) and the fused CPU kernel in wasm against the sequential scan on the in-browser CPU backend, outputs and the gradients
+/// w.r.t. u, Δ, A, B, C, D, at L ∈ {1, 7, 128, 1000}, with mamba's fp32 tolerances (outputs
+/// rtol 6e-4 / atol 2e-3; gradients 1e-3, relative to each argument's largest gradient). On wasm
+/// a shader that fails validation is only logged and its dispatch skipped, so only a comparison
+/// like this one catches it.
+#[wasm_bindgen_test]
+async fn webgpu_selective_scans_match_the_cpu_reference() {
+    use burn::tensor::{Device, Tensor, TensorData};
+    use gradscope::models::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+    let gpu = backend::webgpu().await.expect("WebGPU adapter");
+    let cpu = backend::cpu();
+    let (b, d, n) = (2usize, 4usize, 8usize);
+    for (seed, l) in [1usize, 7, 128, 1000].into_iter().enumerate() {
+        let mut x = 0x9e37_79b9u64 + seed as u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 40) as f32 / (1u64 << 24) as f32 // U[0, 1)
+        };
+        let mut vals = |k: usize, lo: f32, hi: f32| (0..k).map(|_| lo + (hi - lo) * next()).collect::<Vec<f32>>();
+        let data = [
+            (vals(b * d * l, -2.0, 2.0), vec![b, d, l]),
+            (vals(b * d * l, 0.0, 0.5), vec![b, d, l]),
+            (vals(d * n, -0.5, 0.0), vec![d, n]),
+            (vals(b * n * l, -2.0, 2.0), vec![b, n, l]),
+            (vals(b * n * l, -2.0, 2.0), vec![b, n, l]),
+            (vals(d, -1.0, 1.0), vec![d]),
+        ];
+        let bias = vals(d, 0.0, 0.5);
+        let g = vals(b * d * l, -1.0, 1.0);
+        let run = |device: &Device, method: ScanMethod| {
+            let t3 = |i: usize| Tensor::<3>::from_data(TensorData::new(data[i].0.clone(), data[i].1.clone()), device).require_grad();
+            let (u, delta, bm, cm) = (t3(0), t3(1), t3(3), t3(4));
+            let a = Tensor::<2>::from_data(TensorData::new(data[2].0.clone(), data[2].1.clone()), device).require_grad();
+            let dd = Tensor::<1>::from_data(TensorData::new(data[5].0.clone(), data[5].1.clone()), device).require_grad();
+            let inputs = SelectiveScanInputs {
+                u: u.clone(),
+                delta: delta.clone(),
+                a: a.clone(),
+                b: bm.clone(),
+                c: cm.clone(),
+                d: dd.clone(),
+                delta_bias: Some(Tensor::from_data(TensorData::new(bias.clone(), [d]), device)),
+                delta_softplus: true,
+            };
+            let out = selective_scan(inputs, method);
+            let weights = Tensor::<3>::from_data(TensorData::new(g.clone(), [b, d, l]), device);
+            let grads = (out.clone() * weights).sum().backward();
+            let zeros = |k: usize| Tensor::<1>::zeros([k], device);
+            let grad3 = |t: &Tensor<3>| t.grad(&grads).map(|g| { let n = g.shape().num_elements(); g.reshape([n]) }).unwrap_or_else(|| zeros(t.shape().num_elements()));
+            let ga = a.grad(&grads).map(|g| g.reshape([d * n])).unwrap_or_else(|| zeros(d * n));
+            let gd = dd.grad(&grads).unwrap_or_else(|| zeros(d));
+            (out, vec![grad3(&u), grad3(&delta), ga, grad3(&bm), grad3(&cm), gd])
+        };
+        let (ref_out, ref_grads) = run(&cpu.device, ScanMethod::Sequential);
+        let ref_out = read_f32(ref_out).await;
+        let mut want = Vec::new();
+        for t in ref_grads {
+            want.push(read_f32(t).await);
+        }
+        // The fused CPU kernel too, as the CPU fallback runs it in wasm.
+        let cases = [
+            (&gpu.device, ScanMethod::Parallel, "WebGPU"),
+            (&gpu.device, ScanMethod::Chunked, "WebGPU"),
+            (&gpu.device, ScanMethod::Fused, "WebGPU"),
+            (&cpu.device, ScanMethod::Fused, "CPU (wasm)"),
+        ];
+        for (device, method, on) in cases {
+            let (out, grads) = run(device, method);
+            let method = format!("{method:?} on {on}");
+            assert_allclose(&read_f32(out).await, &ref_out, 6e-4, 2e-3, &format!("{method} output, L={l}"));
+            for (k, (got, want)) in grads.into_iter().zip(&want).enumerate() {
+                let scale = want.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+                let got = read_f32(got).await;
+                assert_allclose(&got, want, 1e-3, 1e-3 * scale, &format!("{method} gradient {k}, L={l}"));
+            }
+        }
+    }
+}
+
+/// S4D on WebGPU: the kernel and the FFT convolution against the CPU backend's, norm-wise
+/// relative error < 2e-3. Not the 1e-4 of the float64 checks: WGSL specifies `sin`/`cos` only to
+/// an absolute error of 2⁻¹¹ ≈ 4.9e-4 (on [−π, π], where `S4d::kernel` reduces the phase), and
+/// SwiftShader sits at that bound (measured 5.6e-4 for S4D-Lin/ZOH).
+#[wasm_bindgen_test]
+async fn webgpu_s4d_kernel_and_fft_convolution_match_the_cpu() {
+    use burn::tensor::{Tensor, TensorData};
+    use gradscope::models::ssm::s4d::{Discretization, S4dConfig, S4dInit};
+    let gpu = backend::webgpu().await.expect("WebGPU adapter");
+    let cpu = backend::cpu();
+    for (init, disc) in [(S4dInit::Lin, Discretization::Zoh), (S4dInit::Inv, Discretization::Bilinear)] {
+        let len = 300; // above FFT_ABOVE: the FFT path
+        let u: Vec<f32> = (0..4 * len).map(|i| ((i * 7919) % 97) as f32 / 48.0 - 1.0).collect();
+        let y = |device: &burn::tensor::Device| {
+            let layer = S4dConfig::new(4).with_d_state(16).with_init(init).with_discretization(disc).init(device);
+            let ut = Tensor::<3>::from_data(TensorData::new(u.clone(), [1, 4, len]), device);
+            (layer.kernel(len), layer.forward(ut))
+        };
+        let (kg, yg) = y(&gpu.device);
+        let (kc, yc) = y(&cpu.device);
+        let norm_rel = |a: &[f32], b: &[f32]| {
+            let num: f32 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt();
+            num / b.iter().map(|y| y * y).sum::<f32>().sqrt()
+        };
+        let (kg, kc) = (read_f32(kg).await, read_f32(kc).await);
+        assert!(norm_rel(&kg, &kc) < 2e-3, "{init:?} {disc:?} kernel: {}", norm_rel(&kg, &kc));
+        let (yg, yc) = (read_f32(yg).await, read_f32(yc).await);
+        assert!(norm_rel(&yg, &yc) < 2e-3, "{init:?} {disc:?} output: {}", norm_rel(&yg, &yc));
     }
 }

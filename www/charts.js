@@ -83,26 +83,37 @@ export class MetricChart {
   destroy() { this.plot?.destroy(); }
 }
 
-/** A plain x/y chart (IPR histogram as bars, pruning curve as lines). */
+/** A plain x/y chart (IPR histogram as bars, pruning curve as lines; `xLog`/`yLog` for the
+ * scan race's log–log axes). Changing the number of series rebuilds it. */
 export class XYChart {
-  constructor(target, { xLabel, yLabel, series, bars = false, height = 200, yRange = null }) {
+  constructor(target, { xLabel, yLabel, series, bars = false, height = 200, yRange = null, xLog = false, yLog = false }) {
     this.target = target;
-    this.opts = { xLabel, yLabel, series, bars, height, yRange };
+    this.opts = { xLabel, yLabel, series, bars, height, yRange, xLog, yLog };
+    this.plot = null;
+  }
+
+  /** Replaces the series ([[label, color], …]); the next update rebuilds the chart. */
+  setSeries(series) {
+    this.opts.series = series;
+    this.plot?.destroy();
     this.plot = null;
   }
 
   update(x, ys, width) {
     if (!this.plot) {
-      const { xLabel, yLabel, series, bars, height, yRange } = this.opts;
+      const { xLabel, yLabel, series, bars, height, yRange, xLog, yLog } = this.opts;
       const paths = bars ? uPlot.paths.bars({ size: [0.9, 40] }) : undefined;
+      const y = yLog ? { distr: 3 } : yRange ? { range: yRange } : { auto: true };
       this.plot = new uPlot({
         width, height,
-        scales: { x: { time: false }, y: yRange ? { range: yRange } : { auto: true } },
-        axes: [{ label: xLabel }, { label: yLabel, size: 56 }],
+        scales: { x: xLog ? { time: false, distr: 3 } : { time: false }, y },
+        axes: [{ label: xLabel, values: xLog ? logTicks : undefined }, { label: yLabel, size: 56, values: yLog ? logTicks : undefined }],
         legend: { live: true },
-        series: [{ label: xLabel }, ...series.map(([label, stroke]) => ({
-          label, stroke, width: bars ? 1 : 2, fill: bars ? stroke + '88' : undefined, paths,
-          value: (u, v) => (v == null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(3)),
+        // A series is [label, colour] or [label, colour, uPlot series options] (e.g. points only).
+        series: [{ label: xLabel }, ...series.map(([label, stroke, extra = {}]) => ({
+          label, stroke, width: bars ? 1 : 2, fill: bars ? stroke + '88' : undefined, paths, spanGaps: true,
+          points: { show: xLog || yLog }, ...extra,
+          value: (u, v) => (v == null ? '–' : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-2 && v !== 0 ? v.toExponential(2) : v.toFixed(3)),
         }))],
       }, [x, ...ys], this.target);
     } else {

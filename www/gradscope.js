@@ -1,51 +1,43 @@
 // gradscope widget: UI only. Training runs in a Web Worker (Rust → wasm, src/web/worker.rs);
-// this file draws the form, the controls, the charts and the analysis views, and speaks the
-// worker's JSON protocol (src/web/protocol.rs). Embeddable: `start(element, options)` returns a
-// handle with `stop()`.
+// this file is the shell every lab shares — the worker and its JSON protocol
+// (src/web/protocol.rs), backend choice, run controls, presets, the spec form, errors,
+// pin/compare and metrics files — and each lab's page module (www/labs/*.js) draws its own
+// tiles, charts and views. Embeddable: `start(element, options)` returns a handle with `stop()`.
+//
+// A lab module exports { id, title, fields, requiredKeys, normalizeRecord, reportText, mount }
+// (see labs/grokking.js); `fields` is an array of [legend, fields] or a function of the spec.
+// The lab shown is the one of the loaded spec: loading a scans spec switches to the scans lab.
 
-import { FIELDS, getPath, setPath, inputValue, showValue } from './form.js';
-import { MetricChart, XYChart, PINNED_COLORS } from './charts.js';
-import { FourierHeatmap, PredictionGrid, histogram, CELL_COLORS, CELL_LABELS } from './views.js';
+import { el } from './dom.js';
+import { getPath, setPath, inputValue, showValue } from './form.js';
+import { PINNED_COLORS } from './charts.js';
+import grokking from './labs/grokking.js';
+import scans from './labs/scans.js';
+
+/** The labs, in the header's order. */
+export const LABS = [grokking, scans];
 
 const WORKER_URL = new URL('../gradscope-worker_loader.js', import.meta.url);
-const TRAIN = '#d9480f';
-const TEST = '#1c7ed6';
-const LAYER_COLORS = ['#5f3dc4', '#c2255c', '#2b8a3e', '#e67700', '#1864ab', '#862e9c', '#5c940d', '#d9480f'];
 const MAX_PINNED = 4;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'testid') node.dataset.testid = v;
-    else if (k === 'class') node.className = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
+/** The lab key of a spec object (its top-level key) or of a URL hash (its first segment). */
+export function labOf(specOrHash) {
+  if (typeof specOrHash === 'string') {
+    const body = specOrHash.replace(/^#/, '');
+    return body.split(/[.=&]/)[0];
   }
-  for (const c of children) node.append(c);
-  return node;
+  return specOrHash ? Object.keys(specOrHash)[0] : null;
 }
 
-const fmtAcc = (v) => (v == null ? '–' : v.toFixed(3));
-const fmtLoss = (v) => (v == null ? '–' : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(4));
-const fmtFrac = (v) => (v == null ? '–' : v.toFixed(3));
-const stepText = (s) => (s == null ? 'never' : `step ${s}`);
-
-const VERDICTS = {
-  no_learning: ['No learning', 'train accuracy has not reached 99%'],
-  memorized: ['Memorized', 'train accuracy reached 99%, test accuracy has not'],
-  generalized: ['Generalized', 'train and test accuracy rose together'],
-  grokked: ['Grokked', 'test accuracy reached 99% after a memorizing phase'],
-};
-
-/** Mounts a gradscope widget in `root`. Options: `hash` (a spec URL hash), `backend`
- * ('auto' | 'webgpu' | 'cpu'), `onSpecHash(hash)` called when a run is loaded. */
+/** Mounts a gradscope widget in `root`. Options: `hash` (a spec URL hash, or a lab key such as
+ * `scans`), `backend` ('auto' | 'webgpu' | 'cpu'), `onSpecHash(hash)` called when a run is
+ * loaded, `onLab(id)` called when the lab shown changes. */
 export function start(root, options = {}) {
   const state = {
     presets: [], spec: null, lastGood: null, running: false, finished: false, keepError: false,
     history: [], report: null, summary: null, step: 0, backend: options.backend || 'auto',
-    float64: true, pendingDraw: false, worker: null, pinned: [],
-    analysis: { inFlight: false, last: 0, cost: 0, drawn: 0 }, benches: [],
+    float64: true, pendingDraw: false, worker: null, pinned: [], lab: null, view: null,
+    fieldSignature: '', analysis: { inFlight: false, last: 0, cost: 0 }, benches: [], pendingLab: null,
   };
 
   // ---- form ---------------------------------------------------------------------------------
@@ -54,28 +46,39 @@ export function start(root, options = {}) {
     if (p) send({ type: 'load', spec: p.spec });
   } });
   const presetNote = el('div', { class: 'gs-preset-note', testid: 'preset-note' });
-  const fieldRows = [];
-  const form = el('form', { class: 'gs-form', testid: 'spec-form', onsubmit: (e) => e.preventDefault() },
-    el('fieldset', {}, el('legend', {}, 'Preset'), presetSelect, presetNote));
-  for (const [legend, fields] of FIELDS) {
-    const fs = el('fieldset', {}, el('legend', {}, legend));
-    for (const field of fields) {
-      let input;
-      if (field.kind === 'enum') input = el('select', {}, ...field.choices.map(([v, t]) => el('option', { value: v }, t)));
-      else if (field.kind === 'model') input = el('select', {}, el('option', { value: 'mlp' }, 'MLP'), el('option', { value: 'transformer' }, 'Transformer'));
-      else if (field.kind === 'mlp-input') input = el('select', {}, el('option', { value: 'one_hot' }, 'one-hot a ⊕ b'), el('option', { value: 'embedding' }, 'learned embedding'));
-      else if (field.kind === 'bool') input = el('input', { type: 'checkbox' });
-      else input = el('input', { type: 'text', inputmode: 'decimal', spellcheck: 'false' });
-      input.dataset.testid = 'field-' + field.path.split('.').slice(1).join('-'); // field-optimizer-lr
-      input.addEventListener('change', () => onFieldChange(field, input));
-      const row = el('label', {}, field.label, input);
-      fieldRows.push({ field, input, row });
-      fs.append(row);
-    }
-    form.append(fs);
+  const presetSet = el('fieldset', {}, el('legend', {}, 'Preset'), presetSelect, presetNote);
+  const form = el('form', { class: 'gs-form', testid: 'spec-form', onsubmit: (e) => e.preventDefault() }, presetSet);
+  let fieldRows = [];
+
+  function labFields(spec) {
+    const f = state.lab.fields;
+    return typeof f === 'function' ? f(spec) : f;
   }
-  const precisionNote = el('div', { class: 'gs-field-note', testid: 'precision-note', hidden: true });
-  fieldRows.find((r) => r.field.path === 'grokking.loss.precision').row.after(precisionNote);
+
+  /** (Re)builds the form's field sets from the lab's schema for `spec`. */
+  function buildForm(spec) {
+    const groups = labFields(spec);
+    fieldRows = [];
+    form.replaceChildren(presetSet);
+    for (const [legend, fields] of groups) {
+      const fs = el('fieldset', {}, el('legend', {}, legend));
+      for (const field of fields) {
+        let input;
+        if (field.kind === 'enum') input = el('select', {}, ...field.choices.map(([v, t]) => el('option', { value: v }, t)));
+        else if (field.kind === 'model') input = el('select', {}, el('option', { value: 'mlp' }, 'MLP'), el('option', { value: 'transformer' }, 'Transformer'));
+        else if (field.kind === 'mlp-input') input = el('select', {}, el('option', { value: 'one_hot' }, 'one-hot a ⊕ b'), el('option', { value: 'embedding' }, 'learned embedding'));
+        else if (field.kind === 'bool') input = el('input', { type: 'checkbox' });
+        else input = el('input', { type: 'text', inputmode: 'decimal', spellcheck: 'false' });
+        input.dataset.testid = 'field-' + field.path.split('.').slice(1).join('-'); // field-optimizer-lr
+        input.addEventListener('change', () => onFieldChange(field, input));
+        const row = el('label', {}, field.label, input);
+        fieldRows.push({ field, input, row });
+        fs.append(row);
+      }
+      form.append(fs);
+    }
+    state.fieldSignature = groups.flatMap(([, fs]) => fs.map((f) => f.path)).join('|');
+  }
 
   // ---- control bar --------------------------------------------------------------------------
   const trainBtn = el('button', { class: 'primary', testid: 'train-button', onclick: () => send({ type: 'start' }) }, 'Train');
@@ -103,23 +106,9 @@ export function start(root, options = {}) {
   const fileNotice = el('div', { class: 'gs-notice', testid: 'file-notice', hidden: true });
   const errorBanner = el('div', { class: 'gs-error', testid: 'error-banner', role: 'alert', hidden: true });
   const benchOut = el('div', { class: 'gs-summary', testid: 'bench-result' });
-
-  // ---- tiles, verdict, compare --------------------------------------------------------------
-  const tile = (key, testid, title) => {
-    const v = el('div', { class: 'v', testid }, '–');
-    return [el('div', { class: 'gs-tile', title }, el('div', { class: 'k' }, key), v), v];
-  };
-  const [tTrainAcc, vTrainAcc] = tile('train accuracy', 'metric-train-acc');
-  const [tTestAcc, vTestAcc] = tile('test accuracy', 'metric-test-acc');
-  const [tTrainLoss, vTrainLoss] = tile('train loss', 'metric-train-loss');
-  const [tTestLoss, vTestLoss] = tile('test loss', 'metric-test-loss');
-  const [tNorm, vNorm] = tile('weight norm ‖w‖', 'metric-weight-norm', 'L2 norm of every weight (Omnigrok)');
-  const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose loss normalizer rounds to exactly one-hot in the loss precision, so they give no gradient (Prieto et al. 2025; for StableMax, its own normalizer)');
-  const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Cosine of the last gradient and the weights. Near −1 the step mostly scales the weights up — naïve loss minimization, the component ⊥Grad removes');
-  const tiles = el('div', { class: 'gs-tiles' }, tTrainAcc, tTestAcc, tTrainLoss, tTestLoss, tNorm, tSc, tNlm);
-  const badge = el('div', { class: 'gs-badge', testid: 'grok-badge', 'data-verdict': 'none' }, 'Did it grok? —');
   const summary = el('div', { class: 'gs-summary', testid: 'run-summary' });
 
+  // ---- compare ------------------------------------------------------------------------------
   const pinBtn = el('button', { testid: 'pin-button', title: 'Keep this run\'s curves and overlay the next run on them', onclick: pinRun }, 'Pin run');
   const fileInput = el('input', { type: 'file', accept: '.jsonl,.json,.txt', testid: 'load-metrics', onchange: loadMetricsFile });
   const loadLabel = el('label', { class: 'gs-file' }, 'Load metrics file (CLI --out)…', fileInput);
@@ -127,76 +116,44 @@ export function start(root, options = {}) {
   const pinnedList = el('ul', { class: 'gs-pinned', testid: 'pinned-list' });
   const compare = el('div', { class: 'gs-compare' }, pinBtn, loadLabel, clearBtn, pinnedList);
 
-  // ---- charts -------------------------------------------------------------------------------
-  const box = () => el('div');
-  const [lossBox, accBox, normBox, diagBox] = [box(), box(), box(), box()];
-  const panel = (title, body, testid) => el('div', { class: 'gs-panel', testid }, el('h3', {}, title), body);
-  const charts = el('div', { class: 'gs-charts', testid: 'chart-main' },
-    panel('Loss', lossBox), panel('Accuracy', accBox), panel('Weight norm (total and per tensor)', normBox, 'chart-norms'),
-    panel('Diagnostics', diagBox, 'chart-diagnostics'));
-
-  const heatCanvas = el('canvas', { class: 'gs-pixels', testid: 'fourier-heatmap' });
-  const heatReadout = el('div', { class: 'gs-readout' });
-  const keyFreqs = el('div', { class: 'gs-summary', testid: 'key-frequencies' }, '–');
-  const gridCanvas = el('canvas', { class: 'gs-pixels gs-square', testid: 'prediction-grid' });
-  const gridReadout = el('div', { class: 'gs-readout' });
-  const legend = el('div', { class: 'gs-legend' }, ...Object.entries(CELL_LABELS).map(([k, label]) =>
-    el('span', {}, el('i', { style: `background: rgb(${CELL_COLORS[k].join(',')})` }), label)));
-  const [iprBox, pruneBox] = [box(), box()];
-  const analysisTitle = el('span', { class: 'gs-summary', testid: 'analysis-step' }, '');
-  const views = el('div', { class: 'gs-views', testid: 'analysis' },
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'Fourier spectrum of the operand map (frequency × unit) ', analysisTitle), heatCanvas, heatReadout, keyFreqs),
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'Predictions over (a, b) — row a, column b'), gridCanvas, gridReadout, legend),
-    el('div', { class: 'gs-panel', testid: 'ipr-histogram' }, el('h3', {}, 'Per-unit IPR (high = periodic, generalizing)'), iprBox),
-    el('div', { class: 'gs-panel', testid: 'pruning-chart' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
-      el('div', { class: 'gs-summary' }, 'Doshi et al.: zero the lowest-IPR first-layer neurons and re-measure. Computed when training stops; MLPs only.')));
-
-  const mainCol = el('div', { class: 'gs-main' }, bar, notice, fileNotice, errorBanner, benchOut, tiles,
-    el('div', { class: 'gs-row' }, badge, summary), compare, charts, views);
+  const top = el('div', { class: 'gs-lab-top' });
+  const bottom = el('div', { class: 'gs-lab-bottom' });
+  const mainCol = el('div', { class: 'gs-main' }, bar, notice, fileNotice, errorBanner, benchOut, top, compare, bottom);
   const lab = el('div', { class: 'gs-lab' }, form, mainCol);
   root.append(lab);
 
-  const chartWidth = () => Math.max(260, Math.floor((charts.clientWidth - 48) / (innerWidth > 1100 ? 2 : 1)));
-  const lossChart = new MetricChart(lossBox, { title: 'loss (log)', yLog: true, metrics: [
-    { label: 'train', stroke: TRAIN, get: (r) => r.train_loss },
-    { label: 'test', stroke: TEST, get: (r) => r.test_loss }] });
-  const accChart = new MetricChart(accBox, { title: 'accuracy', yRange: [0, 1.02], metrics: [
-    { label: 'train', stroke: TRAIN, get: (r) => r.train_acc },
-    { label: 'test', stroke: TEST, get: (r) => r.test_acc }] });
-  let normChart = null;
-  const diagChart = new MetricChart(diagBox, { title: 'fraction / cosine', yRange: [-1, 1.02], metrics: [
-    { label: 'softmax collapse', stroke: '#c92a2a', get: (r) => r.softmax_collapse },
-    { label: 'zero loss', stroke: '#e67700', get: (r) => r.zero_loss },
-    { label: 'cos(g, w)', stroke: '#5f3dc4', get: (r) => r.nlm_cosine },
-    { label: 'clean train acc', stroke: '#2b8a3e', get: (r) => r.train_clean_acc },
-    { label: 'corrupted fit', stroke: '#862e9c', get: (r) => r.corrupted_fit }] });
-  const iprChart = new XYChart(iprBox, { xLabel: 'IPR', yLabel: 'units', series: [['units', '#5f3dc4']], bars: true });
-  const pruneChart = new XYChart(pruneBox, { xLabel: 'fraction pruned', yLabel: 'accuracy', yRange: [0, 1.02], series: [
-    ['train (true labels)', '#2b8a3e'], ['train (as trained)', TRAIN], ['test', TEST]] });
-  // Built empty now, so the first analysis only sets data (no chart construction mid-training).
-  iprChart.update([], [[]], chartWidth());
-  pruneChart.update([], [[], [], []], chartWidth());
-  const heatmap = new FourierHeatmap(heatCanvas, heatReadout);
-  const predictionGrid = new PredictionGrid(gridCanvas, gridReadout);
+  const chartWidth = () => Math.max(260, Math.floor((mainCol.clientWidth - 60) / (mainCol.clientWidth > 820 ? 2 : 1)));
 
-  function buildNormChart(names) {
-    normChart?.destroy();
-    normBox.replaceChildren();
-    const metrics = [{ label: 'total', stroke: '#1d1f23', get: (r) => r.weight_norm }];
-    names.slice(0, 12).forEach((name, i) => metrics.push({ label: name, stroke: LAYER_COLORS[i % LAYER_COLORS.length], get: (r) => r.layer_norms?.[i] }));
-    normChart = new MetricChart(normBox, { title: '‖w‖ (log)', yLog: true, metrics });
+  /** Shows lab `id`: its form and its views (the previous lab's are destroyed). */
+  function mountLab(id, spec) {
+    const module = LABS.find((l) => l.id === id);
+    if (!module || state.lab === module) return;
+    state.view?.destroy();
+    state.lab = module;
+    state.pinned = [];
+    renderPinned();
+    buildForm(spec);
+    const ctx = { state, get fieldRows() { return fieldRows; }, chartWidth, summary, send, showError };
+    state.view = module.mount(ctx);
+    top.replaceChildren(...state.view.top);
+    bottom.replaceChildren(...state.view.bottom);
+    lab.dataset.lab = id;
+    fillPresets();
+    options.onLab?.(id);
   }
-  buildNormChart([]);
 
-  const onResize = () => {
-    const w = chartWidth();
-    for (const c of [lossChart, accChart, normChart, diagChart, iprChart, pruneChart]) c?.resize(w);
-  };
+  const onResize = () => state.view?.resize(chartWidth());
   addEventListener('resize', onResize);
 
   // ---- rendering ----------------------------------------------------------------------------
   function showError(message) { errorBanner.textContent = message; errorBanner.hidden = false; }
   function clearError() { errorBanner.hidden = true; errorBanner.textContent = ''; }
+
+  function fillPresets() {
+    const mine = state.presets.filter((p) => p.lab === state.lab?.id);
+    presetSelect.replaceChildren(...mine.map((p) => el('option', { value: p.name }, p.title)),
+      el('option', { value: '' }, 'Custom'));
+  }
 
   function fillForm(spec) {
     for (const { field, input, row } of fieldRows) {
@@ -208,14 +165,7 @@ export function start(root, options = {}) {
     const match = state.presets.find((p) => JSON.stringify(p.spec) === JSON.stringify(spec));
     presetSelect.value = match ? match.name : '';
     presetNote.textContent = match ? `${match.expect} (${match.source})` : 'Custom spec: every field is in the link.';
-    updatePrecisionNote();
-  }
-
-  function updatePrecisionNote() {
-    const f64 = fieldRows.find((r) => r.field.path === 'grokking.loss.precision').input.querySelector('option[value="f64"]');
-    f64.disabled = !state.float64;
-    precisionNote.hidden = state.float64;
-    precisionNote.textContent = 'float64 is not available on this backend (WebGPU has no f64): the loss and the softmax-collapse metric run in float32. Pick the CPU backend for float64.';
+    state.view?.formFilled?.(spec);
   }
 
   function updateButtons() {
@@ -227,25 +177,11 @@ export function start(root, options = {}) {
     pinBtn.disabled = state.history.length < 2;
   }
 
-  function renderBadge(report, target = badge, history = state.history) {
-    if (!report) { target.dataset.verdict = 'none'; target.textContent = 'Did it grok? —'; return; }
-    const [title, why] = VERDICTS[report.verdict];
-    target.dataset.verdict = report.verdict;
-    const ratio = report.max_loss_ratio != null ? ` · max test/train loss ${report.max_loss_ratio.toExponential(1)}` : '';
-    const atFit = report.test_acc_at_fit != null ? ` (test acc then ${report.test_acc_at_fit.toFixed(2)})` : '';
-    // Time to grok on this backend: the training wall time at that evaluation.
-    const at = history.find((r) => r.step === report.test_step);
-    const secs = at && at.wall_ms > 0 ? ` after ${(at.wall_ms / 1000).toFixed(1)} s` : '';
-    target.textContent = `${title}: ${why}. Train acc ≥ 99%: ${stepText(report.train_step)}${atFit}; ` +
-      `test acc ≥ 99%: ${stepText(report.test_step)}${secs}${ratio}`;
-  }
-
   function renderPinned() {
     pinnedList.replaceChildren(...state.pinned.map((run, i) => {
       const li = el('li', {}, el('i', { style: `background: ${PINNED_COLORS[i % PINNED_COLORS.length]}` }), `${run.name} `);
       const verdict = el('span', { class: 'gs-summary' });
-      renderBadge(run.report, verdict, run.history);
-      if (!run.report) verdict.textContent = '';
+      if (run.report && state.lab) verdict.textContent = state.lab.reportText(run.report, run.history)[1];
       li.append(verdict);
       return li;
     }));
@@ -256,57 +192,8 @@ export function start(root, options = {}) {
     state.pendingDraw = true;
     requestAnimationFrame(() => {
       state.pendingDraw = false;
-      const w = chartWidth();
-      lossChart.update(state.history, state.pinned, w);
-      accChart.update(state.history, state.pinned, w);
-      normChart.update(state.history, [], w);
-      diagChart.update(state.history, [], w);
-      const last = state.history.at(-1);
-      vTrainAcc.textContent = fmtAcc(last?.train_acc);
-      vTestAcc.textContent = fmtAcc(last?.test_acc);
-      vTrainLoss.textContent = fmtLoss(last?.train_loss);
-      vTestLoss.textContent = fmtLoss(last?.test_loss);
-      vNorm.textContent = last ? last.weight_norm.toFixed(2) : '–';
-      vSc.textContent = fmtFrac(last?.softmax_collapse);
-      vNlm.textContent = last?.nlm_cosine == null ? '–' : last.nlm_cosine.toFixed(3);
-      renderBadge(state.history.length ? state.report : null);
+      state.view?.draw();
     });
-  }
-
-  /** Draws an analysis snapshot one view per task. On the first snapshot every view's code runs
-   * cold and the canvases get their first 2D contexts: drawn in one go that was a single
-   * 50–80 ms main-thread task (heatmap ≈ 25 ms, grid ≈ 14 ms, measured with performance.now()
-   * in headless Chromium); split, no task passes ~30 ms. A newer snapshot cancels the rest. */
-  function drawAnalysis(a) {
-    const generation = ++state.analysis.drawn;
-    const views = [
-      () => {
-        analysisTitle.textContent = `at step ${a.step}`;
-        heatmap.update(a.spectrum);
-        const keys = a.spectrum.key_freqs;
-        const share = `${(100 * a.spectrum.key_share).toFixed(0)}%`;
-        keyFreqs.textContent = keys.length <= 8
-          ? `Key frequencies: {${keys.join(', ')}} hold ${share} of the non-constant Fourier energy`
-          : `Fourier energy spread over ${keys.length} of ${a.spectrum.n_freq - 1} frequencies (${share}; strongest: ` +
-            `${keys.slice(0, 5).join(', ')}). Units may still be periodic one by one: see the IPR histogram.`;
-      },
-      () => predictionGrid.update(a.grid, a.p),
-      () => {
-        const w = chartWidth();
-        const [centers, counts] = histogram(a.ipr, 20);
-        iprChart.update(centers, [counts], w);
-        if (a.pruning.length) {
-          pruneChart.update(a.pruning.map((q) => q.fraction),
-            [a.pruning.map((q) => q.train_clean_acc), a.pruning.map((q) => q.train_acc), a.pruning.map((q) => q.test_acc)], w);
-        }
-      },
-    ];
-    const drawFrom = (i) => {
-      if (i >= views.length || generation !== state.analysis.drawn) return;
-      views[i]();
-      setTimeout(() => drawFrom(i + 1), 0);
-    };
-    drawFrom(0);
   }
 
   /** Asks for a new analysis snapshot, at most about once a second and never more than a
@@ -320,8 +207,8 @@ export function start(root, options = {}) {
     if (!force && now - a.last < Math.max(1000, 4 * a.cost)) return;
     a.inFlight = true;
     a.last = now;
-    // The pruning curve costs 30 forward passes: only for the picture when training stops.
-    send({ type: 'analyse', pruning: !state.running && state.step > 0 });
+    // The costly views (grokking's pruning curve) only for the picture when training stops.
+    send({ type: 'analyse', final_views: !state.running && state.step > 0 });
   }
 
   // ---- compare ------------------------------------------------------------------------------
@@ -348,9 +235,17 @@ export function start(root, options = {}) {
       let r;
       try { r = JSON.parse(line); } catch (e) { showError(`${file.name}, line ${i + 1}: not JSON (${e.message})`); return; }
       // Format version ≥ 2 starts with a header line (src/train/metrics.rs: file_header).
-      if (!records.length && !header && r.format === 'gradscope-metrics') { header = r; continue; }
-      for (const key of ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc']) {
-        if (typeof r[key] !== 'number') { showError(`${file.name}, line ${i + 1}: missing number \`${key}\` (expected one object per line as written by \`gradscope run --out\`)`); return; }
+      if (!records.length && !header && r.format === 'gradscope-metrics') {
+        header = r;
+        if (header.lab && header.lab !== state.lab.id) {
+          showError(`${file.name} holds a ${header.lab} run; switch to that lab (header) to compare it.`);
+          return;
+        }
+        continue;
+      }
+      for (const key of state.lab.requiredKeys) {
+        const ok = key === 'series' ? r.series && typeof r.series === 'object' : typeof r[key] === 'number';
+        if (!ok) { showError(`${file.name}, line ${i + 1}: missing \`${key}\` (expected one object per line as written by \`gradscope run --out\` for the ${state.lab.title} lab)`); return; }
       }
       records.push(r);
     }
@@ -365,13 +260,10 @@ export function start(root, options = {}) {
     state.pinned.push(run);
     if (state.pinned.length > MAX_PINNED) state.pinned.shift();
     state.pendingReports = (state.pendingReports || []).concat([run]);
-    send({ type: 'report', records: records.map(normalizeRecord) });
+    send({ type: 'report', records: records.map(state.lab.normalizeRecord) });
     renderPinned();
     scheduleDraw();
   }
-
-  // The worker's MetricsRecord needs these fields; older files may lack them.
-  const normalizeRecord = (r) => ({ weight_norm: 0, wall_ms: 0, ...r });
 
   // ---- worker protocol ----------------------------------------------------------------------
   let queue = [];
@@ -381,31 +273,48 @@ export function start(root, options = {}) {
     state.worker.postMessage(JSON.stringify(cmd));
   }
 
+  /** Loads a URL hash: a full spec hash, or a lab key alone (`#scans`) for that lab's first preset. */
+  function loadHash(hash) {
+    const body = (hash || '').replace(/^#/, '');
+    const labOnly = LABS.find((l) => l.id === body);
+    if (labOnly) {
+      if (!state.presets.length) { state.pendingLab = labOnly.id; return; }
+      const preset = state.presets.find((p) => p.lab === labOnly.id);
+      if (preset) send({ type: 'load', spec: preset.spec });
+      return;
+    }
+    send({ type: 'load_hash', hash: body });
+  }
+
   function onEvent(ev) {
     switch (ev.type) {
       case 'ready':
         ready = true;
         state.presets = ev.presets;
-        presetSelect.replaceChildren(...ev.presets.map((p) => el('option', { value: p.name }, p.title)),
-          el('option', { value: '' }, 'Custom'));
+        fillPresets();
         for (const cmd of queue) state.worker.postMessage(JSON.stringify(cmd));
         queue = [];
-        if (!state.lastGood) {
+        if (state.pendingLab) { loadHash(state.pendingLab); state.pendingLab = null; }
+        else if (!state.lastGood) {
           // First start: the URL hash if there is one, else the default preset.
-          if (options.hash && options.hash.replace(/^#/, '').length > 0) send({ type: 'load_hash', hash: options.hash });
+          if (options.hash && options.hash.replace(/^#/, '').length > 0) loadHash(options.hash);
           else send({ type: 'load', spec: ev.presets[0].spec });
         }
         break;
       case 'backend':
         backendLabel.textContent = ev.label;
         backendLabel.dataset.kind = ev.kind;
+        backendSelect.value = ev.kind === 'cpu' && state.backend !== 'auto' ? 'cpu' : state.backend;
         notice.hidden = !ev.notice;
         notice.textContent = ev.notice || '';
         state.float64 = ev.float64;
-        updatePrecisionNote();
+        state.view?.backend?.(ev);
         break;
-      case 'loaded':
+      case 'loaded': {
         if (state.keepError) state.keepError = false; else clearError();
+        mountLab(labOf(ev.spec), ev.spec);
+        const fields = labFields(ev.spec).flatMap(([, fs]) => fs.map((f) => f.path)).join('|');
+        if (fields !== state.fieldSignature) buildForm(ev.spec);
         state.spec = ev.spec;
         state.lastGood = ev.spec;
         state.history = [];
@@ -414,14 +323,13 @@ export function start(root, options = {}) {
         state.summary = ev.summary;
         state.analysis.inFlight = false;
         fillForm(ev.spec);
-        buildNormChart(ev.summary.param_names);
-        summary.textContent = `${ev.summary.train_size} train / ${ev.summary.test_size} test pairs · ` +
-          `${ev.summary.parameters.toLocaleString()} parameters` +
-          (ev.summary.corrupted_labels ? ` · ${ev.summary.corrupted_labels} corrupted labels` : '') +
-          (ev.summary.float64 ? ' · float64 loss' : '');
+        state.view.loaded(ev);
+        summary.textContent = [...ev.summary.facts, `${ev.summary.parameters.toLocaleString()} parameters`]
+          .concat(ev.summary.float64 ? ['float64 loss'] : []).join(' · ');
         options.onSpecHash?.(ev.hash);
         scheduleDraw();
         break;
+      }
       case 'metrics':
         if (state.history.at(-1)?.step !== ev.record.step) state.history.push(ev.record);
         state.report = ev.report;
@@ -431,7 +339,7 @@ export function start(root, options = {}) {
       case 'analysis':
         state.analysis.inFlight = false;
         state.analysis.cost = performance.now() - state.analysis.last;
-        drawAnalysis(ev.analysis);
+        state.view?.analysis(ev.analysis);
         // Training stopped while this one was computed: take the final picture too.
         if (state.analysis.wantFinal) maybeAnalyse(true);
         break;
@@ -466,15 +374,22 @@ export function start(root, options = {}) {
         if (run) { run.report = ev.report; renderPinned(); }
         break;
       }
+      case 'kernel':
+      case 'race':
+        state.view?.event?.(ev);
+        break;
       case 'error': {
         if (benchBtn.disabled) benchBtn.disabled = false;
         state.analysis.inFlight = false;
         showError(ev.message);
+        state.view?.event?.(ev);
         if (ev.field) fieldRows.find((r) => r.field.path === ev.field)?.input.setAttribute('aria-invalid', 'true');
         if (!state.lastGood && state.presets.length) {
           // A bad link must not leave an empty page: run the default preset, keep the message.
           state.keepError = true;
-          send({ type: 'load', spec: state.presets[0].spec });
+          const wanted = LABS.find((l) => l.id === labOf(options.hash || ''));
+          const preset = (wanted && state.presets.find((p) => p.lab === wanted.id)) || state.presets[0];
+          send({ type: 'load', spec: preset.spec });
         }
         break;
       }
@@ -517,23 +432,26 @@ export function start(root, options = {}) {
   updateButtons();
 
   return {
-    /** Loads a spec from a URL hash (the current run is kept if it is invalid). */
-    loadHash(hash) { send({ type: 'load_hash', hash }); },
+    /** Loads a spec from a URL hash, or a lab's first preset from its key (`#scans`); the
+     * current run is kept if the hash is invalid. */
+    loadHash,
     /** Loads a spec object. */
     load(spec) { send({ type: 'load', spec }); },
     start() { send({ type: 'start' }); },
     pause() { send({ type: 'pause' }); },
     /** Metrics so far (one object per evaluation). */
     history() { return state.history.slice(); },
-    /** The current "did it grok?" report. */
+    /** The lab's current report ("did it grok?", "which model solved it?"). */
     report() { return state.report; },
     /** The loaded spec. */
     spec() { return state.spec; },
+    /** The lab shown (`grokking`, `scans`). */
+    lab() { return state.lab?.id; },
     /** Stops training and removes the widget. */
     stop() {
       state.worker?.terminate();
       removeEventListener('resize', onResize);
-      for (const c of [lossChart, accChart, normChart, diagChart, iprChart, pruneChart]) c?.destroy();
+      state.view?.destroy();
       lab.remove();
     },
   };

@@ -140,3 +140,62 @@ export function histogram(values, bins = 20) {
   for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor(v * bins)))]++;
   return [counts.map((_, i) => (i + 0.5) / bins), counts];
 }
+
+/** A rows × cols grid of values as a viridis image (min → dark, max → bright), with a hover
+ * readout naming the cell by `label(r, c, v)`. */
+export class ValueHeatmap {
+  constructor(canvas, readout, label) {
+    this.canvas = canvas;
+    this.readout = readout;
+    this.label = label;
+    this.data = null;
+    canvas.addEventListener('mousemove', (e) => this.hover(e));
+    canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
+  }
+
+  update(rows, cols, values) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    const scale = hi > lo ? 255 / (hi - lo) : 0;
+    this.data = { rows, cols, values };
+    const px = new Uint8ClampedArray(4 * rows * cols);
+    for (let i = 0, o = 0; i < rows * cols; i++, o += 4) {
+      const rgb = VIRIDIS_LUT[Math.min(255, Math.max(0, Math.round((values[i] - lo) * scale))) || 0];
+      px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255;
+    }
+    putPixels(this.canvas, cols, rows, px);
+  }
+
+  hover(e) {
+    if (!this.data) return;
+    const hit = cellAt(this.canvas, e, this.data.cols, this.data.rows);
+    if (!hit) return;
+    const [r, c] = hit;
+    this.readout.textContent = this.label(r, c, this.data.values[r * this.data.cols + c]);
+  }
+}
+
+/** Points on the complex plane with the unit circle: S4D's Ā (|Ā| < 1 is a stable, decaying
+ * mode). `groups`: [{ color, points: [[re, im], …] }]. The view spans [−1.1, 1.1]². */
+export function drawComplexPlane(canvas, groups) {
+  const size = 240;
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== size * dpr) { canvas.width = size * dpr; canvas.height = size * dpr; }
+  const g = canvas.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, size, size);
+  const s = size / 2.3;
+  const at = (re, im) => [size / 2 + re * s, size / 2 - im * s];
+  g.strokeStyle = '#ccc';
+  g.beginPath(); g.moveTo(0, size / 2); g.lineTo(size, size / 2); g.moveTo(size / 2, 0); g.lineTo(size / 2, size); g.stroke();
+  g.strokeStyle = '#888';
+  g.beginPath(); g.arc(size / 2, size / 2, s, 0, 2 * Math.PI); g.stroke();
+  for (const { color, points } of groups) {
+    g.fillStyle = color;
+    for (const [re, im] of points) {
+      const [x, y] = at(re, im);
+      g.beginPath(); g.arc(x, y, 2.5, 0, 2 * Math.PI); g.fill();
+    }
+  }
+}

@@ -1,5 +1,6 @@
 """Plots `gradscope run --out` metrics files (JSON lines) for docs/reproductions.md:
-loss (log) and accuracy over steps (log), one figure per file, optional overlays.
+loss (log) and accuracy over steps (log), one figure per file, optional overlays. Files of labs
+with named series (the scans lab: `{"series": {"mamba.test_acc": …}}`) get one curve per model.
 
     python scripts/reference/plot_metrics.py out.png run.jsonl [other.jsonl ...] --title "…"
 """
@@ -28,8 +29,19 @@ def main():
     args = ap.parse_args()
     fig, (ax_loss, ax_acc, ax_extra) = plt.subplots(1, 3, figsize=(15, 4))
     styles = ["-", "--", ":", "-."]
+    colors = ["#1c7ed6", "#d9480f", "#2b8a3e", "#862e9c"]
     for i, path in enumerate(args.runs):
         h = [r for r in load(path) if r["step"] > 0]
+        if h and "series" in h[0]:
+            models = sorted({k.rsplit(".", 1)[0] for r in h for k in r["series"]})
+            for j, m in enumerate(models):
+                ls, c = styles[i % len(styles)], colors[j % len(colors)]
+                get = lambda key: ([r["step"] for r in h if key in r["series"]], [r["series"][key] for r in h if key in r["series"]])
+                ax_loss.plot(*get(f"{m}.train_loss"), ls, color=c, label=f"{m} train")
+                ax_acc.plot(*get(f"{m}.test_acc"), ls, color=c, label=f"{m} held-out")
+                ax_extra.plot(*get(f"{m}.test_loss"), ls, color=c, label=f"{m} held-out loss")
+            ax_extra.set_yscale("log")
+            continue
         label = (args.labels or [None] * len(args.runs))[i] or path.split("/")[-1]
         steps = [r["step"] for r in h]
         ls = styles[i % len(styles)]
@@ -53,7 +65,7 @@ def main():
     ax_loss.set_ylabel("loss")
     ax_acc.set_ylabel("accuracy")
     ax_acc.set_ylim(0, 1.02)
-    ax_extra.set_ylabel("weight norm")
+    ax_extra.set_ylabel("held-out loss" if ax_extra.get_yscale() == "log" else "weight norm")
     fig.suptitle(args.title)
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)

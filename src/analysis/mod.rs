@@ -4,12 +4,71 @@
 //! identical on every backend and is its own reference.
 
 pub mod fourier;
+pub mod scans;
 pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 
 pub use fourier::Spectrum;
+pub use scans::{ScansAnalysis, ScansReport};
 pub use verdict::{GrokReport, Verdict};
+
+use crate::train::MetricsRecord;
+
+/// A lab's running summary of its history (the page's badge). Untagged: a grokking report
+/// keeps its format-1 JSON shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LabReport {
+    Grokking(GrokReport),
+    Scans(ScansReport),
+}
+
+impl LabReport {
+    /// The empty report of lab `lab` (a spec's top-level key).
+    pub fn for_lab(lab: &str) -> Self {
+        match lab {
+            "scans" => LabReport::Scans(ScansReport::default()),
+            _ => LabReport::Grokking(GrokReport::default()),
+        }
+    }
+
+    /// Folds in the next evaluation.
+    pub fn update(&mut self, record: &MetricsRecord) {
+        match self {
+            LabReport::Grokking(r) => r.update(record),
+            LabReport::Scans(r) => r.update(record),
+        }
+    }
+
+    /// The report of a history (e.g. a metrics file), its lab read from its records.
+    pub fn from_history(history: &[MetricsRecord]) -> Self {
+        let lab = match history.first().map(|r| &r.lab) {
+            Some(crate::train::metrics::LabMetrics::Series(_)) => "scans",
+            _ => "grokking",
+        };
+        let mut report = LabReport::for_lab(lab);
+        for r in history {
+            report.update(r);
+        }
+        report
+    }
+
+    pub fn grokking(&self) -> Option<&GrokReport> {
+        match self {
+            LabReport::Grokking(r) => Some(r),
+            LabReport::Scans(_) => None,
+        }
+    }
+}
+
+/// A lab's snapshot of its heavier views.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LabAnalysis {
+    Grokking(Analysis),
+    Scans(ScansAnalysis),
+}
 
 /// Fractions of first-layer neurons pruned (lowest IPR first) in the pruning curve.
 pub const PRUNE_FRACTIONS: &[f64] = &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];

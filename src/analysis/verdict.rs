@@ -67,13 +67,14 @@ impl GrokReport {
     }
 
     /// Folds in the next evaluation (O(1), so a long run's report stays cheap).
-    pub fn update(&mut self, r: &MetricsRecord) {
+    pub fn update(&mut self, record: &MetricsRecord) {
+        let Some(r) = record.grokking() else { return };
         if self.train_step.is_none() && r.train_acc >= SUCCESS_ACC {
-            self.train_step = Some(r.step);
+            self.train_step = Some(record.step);
             self.test_acc_at_fit = Some(r.test_acc);
         }
         if self.test_step.is_none() && r.test_acc >= SUCCESS_ACC {
-            self.test_step = Some(r.step);
+            self.test_step = Some(record.step);
         }
         if r.train_loss > 0.0 && r.test_loss.is_finite() {
             let ratio = r.test_loss / r.train_loss;

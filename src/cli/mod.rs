@@ -75,7 +75,10 @@ enum Command {
     Spec { spec: Option<String> },
     /// Measure training speed per backend: steps/s without readbacks, steps/s with an
     /// evaluation (one readback) every step, and optionally the time to grok.
+    /// `gradscope bench scans` races the scans instead: ms per forward+backward of the
+    /// sequential, parallel and chunked selective scans and S4D's convolution against length.
     Bench {
+        /// A preset, a spec file, or `scans` for the scan race.
         spec: Option<String>,
         /// Backends to measure (repeat the flag); default: cpu.
         #[arg(long, value_enum)]
@@ -87,6 +90,12 @@ enum Command {
         /// report the wall time.
         #[arg(long)]
         to_grok: bool,
+        /// Scan race: sequence lengths, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = crate::train::scan_race::RACE_LENGTHS)]
+        lengths: Vec<usize>,
+        /// Scan race: a target slower than this at one length skips the longer ones.
+        #[arg(long, default_value_t = 20.0)]
+        cap_seconds: f64,
     },
     /// Write a run's numbers as plain JSON, for checking them with your own code.
     Inspect {
@@ -102,6 +111,20 @@ enum Inspect {
     /// `{"spec", "step", "params": [{"name", "shape", "values"}], "train", "test"}`.
     Init {
         spec: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<String>,
+    },
+    /// A scans-lab spec's selective scan and S4D layer as plain JSON: the arguments of mamba's
+    /// `selective_scan_ref` in its layout with the outputs of the sequential, parallel and
+    /// chunked scans, and an S4D layer's parameters, input, kernel, convolution and recurrence
+    /// outputs (format: `src/experiments/scans_dump.rs`; check with
+    /// `scripts/reference/scans_torch.py check`).
+    Ssm {
+        spec: Option<String>,
+        /// Sequence length of the dumped inputs.
+        #[arg(long, default_value_t = 256)]
+        len: usize,
         /// Write here instead of stdout.
         #[arg(long)]
         out: Option<String>,
@@ -130,15 +153,10 @@ fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
 }
 
 fn with_steps(spec: ExperimentSpec, steps: Option<u64>) -> Result<ExperimentSpec, SpecError> {
-    let Some(steps) = steps else { return Ok(spec) };
-    let spec = match spec {
-        ExperimentSpec::Grokking(mut s) => {
-            s.training.steps = steps;
-            ExperimentSpec::Grokking(s)
-        }
-    };
-    spec.validate()?;
-    Ok(spec)
+    match steps {
+        Some(steps) => spec.with_steps(steps),
+        None => Ok(spec),
+    }
 }
 
 /// Entry point of the `gradscope` binary.
@@ -170,7 +188,11 @@ pub fn main() -> ExitCode {
                 RunOutputs { metrics: out.as_deref(), analysis: analysis.as_deref(), quiet };
             run(spec, backend.into(), outputs, stop_after_grok)
         }
-        Command::Bench { spec, backend, steps, to_grok } => {
+        Command::Bench { spec, backend, steps, to_grok, lengths, cap_seconds } => {
+            let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
+            if spec.as_deref() == Some("scans") {
+                return bench_scans(&backends, &lengths, cap_seconds);
+            }
             let spec = match load_spec(spec.as_deref()) {
                 Ok(s) => s,
                 Err(e) => return bad_input(&e),
@@ -179,7 +201,6 @@ pub fn main() -> ExitCode {
                 eprintln!("error: --steps must be at least 1");
                 return ExitCode::from(2);
             }
-            let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
             bench(spec, &backends, steps, to_grok)
         }
         Command::Inspect { what: Inspect::Init { spec, out } } => {
@@ -188,7 +209,150 @@ pub fn main() -> ExitCode {
                 Err(e) => bad_input(&e),
             }
         }
+        Command::Inspect { what: Inspect::Ssm { spec, len, out } } => {
+            match load_spec(spec.as_deref().or(Some("selective-copying"))) {
+                Ok(spec) => inspect_ssm(spec, len, out.as_deref()),
+                Err(e) => bad_input(&e),
+            }
+        }
     }
+}
+
+fn write_or_print(text: &str, out: Option<&str>) -> ExitCode {
+    match out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        None => println!("{text}"),
+    }
+    ExitCode::SUCCESS
+}
+
+fn inspect_ssm(spec: ExperimentSpec, len: usize, out: Option<&str>) -> ExitCode {
+    let ExperimentSpec::Scans(scans) = &spec else {
+        return bad_input(&SpecError::new(
+            "(spec)",
+            "`inspect ssm` takes a scans-lab spec (e.g. the selective-copying preset); for a \
+             grokking spec use `inspect init`",
+        ));
+    };
+    if !(1..=crate::spec::scans::MAX_LEN).contains(&len) {
+        eprintln!("error: --len must be in 1..={} (got {len})", crate::spec::scans::MAX_LEN);
+        return ExitCode::from(2);
+    }
+    let backend = backend::cpu();
+    match pollster::block_on(crate::experiments::scans_dump::ssm_dump(scans, len, &backend.device)) {
+        Ok(mut json) => {
+            json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
+            write_or_print(&json.to_string(), out)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `gradscope bench scans`: the scan race per backend, one row per target.
+fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> ExitCode {
+    use crate::train::scan_race::{self, RaceTarget};
+    if lengths.is_empty() || lengths.iter().any(|&l| !(1..=1 << 20).contains(&l)) {
+        eprintln!("error: --lengths must be 1..=1048576 each");
+        return ExitCode::from(2);
+    }
+    if !(cap_seconds.is_finite() && cap_seconds > 0.0) {
+        eprintln!("error: --cap-seconds must be positive");
+        return ExitCode::from(2);
+    }
+    let counting = backends.iter().any(|&b| BackendKind::from(b) == BackendKind::Wgpu)
+        && backend::count_gpu_dispatches();
+    let mut lengths = lengths.to_vec();
+    lengths.sort_unstable();
+    lengths.dedup();
+    println!(
+        "ms per forward+backward (batch 1, {} channels, {} states); [GPU dispatches per call]",
+        scan_race::RACE_CHANNELS,
+        scan_race::RACE_STATES
+    );
+    for &b in backends {
+        let backend = match backend::native(b.into()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{b:?}: unavailable: {e}");
+                continue;
+            }
+        };
+        let gpu = counting && backend.kind == BackendKind::Wgpu;
+        let count = || if gpu { backend::gpu_dispatches() } else { None };
+        println!("\n{}", backend.label);
+        let header: String = lengths.iter().map(|l| format!("{:>16}", format!("L={l}"))).collect();
+        println!("{:<18}{header}", "");
+        let mut rows: Vec<(RaceTarget, Vec<Option<scan_race::RaceEntry>>)> = Vec::new();
+        for target in RaceTarget::ALL {
+            let mut row = Vec::new();
+            let mut capped = false;
+            let mut line = format!("{:<18}", target.name());
+            for &len in &lengths {
+                if capped {
+                    line.push_str(&format!("{:>16}", "(capped)"));
+                    row.push(None);
+                    continue;
+                }
+                let pause = async || sleep_ms(50);
+                match pollster::block_on(scan_race::measure(target, len, &backend.device, backend.limits, cap_seconds * 1e3, count, pause)) {
+                    Ok(e) if e.ms.is_none() => {
+                        eprintln!("{} at L = {len}: {}", target.name(), e.note.as_deref().unwrap_or("skipped"));
+                        line.push_str(&format!("{:>16}", "(too large)"));
+                        row.push(None);
+                        capped = true;
+                    }
+                    Ok(e) => {
+                        let ms = e.ms.unwrap_or(f64::NAN);
+                        capped = ms > cap_seconds * 1e3;
+                        let cell = match e.dispatches {
+                            Some(d) => format!("{ms:.1} [{d:.0}]"),
+                            None => format!("{ms:.2}"),
+                        };
+                        line.push_str(&format!("{cell:>16}"));
+                        row.push(Some(e));
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", target.name());
+                        return ExitCode::from(1);
+                    }
+                }
+                // On a terminal the row fills in as it is measured; in a file it is written once.
+                use std::io::{IsTerminal as _, Write as _};
+                if std::io::stdout().is_terminal() {
+                    print!("\r{line}");
+                    let _ = std::io::stdout().flush();
+                }
+            }
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                println!();
+            } else {
+                println!("{line}");
+            }
+            rows.push((target, row));
+        }
+        // Ratios within this backend's run: sequential / parallel and sequential / chunked.
+        let ms = |t: RaceTarget, i: usize| {
+            rows.iter().find(|(r, _)| *r == t).and_then(|(_, row)| row[i].as_ref()?.ms)
+        };
+        for (name, fast) in [("sequential / parallel", RaceTarget::Parallel), ("sequential / chunked", RaceTarget::Chunked)] {
+            let cells: String = (0..lengths.len())
+                .map(|i| match (ms(RaceTarget::Sequential, i), ms(fast, i)) {
+                    (Some(s), Some(f)) => format!("{:>16}", format!("{:.2}×", s / f)),
+                    _ => format!("{:>16}", "–"),
+                })
+                .collect();
+            println!("{name:<18}{cells}");
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn inspect_init(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
@@ -201,7 +365,12 @@ fn inspect_init(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let crate::experiments::Experiment::Grokking(experiment) = session.experiment();
+    let Some(experiment) = session.experiment().as_grokking() else {
+        return bad_input(&SpecError::new(
+            "(spec)",
+            "`inspect init` takes a grokking spec; for the scans lab use `inspect ssm`",
+        ));
+    };
     let dump = match pollster::block_on(experiment.weights_and_split()) {
         Ok(d) => d,
         Err(e) => {
@@ -243,6 +412,10 @@ fn run(
     stop_after_grok: Option<u64>,
 ) -> ExitCode {
     let RunOutputs { metrics: out, analysis: analysis_out, quiet } = outputs;
+    if stop_after_grok.is_some() && spec.lab() != "grokking" {
+        eprintln!("error: --stop-after-grok applies to grokking runs only");
+        return ExitCode::from(2);
+    }
     let backend = match backend::native(kind) {
         Ok(b) => b,
         Err(e) => {
@@ -276,8 +449,11 @@ fn run(
     let budget = session.spec().steps();
     if !quiet {
         eprintln!(
-            "backend: {} | train {} / test {} pairs | {} parameters | {} steps",
-            backend.label, summary.train_size, summary.test_size, summary.parameters, budget
+            "backend: {} | {} | {} parameters | {} steps",
+            backend.label,
+            summary.facts.join(" | "),
+            summary.parameters,
+            budget
         );
     }
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(budget) };
@@ -289,10 +465,7 @@ fn run(
     );
     let mut on_record = |r: &crate::train::MetricsRecord| {
         bar.set_position(r.step);
-        bar.set_message(format!(
-            "train {:.3}/{:.4}  test {:.3}/{:.4}",
-            r.train_acc, r.train_loss, r.test_acc, r.test_loss
-        ));
+        bar.set_message(progress_text(r));
         let line = serde_json::to_string(r).expect("records serialize");
         if let Some(w) = writer.as_mut() {
             let _ = writeln!(w, "{line}").and_then(|_| w.flush());
@@ -303,7 +476,7 @@ fn run(
     };
     let result = pollster::block_on(async {
         while !session.is_finished() {
-            let grokked = session.report().test_step;
+            let grokked = session.report().grokking().and_then(|r| r.test_step);
             if let (Some(margin), Some(at)) = (stop_after_grok, grokked) {
                 if session.step() >= at + margin {
                     if !quiet {
@@ -343,8 +516,51 @@ fn run(
     ExitCode::SUCCESS
 }
 
+/// The progress bar's message for a record.
+fn progress_text(r: &crate::train::MetricsRecord) -> String {
+    use crate::train::metrics::LabMetrics;
+    match &r.lab {
+        LabMetrics::Grokking(m) => format!(
+            "train {:.3}/{:.4}  test {:.3}/{:.4}",
+            m.train_acc, m.train_loss, m.test_acc, m.test_loss
+        ),
+        LabMetrics::Series(s) => s
+            .series
+            .iter()
+            .filter_map(|(k, v)| k.strip_suffix(".test_acc").map(|name| format!("{name} {v:.3}")))
+            .collect::<Vec<_>>()
+            .join("  "),
+    }
+}
+
 fn print_outcome(session: &TrainingSession) {
-    let Some(last) = session.history().last() else { return };
+    if let Some(report) = session.report().grokking() {
+        print_grokking_outcome(session, report);
+    } else if let crate::analysis::LabReport::Scans(report) = session.report() {
+        let last = session.history().last();
+        for m in &report.models {
+            let now = last.and_then(|r| r.series(&format!("{}.test_acc", m.name)));
+            eprintln!(
+                "{:<12} held-out accuracy {:.4} (best {:.4} at step {}); ≥ {}: {}",
+                m.name,
+                now.unwrap_or(f64::NAN),
+                m.best_acc,
+                m.best_step,
+                crate::analysis::scans::SOLVED_ACC,
+                m.solved_step.map_or("never".to_string(), |s| format!("step {s}")),
+            );
+        }
+        if let Some(r) = last {
+            eprintln!("{:.1} s of training", r.wall_ms / 1e3);
+        }
+    }
+}
+
+fn print_grokking_outcome(session: &TrainingSession, report: &crate::analysis::GrokReport) {
+    let Some(last) = session.history().last().and_then(|r| r.grokking().map(|m| (r, m))) else {
+        return;
+    };
+    let (record, last) = last;
     let show = |s: Option<u64>| s.map_or("never".to_string(), |s| format!("step {s}"));
     eprintln!(
         "final: train acc {:.4}, test acc {:.4}, train loss {:.3e}, test loss {:.3e}, |w| {:.2}, \
@@ -355,17 +571,24 @@ fn print_outcome(session: &TrainingSession) {
         last.test_loss,
         last.weight_norm,
         last.softmax_collapse,
-        last.wall_ms / 1e3
+        record.wall_ms / 1e3
     );
-    let report = session.report();
     eprintln!(
         "verdict: {:?} | train acc ≥ 0.99: {} | test acc ≥ 0.99: {} | test acc = 1: {}",
         report.verdict,
         show(report.train_step),
         show(report.test_step),
-        show(session.history().iter().find(|r| r.test_acc >= 1.0).map(|r| r.step)),
+        show(
+            session
+                .history()
+                .iter()
+                .find(|r| r.grokking().is_some_and(|m| m.test_acc >= 1.0))
+                .map(|r| r.step)
+        ),
     );
-    if let Ok(a) = pollster::block_on(session.analyse(false)) {
+    if let Ok(crate::analysis::LabAnalysis::Grokking(a)) =
+        pollster::block_on(session.analyse(false))
+    {
         eprintln!(
             "key frequencies: {:?} ({:.0}% of the non-constant Fourier energy); median IPR {:.3}",
             a.spectrum.key_freqs,
@@ -393,7 +616,7 @@ fn time_to_grok(
     pollster::block_on(async {
         while !run.is_finished() && reached.is_none() {
             if let Some(r) = run.advance(u64::MAX).await? {
-                reached = (r.test_acc >= 0.99).then_some(r.step);
+                reached = r.grokking().is_some_and(|m| m.test_acc >= 0.99).then_some(r.step);
             }
         }
         Ok::<_, RunError>(())

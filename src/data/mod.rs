@@ -3,5 +3,6 @@
 //! Generation is plain Rust (no tensors) so it is identical on every backend and testable
 //! without one.
 
+pub mod memory;
 pub mod modular;
 pub mod rng;

@@ -16,6 +16,10 @@ pub enum Stream {
     Init = 2,
     /// Minibatch order.
     Batches = 3,
+    /// Sequences of a memory task (scans lab): training batches.
+    Sequences = 4,
+    /// Sequences of a memory task held out for evaluation.
+    EvalSequences = 5,
 }
 
 /// A reproducible generator for `stream` of the run with `seed`.

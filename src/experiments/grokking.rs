@@ -18,6 +18,7 @@ use crate::models::{GrokkingNet, params};
 use crate::spec::{GrokkingModel, GrokkingSpec, LossKind, MlpInput, Precision, SpecError};
 use crate::train::gradients::{GradientStats, GradientTransform};
 use crate::train::loss::{per_sample_loss, predictions, softmax_collapsed};
+use crate::train::metrics::{GrokkingMetrics, LabMetrics, Readout, ReadoutLayout};
 use crate::train::{MetricsRecord, optim};
 
 /// One split on the device.
@@ -120,9 +121,6 @@ pub struct WeightsAndSplit {
     pub train: SplitDump,
     pub test: SplitDump,
 }
-
-/// The layout of [`GrokkingExperiment::metrics_tensor`].
-const FIXED_METRICS: usize = 11;
 
 /// A running grokking experiment.
 pub struct GrokkingExperiment {
@@ -247,13 +245,19 @@ impl GrokkingExperiment {
                 split.initial_logits = Some(Tensor::from_inner(logits).detach());
             }
         }
+        let corrupted = dataset.train.corrupted.iter().filter(|&&c| c).count();
+        let mut facts =
+            vec![format!("{} train / {} test pairs", dataset.train.len(), dataset.test.len())];
+        if corrupted > 0 {
+            facts.push(format!("{corrupted} corrupted labels"));
+        }
         let summary = ExperimentSummary {
-            train_size: dataset.train.len(),
-            test_size: dataset.test.len(),
+            lab: "grokking".into(),
             parameters: model.num_params(),
-            corrupted_labels: dataset.train.corrupted.iter().filter(|&&c| c).count(),
             param_names: params::param_names(&model),
             float64: spec.loss.precision == Precision::F64,
+            facts,
+            series: Vec::new(),
         };
         let transform = GradientTransform {
             clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
@@ -386,7 +390,7 @@ impl GrokkingExperiment {
     /// `[train_loss, train_acc, train_collapsed, train_zero_loss, test_loss, test_acc,
     ///   ⟨g,w⟩, ‖g‖², ‖w‖², train_clean_acc, corrupted_fit, Σw² per parameter…]`.
     /// Entries without a value (no gradient yet, no label noise) are NaN.
-    pub fn metrics_tensor(&self) -> Tensor<1> {
+    pub fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
         let model = self.model().valid();
         let (train, train_noise) = self.eval_split(&model, &self.train);
         let (test, _) = self.eval_split(&model, &self.test);
@@ -396,33 +400,38 @@ impl GrokkingExperiment {
             None => nan(3),
         };
         let noise = train_noise.unwrap_or_else(|| nan(2));
-        let parts = vec![train, test.slice([0..2]), grad, noise, params::param_sq_norms(&model)];
-        Tensor::cat(parts, 0)
+        let mut out = Readout::default();
+        out.push("train", train); // [loss, acc, collapsed, zero loss]
+        out.push("test", test.slice([0..2])); // [loss, acc]
+        out.push("grad", grad); // [⟨g,w⟩, ‖g‖², ‖w‖²]
+        out.push("noise", noise); // [clean acc, corrupted fit]
+        out.push("sq_norms", params::param_sq_norms(&model)); // Σw² per parameter
+        out.finish()
     }
 
     /// Turns [`GrokkingExperiment::metrics_tensor`]'s values into a record.
-    pub fn record(&self, v: &[f32], wall_ms: f64) -> MetricsRecord {
-        let f = |i: usize| v[i] as f64;
+    pub fn record(&self, layout: &ReadoutLayout, v: &[f32], wall_ms: f64) -> MetricsRecord {
+        let part = |name: &str, i: usize| layout.get(v, name).get(i).map_or(f64::NAN, |&x| x as f64);
         let opt = |x: f64| x.is_finite().then_some(x);
-        let layer_norms: Vec<f64> = v[FIXED_METRICS..].iter().map(|&x| (x as f64).sqrt()).collect();
-        let (dot, gg, ww) = (f(6), f(7), f(8));
-        MetricsRecord {
-            step: self.step,
-            train_loss: f(0),
-            train_acc: f(1),
-            test_loss: f(4),
-            test_acc: f(5),
+        let layer_norms: Vec<f64> =
+            layout.get(v, "sq_norms").iter().map(|&x| (x as f64).sqrt()).collect();
+        let (dot, gg, ww) = (part("grad", 0), part("grad", 1), part("grad", 2));
+        let metrics = GrokkingMetrics {
+            train_loss: part("train", 0),
+            train_acc: part("train", 1),
+            test_loss: part("test", 0),
+            test_acc: part("test", 1),
             weight_norm: layer_norms.iter().map(|n| n * n).sum::<f64>().sqrt(),
-            wall_ms,
-            softmax_collapse: f(2),
-            zero_loss: f(3),
+            softmax_collapse: part("train", 2),
+            zero_loss: part("train", 3),
             // Before the first step there is no gradient; a zero gradient has no direction.
             nlm_cosine: self.last_grad_stats.as_ref().and_then(|_| opt(dot / (gg * ww).sqrt())),
             grad_norm: self.last_grad_stats.as_ref().map(|_| gg.sqrt()),
-            train_clean_acc: opt(f(9)),
-            corrupted_fit: opt(f(10)),
+            train_clean_acc: opt(part("noise", 0)),
+            corrupted_fit: opt(part("noise", 1)),
             layer_norms,
-        }
+        };
+        MetricsRecord { step: self.step, wall_ms, lab: LabMetrics::Grokking(metrics) }
     }
 
     /// The current weights (every parameter by name, row-major) and the train/test split, read

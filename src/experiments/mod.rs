@@ -1,16 +1,23 @@
 //! A spec turned into a running experiment: dataset + model + optimizer on a device.
 //!
-//! [`Experiment`] is the lab-agnostic face the training session drives; each lab adds a variant.
+//! [`Experiment`] is the lab-agnostic face the training session drives; each lab adds a variant
+//! and implements the same handful of methods (step, train_step, metrics_tensor, record,
+//! analyse, summary). An enum rather than a `dyn` trait: `analyse` is async (an async trait
+//! method is not object-safe), and every lab's payloads are concrete serde types anyway.
 
 pub mod grokking;
+pub mod scans;
+pub mod scans_dump;
 
 use burn::tensor::{Device, Tensor};
 
 pub use grokking::GrokkingExperiment;
+pub use scans::ScansExperiment;
 
-use crate::analysis::Analysis;
+use crate::analysis::LabAnalysis;
 use crate::spec::{ExperimentSpec, SpecError};
 use crate::train::MetricsRecord;
+use crate::train::metrics::ReadoutLayout;
 
 /// What a device can hold and compute, used to refuse runs before allocating anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,20 +37,24 @@ impl DeviceLimits {
 /// A built experiment of any lab.
 pub enum Experiment {
     Grokking(GrokkingExperiment),
+    Scans(ScansExperiment),
 }
 
-/// Sizes of what was built, for the page and the CLI.
+/// What was built, for the page and the CLI, in words any lab can fill.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentSummary {
-    pub train_size: usize,
-    pub test_size: usize,
+    /// The lab's key (`grokking`, `scans`).
+    pub lab: String,
+    /// Trainable parameters (of every model, for labs that train several).
     pub parameters: usize,
-    /// Labels replaced by label noise.
-    pub corrupted_labels: usize,
-    /// Names of the weight tensors, in the order of [`MetricsRecord::layer_norms`].
+    /// Grokking: names of the weight tensors, in the order of its records' `layer_norms`.
     pub param_names: Vec<String>,
     /// The loss runs in float64.
     pub float64: bool,
+    /// One-line facts about the run ("4753 train / 4656 test pairs").
+    pub facts: Vec<String>,
+    /// Labs with named series: every series name the records carry (`mamba.test_acc`).
+    pub series: Vec<String>,
 }
 
 impl Experiment {
@@ -59,6 +70,10 @@ impl Experiment {
                 grokking::check_fits(s, limits)?;
                 Ok(Experiment::Grokking(GrokkingExperiment::new(s, device)))
             }
+            ExperimentSpec::Scans(s) => {
+                scans::check_fits(s, limits)?;
+                Ok(Experiment::Scans(ScansExperiment::new(s, device)))
+            }
         }
     }
 
@@ -66,6 +81,7 @@ impl Experiment {
     pub fn step(&self) -> u64 {
         match self {
             Experiment::Grokking(e) => e.step(),
+            Experiment::Scans(e) => e.step(),
         }
     }
 
@@ -74,34 +90,55 @@ impl Experiment {
     pub fn train_step(&mut self, stats: bool) {
         match self {
             Experiment::Grokking(e) => e.train_step(stats),
+            Experiment::Scans(e) => e.train_step(),
         }
     }
 
-    /// The evaluation as one small device tensor (read back by the session in one transfer).
-    pub fn metrics_tensor(&self) -> Tensor<1> {
+    /// The evaluation as one small device tensor (read back by the session in one transfer)
+    /// and where each named metric lies in it.
+    pub fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
         match self {
             Experiment::Grokking(e) => e.metrics_tensor(),
+            Experiment::Scans(e) => e.metrics_tensor(),
         }
     }
 
     /// The record of [`Experiment::metrics_tensor`]'s values.
-    pub fn record(&self, values: &[f32], wall_ms: f64) -> MetricsRecord {
+    pub fn record(&self, layout: &ReadoutLayout, values: &[f32], wall_ms: f64) -> MetricsRecord {
         match self {
-            Experiment::Grokking(e) => e.record(values, wall_ms),
+            Experiment::Grokking(e) => e.record(layout, values, wall_ms),
+            Experiment::Scans(e) => e.record(layout, values, wall_ms),
         }
     }
 
-    /// The heavier views on the current weights (a few async readbacks); `pruning` adds the
-    /// pruning curve (several forward passes).
-    pub async fn analyse(&self, pruning: bool) -> Result<Analysis, String> {
+    /// The heavier views on the current weights (a few async readbacks); `final_views` adds
+    /// the costly ones (grokking: the pruning curve), which the page asks for when training
+    /// stops.
+    pub async fn analyse(&self, final_views: bool) -> Result<LabAnalysis, String> {
         match self {
-            Experiment::Grokking(e) => e.analyse(pruning).await,
+            Experiment::Grokking(e) => e.analyse(final_views).await.map(LabAnalysis::Grokking),
+            Experiment::Scans(e) => e.analyse().await.map(LabAnalysis::Scans),
         }
     }
 
     pub fn summary(&self) -> ExperimentSummary {
         match self {
             Experiment::Grokking(e) => e.summary(),
+            Experiment::Scans(e) => e.summary(),
+        }
+    }
+
+    pub fn as_grokking(&self) -> Option<&GrokkingExperiment> {
+        match self {
+            Experiment::Grokking(e) => Some(e),
+            Experiment::Scans(_) => None,
+        }
+    }
+
+    pub fn as_scans(&self) -> Option<&ScansExperiment> {
+        match self {
+            Experiment::Scans(e) => Some(e),
+            Experiment::Grokking(_) => None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod init;
 pub mod mlp;
 pub mod pair_layer;
 pub mod params;
+pub mod ssm;
 pub mod transformer;
 
 use burn::module::Module;

@@ -5,15 +5,21 @@
 //! Playground) and the page's form. Parsing and [`ExperimentSpec::validate`] are the only
 //! gates: once a spec is valid, building and running it must not fail on user input.
 //!
-//! Labs are variants of [`ExperimentSpec`] (tagged by `"lab"`); later labs add variants here.
+//! Labs are variants of [`ExperimentSpec`], keyed by the lab's name (`{"scans": {...}}`);
+//! what every lab has (seed, optimizer, [`TrainingSpec`]) is reached through
+//! [`ExperimentSpec::training`] and friends, so no caller outside a lab matches on the lab.
 
 mod error;
 mod grokking;
 pub mod presets;
+pub mod scans;
+mod training;
 pub mod url_hash;
 
 pub use error::SpecError;
 pub use grokking::*;
+pub use scans::ScansSpec;
+pub use training::{OptimizerKind, OptimizerSpec, TrainingSpec};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +32,13 @@ use serde::{Deserialize, Serialize};
 pub enum ExperimentSpec {
     /// Delayed generalization on modular arithmetic (see `../shared/science.md` §1).
     Grokking(GrokkingSpec),
+    /// S4D vs Mamba on synthetic memory tasks (see `../shared/science.md` §2).
+    Scans(ScansSpec),
 }
+
+/// The labs, in the page's order: `(key, title)`. The key is the spec's top-level key and the
+/// first segment of its URL hash.
+pub const LABS: [(&str, &str); 2] = [("grokking", "Grokking"), ("scans", "S4D vs Mamba")];
 
 impl Default for ExperimentSpec {
     fn default() -> Self {
@@ -67,6 +79,15 @@ impl ExperimentSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             ExperimentSpec::Grokking(spec) => spec.validate(),
+            ExperimentSpec::Scans(spec) => spec.validate(),
+        }
+    }
+
+    /// The lab's key (`grokking`, `scans`): the spec's top-level key.
+    pub fn lab(&self) -> &'static str {
+        match self {
+            ExperimentSpec::Grokking(_) => "grokking",
+            ExperimentSpec::Scans(_) => "scans",
         }
     }
 
@@ -74,13 +95,41 @@ impl ExperimentSpec {
     pub fn seed(&self) -> u64 {
         match self {
             ExperimentSpec::Grokking(spec) => spec.seed,
+            ExperimentSpec::Scans(spec) => spec.seed,
+        }
+    }
+
+    /// The budget: steps, batch size, evaluation interval.
+    pub fn training(&self) -> &TrainingSpec {
+        match self {
+            ExperimentSpec::Grokking(spec) => &spec.training,
+            ExperimentSpec::Scans(spec) => &spec.training,
+        }
+    }
+
+    pub fn training_mut(&mut self) -> &mut TrainingSpec {
+        match self {
+            ExperimentSpec::Grokking(spec) => &mut spec.training,
+            ExperimentSpec::Scans(spec) => &mut spec.training,
+        }
+    }
+
+    pub fn optimizer(&self) -> &OptimizerSpec {
+        match self {
+            ExperimentSpec::Grokking(spec) => &spec.optimizer,
+            ExperimentSpec::Scans(spec) => &spec.optimizer,
         }
     }
 
     /// How many optimizer steps the run is budgeted for.
     pub fn steps(&self) -> u64 {
-        match self {
-            ExperimentSpec::Grokking(spec) => spec.training.steps,
-        }
+        self.training().steps
+    }
+
+    /// This spec with another step budget, validated.
+    pub fn with_steps(mut self, steps: u64) -> Result<Self, SpecError> {
+        self.training_mut().steps = steps;
+        self.validate()?;
+        Ok(self)
     }
 }

@@ -6,7 +6,7 @@ use web_time::Instant;
 
 use super::{RunError, TrainingSession};
 use crate::experiments::DeviceLimits;
-use crate::spec::{ExperimentSpec, GrokkingSpec, TrainingSpec};
+use crate::spec::ExperimentSpec;
 
 /// Steps per second of one spec on one device, measured in one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,12 +73,11 @@ pub async fn measure(
 
 /// `spec` evaluated every step, with a budget of `steps` steps.
 fn with_budget(spec: &ExperimentSpec, steps: u64) -> ExperimentSpec {
-    match spec.clone() {
-        ExperimentSpec::Grokking(s) => ExperimentSpec::Grokking(GrokkingSpec {
-            training: TrainingSpec { steps, eval_every: 1, ..s.training },
-            ..s
-        }),
-    }
+    let mut spec = spec.clone();
+    let training = spec.training_mut();
+    training.steps = steps;
+    training.eval_every = 1;
+    spec
 }
 
 /// `count()` once it has been still for one `pause()`: the runtime logs each kernel launch from

@@ -1,6 +1,8 @@
 //! What a run reports at each evaluation: one JSON object per logged step (`--out metrics.jsonl`,
 //! the worker's messages, the page's chart).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::spec::ExperimentSpec;
@@ -24,20 +26,99 @@ pub fn file_header(spec: &ExperimentSpec) -> String {
     .to_string()
 }
 
-/// Metrics at one step. Losses and accuracies are over the whole train / test split, with the
-/// weights as they are after `step` optimizer updates. The diagnostics after `wall_ms` default
-/// when absent, so a metrics file with only the first seven fields still loads.
+/// One evaluation of any lab: the step, the training wall time, and the lab's metrics
+/// flattened beside them, so a grokking record keeps the flat JSON shape of format-1 files
+/// (`{"step", "train_loss", …, "wall_ms"}`) and a scans record reads
+/// `{"step", "wall_ms", "series": {"mamba.test_acc": …}}`.
+///
+/// Why per-lab payloads behind one record rather than a trait object: records cross the worker
+/// boundary and files as JSON, and serde needs the concrete types; an enum keeps the session,
+/// the worker and the CLI free of any lab's field names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsRecord {
     pub step: u64,
+    /// Training wall time so far in milliseconds (paused time excluded).
+    #[serde(default)]
+    pub wall_ms: f64,
+    #[serde(flatten)]
+    pub lab: LabMetrics,
+}
+
+/// A lab's metrics at one evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LabMetrics {
+    Grokking(GrokkingMetrics),
+    /// Named series (`<model>.<metric>`), for labs that train several models side by side.
+    Series(SeriesMetrics),
+}
+
+/// Named scalar series: `{"mamba.test_acc": 0.97, "s4d.test_acc": 0.21, …}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesMetrics {
+    pub series: BTreeMap<String, f64>,
+}
+
+impl MetricsRecord {
+    /// The grokking lab's metrics, if this is a grokking record.
+    pub fn grokking(&self) -> Option<&GrokkingMetrics> {
+        match &self.lab {
+            LabMetrics::Grokking(m) => Some(m),
+            LabMetrics::Series(_) => None,
+        }
+    }
+
+    /// A grokking record as one value (step, wall time, and the metrics by `Deref`).
+    pub fn to_grokking(&self) -> Option<GrokkingRecord> {
+        self.grokking().map(|m| GrokkingRecord { step: self.step, wall_ms: self.wall_ms, metrics: m.clone() })
+    }
+
+    /// A named series' value (`None` for grokking records or a missing name).
+    pub fn series(&self, name: &str) -> Option<f64> {
+        match &self.lab {
+            LabMetrics::Series(s) => s.series.get(name).copied(),
+            LabMetrics::Grokking(_) => None,
+        }
+    }
+
+    /// The first non-finite metric, in the order a user would look for it.
+    pub fn first_non_finite(&self) -> Option<String> {
+        match &self.lab {
+            LabMetrics::Grokking(m) => m.first_non_finite().map(str::to_string),
+            LabMetrics::Series(s) => {
+                s.series.iter().find(|(_, v)| !v.is_finite()).map(|(k, _)| k.clone())
+            }
+        }
+    }
+}
+
+/// A grokking record with its step: what grokking tests and tools read (`r.test_acc`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrokkingRecord {
+    pub step: u64,
+    pub wall_ms: f64,
+    pub metrics: GrokkingMetrics,
+}
+
+impl std::ops::Deref for GrokkingRecord {
+    type Target = GrokkingMetrics;
+    fn deref(&self) -> &GrokkingMetrics {
+        &self.metrics
+    }
+}
+
+/// The grokking lab's metrics at one step. Losses and accuracies are over the whole train /
+/// test split, with the weights as they are after `step` optimizer updates. The diagnostics
+/// default when absent, so a metrics file with only the first five fields still loads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrokkingMetrics {
     pub train_loss: f64,
     pub train_acc: f64,
     pub test_loss: f64,
     pub test_acc: f64,
     /// L2 norm of all weights, √Σw².
+    #[serde(default)]
     pub weight_norm: f64,
-    /// Training wall time so far in milliseconds (paused time excluded).
-    pub wall_ms: f64,
     /// Fraction of training samples whose loss normalizer has collapsed: Σ exp(z − max z) == 1
     /// exactly in the loss's float type (Prieto et al. 2025), or for StableMax Σ s(z) == s(max z)
     /// (see `train::loss::softmax_collapsed`).
@@ -64,7 +145,7 @@ pub struct MetricsRecord {
     pub layer_norms: Vec<f64>,
 }
 
-impl MetricsRecord {
+impl GrokkingMetrics {
     /// The first non-finite metric, in the order a user would look for it.
     pub fn first_non_finite(&self) -> Option<&'static str> {
         [
@@ -78,5 +159,50 @@ impl MetricsRecord {
         .into_iter()
         .find(|(_, v)| !v.is_finite())
         .map(|(name, _)| name)
+    }
+}
+
+/// Device metrics gathered into one tensor for one readback, each part under a name, so the
+/// host reads them back by name rather than by position.
+#[derive(Default)]
+pub struct Readout {
+    parts: Vec<burn::tensor::Tensor<1>>,
+    layout: ReadoutLayout,
+}
+
+/// Where each named part of a [`Readout`] lies in the values read back.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadoutLayout {
+    entries: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl Readout {
+    /// Appends `part` (`[n]`) under `name`.
+    pub fn push(&mut self, name: impl Into<String>, part: burn::tensor::Tensor<1>) {
+        let start = self.layout.entries.last().map_or(0, |(_, r)| r.end);
+        let len = part.dims()[0];
+        self.layout.entries.push((name.into(), start..start + len));
+        self.parts.push(part);
+    }
+
+    /// The concatenated tensor and its layout.
+    pub fn finish(self) -> (burn::tensor::Tensor<1>, ReadoutLayout) {
+        (burn::tensor::Tensor::cat(self.parts, 0), self.layout)
+    }
+}
+
+impl ReadoutLayout {
+    /// The values of part `name` (empty if there is no such part or `values` is short).
+    pub fn get<'v>(&self, values: &'v [f32], name: &str) -> &'v [f32] {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, r)| values.get(r.clone()))
+            .unwrap_or(&[])
+    }
+
+    /// The first value of part `name` as f64 (NaN if absent).
+    pub fn scalar(&self, values: &[f32], name: &str) -> f64 {
+        self.get(values, name).first().map_or(f64::NAN, |&v| v as f64)
     }
 }

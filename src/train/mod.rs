@@ -9,6 +9,7 @@ pub mod gradients;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
+pub mod scan_race;
 pub mod session;
 
 pub use metrics::MetricsRecord;

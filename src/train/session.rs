@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use web_time::Instant;
 
 use super::MetricsRecord;
-use crate::analysis::GrokReport;
+use crate::analysis::{LabAnalysis, LabReport};
 use crate::experiments::{DeviceLimits, Experiment, ExperimentSummary};
 use crate::spec::{ExperimentSpec, SpecError};
 
@@ -17,7 +17,7 @@ pub enum RunError {
     /// The spec is invalid or does not fit the device.
     Spec(SpecError),
     /// A metric became NaN or infinite; training stops, the history so far is kept.
-    Diverged { metric: &'static str, step: u64 },
+    Diverged { metric: String, step: u64 },
     /// The device failed (lost GPU, failed readback).
     Device(String),
 }
@@ -49,7 +49,7 @@ pub struct TrainingSession {
     spec: ExperimentSpec,
     experiment: Experiment,
     history: Vec<MetricsRecord>,
-    report: GrokReport,
+    report: LabReport,
     wall_ms: f64,
     diverged: Option<RunError>,
 }
@@ -63,10 +63,10 @@ impl TrainingSession {
     ) -> Result<Self, RunError> {
         let experiment = Experiment::build(&spec, device, limits)?;
         Ok(Self {
+            report: LabReport::for_lab(spec.lab()),
             spec,
             experiment,
             history: Vec::new(),
-            report: GrokReport::default(),
             wall_ms: 0.0,
             diverged: None,
         })
@@ -105,24 +105,17 @@ impl TrainingSession {
         self.diverged.is_some() || self.step() >= self.spec.steps()
     }
 
-    fn eval_every(&self) -> u64 {
-        match &self.spec {
-            ExperimentSpec::Grokking(s) => s.training.eval_every,
-        }
-    }
-
     /// Reads the current metrics back (one async transfer), records and returns them.
     pub async fn evaluate(&mut self) -> Result<MetricsRecord, RunError> {
         let started = Instant::now();
-        let data = self
-            .experiment
-            .metrics_tensor()
+        let (tensor, layout) = self.experiment.metrics_tensor();
+        let data = tensor
             .into_data_async()
             .await
             .map_err(|e| RunError::Device(format!("{e:?}")))?;
         let v: Vec<f32> = data.try_to_vec().map_err(|e| RunError::Device(format!("{e:?}")))?;
         self.wall_ms += started.elapsed().as_secs_f64() * 1e3;
-        let record = self.experiment.record(&v, self.wall_ms);
+        let record = self.experiment.record(&layout, &v, self.wall_ms);
         self.report.update(&record);
         self.history.push(record.clone());
         if let Some(metric) = record.first_non_finite() {
@@ -146,7 +139,7 @@ impl TrainingSession {
             return self.evaluate().await.map(Some);
         }
         let budget = self.spec.steps();
-        let every = self.eval_every();
+        let every = self.spec.training().eval_every;
         let started = Instant::now();
         let mut taken = 0;
         while taken < max_steps && self.step() < budget {
@@ -168,14 +161,14 @@ impl TrainingSession {
         Ok(None)
     }
 
-    /// The heavier views (Fourier spectrum, IPR, prediction grid; with `pruning` the pruning
-    /// curve) on the current weights.
-    pub async fn analyse(&self, pruning: bool) -> Result<crate::analysis::Analysis, RunError> {
-        self.experiment.analyse(pruning).await.map_err(RunError::Device)
+    /// The lab's heavier views on the current weights; `final_views` adds the costly ones
+    /// (grokking: the pruning curve).
+    pub async fn analyse(&self, final_views: bool) -> Result<LabAnalysis, RunError> {
+        self.experiment.analyse(final_views).await.map_err(RunError::Device)
     }
 
-    /// The "did it grok?" verdict of the history so far.
-    pub fn report(&self) -> GrokReport {
+    /// The lab's report of the history so far ("did it grok?", "which model solved it?").
+    pub fn report(&self) -> LabReport {
         self.report.clone()
     }
 

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Analysis, GrokReport};
+use crate::analysis::{LabAnalysis, LabReport};
+use crate::train::scan_race::{RaceEntry, RaceTarget};
+use crate::models::ssm::s4d::{Discretization, S4dInit};
 use crate::backend::BackendKind;
 use crate::experiments::ExperimentSummary;
 use crate::train::MetricsRecord;
@@ -21,6 +23,8 @@ pub enum BackendChoice {
 /// A preset as the page lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PresetInfo {
+    /// The lab's key (`grokking`, `scans`).
+    pub lab: String,
     pub name: String,
     pub title: String,
     pub source: String,
@@ -33,6 +37,7 @@ impl PresetInfo {
         crate::spec::presets::all()
             .into_iter()
             .map(|p| PresetInfo {
+                lab: p.spec.lab().into(),
                 name: p.name.into(),
                 title: p.title.into(),
                 source: p.source.into(),
@@ -68,11 +73,11 @@ pub enum Command {
     },
     /// Rebuild the loaded run from step 0.
     Reset,
-    /// Compute the heavier views (Fourier, IPR, prediction grid) on the current weights; with
-    /// `pruning`, also the pruning curve (several forward passes: the page asks for it only
-    /// when training stops).
+    /// Compute the lab's heavier views on the current weights; with `final_views`, also the
+    /// costly ones (grokking's pruning curve: several forward passes; the page asks for them
+    /// only when training stops).
     Analyse {
-        pruning: bool,
+        final_views: bool,
     },
     /// Pause, and time `steps` training steps of the loaded spec on the active backend (a
     /// fresh copy of the run; the paused run is untouched).
@@ -83,6 +88,24 @@ pub enum Command {
     Report {
         records: Vec<MetricsRecord>,
     },
+    /// The kernel K_ℓ and the eigenvalues Ā of one S4D channel with these settings (the
+    /// scans lab's live kernel view; computed on the CPU, independent of the loaded run).
+    S4dKernel {
+        init: S4dInit,
+        discretization: Discretization,
+        d_state: usize,
+        log_dt: f64,
+        len: usize,
+    },
+    /// Pause training and time forward+backward of each target at each length on the active
+    /// backend, shortest first; a length slower than `cap_ms` ends that target's row.
+    /// Results stream back as [`Event::Race`]; [`Command::CancelRace`] stops it.
+    ScanRace {
+        lengths: Vec<usize>,
+        targets: Vec<RaceTarget>,
+        cap_ms: f64,
+    },
+    CancelRace,
 }
 
 /// Worker → page.
@@ -96,14 +119,19 @@ pub enum Event {
     Backend { kind: BackendKind, label: String, notice: Option<String>, float64: bool },
     /// A run was built from `spec` (validated, defaults filled in); `hash` is its URL hash.
     Loaded { spec: serde_json::Value, hash: String, summary: ExperimentSummary },
-    /// A new evaluation, and the run's "did it grok?" report so far.
-    Metrics { record: MetricsRecord, report: GrokReport },
+    /// A new evaluation, and the lab's report of the run so far.
+    Metrics { record: MetricsRecord, report: LabReport },
     /// The heavier views at the current step.
-    Analysis { analysis: Analysis },
+    Analysis { analysis: LabAnalysis },
     /// A speed measurement on the active backend.
     Bench { label: String, speed: Speed },
     /// The report of a history sent with [`Command::Report`].
-    Report { report: GrokReport },
+    Report { report: LabReport },
+    /// [`Command::S4dKernel`]'s answer: `kernel[ℓ]`, and Ā of each mode as `[re, im]`.
+    Kernel { kernel: Vec<f32>, eigenvalues: Vec<[f32; 2]> },
+    /// One measurement of a scan race (`entry.ms` is `None` when the target was skipped at
+    /// this length), or with `done` the end of the race.
+    Race { entry: Option<RaceEntry>, done: bool, device: String },
     /// Progress: the step counter and whether training is running.
     State { step: u64, running: bool, finished: bool, steps_per_sec: f64 },
     /// Something the user must see. `field` names the spec field at fault, if any.

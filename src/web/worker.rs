@@ -12,10 +12,11 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use web_time::Instant;
 
 use super::protocol::{BackendChoice, Command, Event, PresetInfo};
-use crate::analysis::GrokReport;
+use crate::analysis::LabReport;
 use crate::backend::{self, Backend};
 use crate::spec::{ExperimentSpec, SpecError, url_hash};
 use crate::train::bench::measure;
+use crate::train::scan_race::{self, RaceTarget};
 use crate::train::{RunError, TrainingSession};
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -123,6 +124,17 @@ struct Worker {
     stepping: u64,
     /// Smoothed wall time of one optimizer step, for slice sizing and the speed readout.
     step_ms: Option<f64>,
+    /// A scan race in progress: what is left to measure.
+    race: Option<Race>,
+}
+
+/// The measurements a scan race still owes, one per loop turn so Cancel is honoured between
+/// them.
+struct Race {
+    jobs: std::collections::VecDeque<(RaceTarget, usize)>,
+    cap_ms: f64,
+    /// Targets that passed the cap: their longer lengths are skipped.
+    capped: Vec<RaceTarget>,
 }
 
 async fn run(rx: Receiver<Command>) {
@@ -137,7 +149,10 @@ async fn run(rx: Receiver<Command>) {
         while let Ok(cmd) = rx.try_recv() {
             w.handle(cmd).await;
         }
-        if w.busy() {
+        if w.race.is_some() {
+            w.race_step().await;
+            yield_now().await;
+        } else if w.busy() {
             w.train_slice().await;
             yield_now().await;
         }
@@ -150,7 +165,7 @@ fn spec_error(e: &SpecError) -> Event {
 
 impl Worker {
     fn busy(&self) -> bool {
-        self.session.is_some() && (self.running || self.stepping > 0)
+        self.race.is_some() || (self.session.is_some() && (self.running || self.stepping > 0))
     }
 
     fn post_state(&self) {
@@ -195,6 +210,29 @@ impl Worker {
                         }
                     }
                 };
+                // The loaded spec must fit the new backend, or the switch is refused: the old
+                // backend and its run stay (a run is never left on a device it was not built for).
+                let rebuilt = self
+                    .spec
+                    .clone()
+                    .map(|spec| (TrainingSession::new(spec.clone(), &b.device, b.limits), spec));
+                if let (Some((Err(e), _)), Some(old)) = (&rebuilt, &self.backend) {
+                    post(&Event::Backend {
+                        kind: old.kind,
+                        label: old.label.clone(),
+                        notice: None,
+                        float64: old.limits.float64,
+                    });
+                    let field = match e {
+                        RunError::Spec(se) => Some(se.field.clone()),
+                        _ => None,
+                    };
+                    let message =
+                        format!("cannot switch to {}: {e}. Still on {}.", b.label, old.label);
+                    post(&Event::Error { message, field });
+                    self.post_state();
+                    return;
+                }
                 post(&Event::Backend {
                     kind: b.kind,
                     label: b.label.clone(),
@@ -202,8 +240,12 @@ impl Worker {
                     float64: b.limits.float64,
                 });
                 self.backend = Some(b);
-                if let Some(spec) = self.spec.clone() {
-                    self.build(spec);
+                self.session = None;
+                match rebuilt {
+                    Some((Ok(session), spec)) => self.install(spec, session),
+                    Some((Err(RunError::Spec(e)), _)) => post(&spec_error(&e)),
+                    Some((Err(e), _)) => post(&Event::Error { message: e.to_string(), field: None }),
+                    None => {}
                 }
             }
             Command::Load { spec } => match ExperimentSpec::from_value(spec) {
@@ -234,9 +276,9 @@ impl Worker {
                     self.build(spec);
                 }
             }
-            Command::Analyse { pruning } => {
+            Command::Analyse { final_views } => {
                 let Some(session) = &self.session else { return };
-                match session.analyse(pruning).await {
+                match session.analyse(final_views).await {
                     Ok(analysis) => post(&Event::Analysis { analysis }),
                     Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
                 }
@@ -257,7 +299,74 @@ impl Worker {
                 }
             }
             Command::Report { records } => {
-                post(&Event::Report { report: GrokReport::from_history(&records) });
+                post(&Event::Report { report: LabReport::from_history(&records) });
+            }
+            Command::S4dKernel { init, discretization, d_state, log_dt, len } => {
+                match crate::models::ssm::s4d::single_channel_view(init, discretization, d_state, log_dt, len).await {
+                    Ok((kernel, eigenvalues)) => post(&Event::Kernel { kernel, eigenvalues }),
+                    Err(e) => post(&Event::Error { message: e, field: None }),
+                }
+            }
+            Command::ScanRace { lengths, targets, cap_ms } => {
+                self.running = false;
+                self.stepping = 0;
+                self.post_state();
+                let mut lengths = lengths;
+                lengths.sort_unstable();
+                lengths.dedup();
+                let jobs = lengths
+                    .iter()
+                    .flat_map(|&l| targets.iter().map(move |&t| (t, l)))
+                    .collect();
+                self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
+            }
+            Command::CancelRace => {
+                if self.race.take().is_some() {
+                    self.post_race(None, true);
+                }
+            }
+        }
+    }
+
+    fn post_race(&self, entry: Option<scan_race::RaceEntry>, done: bool) {
+        let device = self.backend.as_ref().map_or(String::new(), |b| b.label.clone());
+        post(&Event::Race { entry, done, device });
+    }
+
+    /// Measures the race's next (target, length).
+    async fn race_step(&mut self) {
+        let Some(race) = self.race.as_mut() else { return };
+        let Some((target, len)) = race.jobs.pop_front() else {
+            self.race = None;
+            self.post_race(None, true);
+            return;
+        };
+        if race.capped.contains(&target) {
+            let note = Some("a shorter length already passed the time cap".to_string());
+            let entry = scan_race::RaceEntry { target, len, ms: None, dispatches: None, note };
+            self.post_race(Some(entry), false);
+            return;
+        }
+        let cap_ms = race.cap_ms;
+        let Some(backend) = &self.backend else { return };
+        let gpu = backend.kind == backend::BackendKind::Wgpu;
+        let count = || if gpu { backend::gpu_dispatches() } else { None };
+        let result =
+            scan_race::measure(target, len, &backend.device, backend.limits, cap_ms, count, async || sleep_ms(50).await)
+                .await;
+        match result {
+            Ok(entry) => {
+                if entry.ms.is_some_and(|ms| ms > cap_ms) {
+                    if let Some(race) = self.race.as_mut() {
+                        race.capped.push(target);
+                    }
+                }
+                self.post_race(Some(entry), false);
+            }
+            Err(e) => {
+                self.race = None;
+                post(&Event::Error { message: format!("scan race: {e}"), field: None });
+                self.post_race(None, true);
             }
         }
     }
@@ -269,22 +378,25 @@ impl Worker {
             return;
         };
         match TrainingSession::new(spec.clone(), &backend.device, backend.limits) {
-            Ok(session) => {
-                post(&Event::Loaded {
-                    spec: serde_json::to_value(&spec).expect("specs serialize"),
-                    hash: url_hash::encode(&spec),
-                    summary: session.summary(),
-                });
-                self.spec = Some(spec);
-                self.session = Some(session);
-                self.running = false;
-                self.stepping = 0;
-                self.step_ms = None;
-                self.post_state();
-            }
+            Ok(session) => self.install(spec, session),
             Err(RunError::Spec(e)) => post(&spec_error(&e)),
             Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
         }
+    }
+
+    /// Makes `session` (built from `spec`) the current run.
+    fn install(&mut self, spec: ExperimentSpec, session: TrainingSession) {
+        post(&Event::Loaded {
+            spec: serde_json::to_value(&spec).expect("specs serialize"),
+            hash: url_hash::encode(&spec),
+            summary: session.summary(),
+        });
+        self.spec = Some(spec);
+        self.session = Some(session);
+        self.running = false;
+        self.stepping = 0;
+        self.step_ms = None;
+        self.post_state();
     }
 
     /// Trains for about 100 ms (at least one step), posting any evaluation taken.
@@ -324,7 +436,19 @@ impl Worker {
             self.stepping = self.stepping.saturating_sub(taken);
             // A manual step always shows its result, even between scheduled evaluations.
             if self.stepping == 0 && record.is_none() && taken > 0 {
-                record = session.evaluate().await.ok();
+                match session.evaluate().await {
+                    Ok(r) => record = Some(r),
+                    Err(e) => {
+                        // Diverged (or the device failed) on this step: say so, keep the history.
+                        self.running = false;
+                        if let Some(r) = session.history().last() {
+                            post(&Event::Metrics { record: r.clone(), report: session.report() });
+                        }
+                        post(&Event::Error { message: e.to_string(), field: None });
+                        self.post_state();
+                        return;
+                    }
+                }
             }
         }
         if let Some(r) = record {

@@ -10,7 +10,7 @@
 
 use burn::module::Param;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use gradscope::experiments::{DeviceLimits, Experiment};
+use gradscope::experiments::DeviceLimits;
 use gradscope::models::transformer::{Block, TransformerConfig};
 use gradscope::spec::ExperimentSpec;
 use gradscope::train::TrainingSession;
@@ -231,7 +231,7 @@ struct FixtureRecord {
 }
 
 async fn all_logits(session: &TrainingSession) -> Vec<f32> {
-    let Experiment::Grokking(e) = session.experiment();
+    let e = session.experiment().as_grokking().expect("a grokking experiment");
     let d = &e.dataset();
     let dev = session_device(session);
     let ints = |v: Vec<u32>| {
@@ -244,7 +244,7 @@ async fn all_logits(session: &TrainingSession) -> Vec<f32> {
 }
 
 fn session_device(session: &TrainingSession) -> Device {
-    let Experiment::Grokking(e) = session.experiment();
+    let e = session.experiment().as_grokking().expect("a grokking experiment");
     let gradscope::models::GrokkingNet::Transformer(t) = e.model() else { panic!("a transformer") };
     t.embed.val().device()
 }
@@ -263,12 +263,12 @@ pub async fn training_matches_the_pytorch_fixture(
 ) {
     let fixture: Fixture = serde_json::from_str(json).expect("fixture parses");
     let mut spec = ExperimentSpec::from_value(fixture.init["spec"].clone()).expect("fixture spec");
-    let ExperimentSpec::Grokking(s) = &mut spec;
+    let ExperimentSpec::Grokking(s) = &mut spec else { panic!("a grokking spec") };
     s.training.steps = steps as u64;
     let mut session = TrainingSession::new(spec, dev, limits).expect("valid spec");
 
     // Same starting point: gradscope's init and split are the ones the fixture trained from.
-    let Experiment::Grokking(e) = session.experiment();
+    let e = session.experiment().as_grokking().expect("a grokking experiment");
     let ours = serde_json::to_value(e.weights_and_split().await.expect("dump")).unwrap();
     for key in ["params", "train", "test"] {
         assert_eq!(
@@ -285,7 +285,7 @@ pub async fn training_matches_the_pytorch_fixture(
     );
 
     session.run_to_end(|_| {}).await.expect("no divergence");
-    let history = session.history();
+    let history: Vec<_> = session.history().iter().map(|r| r.to_grokking().unwrap()).collect();
     assert_eq!(history.len(), steps + 1, "{name}: one record per step");
     assert!(
         fixture.history.len() >= history.len(),

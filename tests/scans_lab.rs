@@ -1,0 +1,247 @@
+//! The scans lab as a user meets it: its spec (validation by field, links), the memory tasks,
+//! the CLI (`run`, `bench scans`, `inspect ssm`) and the training smoke test.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+use gradscope::backend;
+use gradscope::data::memory::{ANSWER_SLOT, MemoryTask, NOISE, TaskKind, TRIGGER};
+use gradscope::data::rng::{Stream, stream};
+use gradscope::experiments::DeviceLimits;
+use gradscope::spec::scans::{MixerKind, ScanModelSpec};
+use gradscope::spec::{ExperimentSpec, ScansSpec, url_hash};
+use gradscope::train::{RunError, TrainingSession};
+
+fn scans(f: impl FnOnce(&mut ScansSpec)) -> ExperimentSpec {
+    let mut s = ScansSpec::default();
+    f(&mut s);
+    ExperimentSpec::Scans(s)
+}
+
+fn refused(spec: ExperimentSpec, field: &str, words: &[&str]) {
+    let e = spec.validate().expect_err(field);
+    assert_eq!(e.field, field, "{e}");
+    for w in words {
+        assert!(e.message.contains(w), "`{w}` not in {e}");
+    }
+}
+
+#[test]
+fn bad_scans_fields_are_refused_by_name() {
+    refused(scans(|s| s.task.len = 100_000), "scans.task.len", &["4096", "100000"]);
+    refused(scans(|s| s.task.len = 10), "scans.task.len", &["16..=4096", "data tokens"]);
+    refused(scans(|s| s.task.vocab = 0), "scans.task.vocab", &["2..=256"]);
+    refused(
+        scans(|s| s.models.get_mut("s4d").unwrap().d_state = 7),
+        "scans.models.s4d.d_state",
+        &["even"],
+    );
+    refused(scans(|s| s.models.get_mut("mamba").unwrap().d_model = 0), "scans.models.mamba.d_model", &["1..=512"]);
+    refused(
+        scans(|s| s.models.get_mut("mamba").unwrap().dt_max = 1e-4),
+        "scans.models.mamba.dt_max",
+        &["dt_min"],
+    );
+    refused(scans(|s| s.models.clear()), "scans.models", &["1..=4"]);
+    refused(
+        scans(|s| {
+            s.models.insert("Bad Name".into(), ScanModelSpec::default());
+        }),
+        "scans.models",
+        &["Bad Name"],
+    );
+    refused(scans(|s| s.training.batch_size = 0), "scans.training.batch_size", &["at least 1"]);
+    refused(scans(|s| s.optimizer.lr = f64::NAN), "scans.optimizer.lr", &["(0, 1000]"]);
+    refused(scans(|s| s.eval.extrapolation = 64), "scans.eval.extrapolation", &["1..=16"]);
+    // Through the URL hash, the field path is the same.
+    let e = url_hash::decode("#scans.models.mamba.layers=99").unwrap_err();
+    assert_eq!(e.field, "scans.models.mamba.layers");
+    let e = url_hash::decode("#scans.models.mamba.mixer=lstm").unwrap_err();
+    assert!(e.field.contains("scans.models.mamba.mixer"), "{e}");
+}
+
+#[test]
+fn a_scans_link_names_its_models_and_round_trips() {
+    let spec = scans(|s| s.models.get_mut("mamba").unwrap().d_state = 8);
+    let hash = url_hash::encode(&spec);
+    assert!(hash.contains("scans.models.mamba.d_state=8"), "{hash}");
+    assert!(hash.contains("scans.models.s4d.mixer=s4d"), "{hash}");
+    assert_eq!(url_hash::decode(&hash).unwrap(), spec);
+    // A partial link: two models with every other field defaulted.
+    let short = url_hash::decode("#scans.models.a.mixer=s4d&scans.models.b.mixer=gated_s4d").unwrap();
+    let ExperimentSpec::Scans(s) = short else { panic!("a scans spec") };
+    assert_eq!(s.models.len(), 2);
+    assert_eq!(s.models["b"].mixer, MixerKind::GatedS4d);
+    assert_eq!(s.models["b"].layers, ScanModelSpec::default().layers);
+}
+
+#[test]
+fn memory_tasks_put_the_answers_where_they_say() {
+    let copying = MemoryTask { kind: TaskKind::SelectiveCopying, len: 40, vocab: 5, data_tokens: 6 };
+    let batch = copying.sample(50, &mut stream(1, Stream::Sequences));
+    assert_eq!(batch.answer_len, 6);
+    for i in 0..50 {
+        let row = &batch.tokens[i * 40..(i + 1) * 40];
+        let answers = &batch.answers[i * 6..(i + 1) * 6];
+        let data: Vec<u32> = row[..34].iter().copied().filter(|&t| t != NOISE).collect();
+        assert_eq!(data, answers, "the data tokens, in order, are the answers");
+        assert!(row[34..].iter().all(|&t| t == ANSWER_SLOT));
+        assert!(answers.iter().all(|&t| (2..7).contains(&t)));
+    }
+    let induction = MemoryTask { kind: TaskKind::InductionHeads, len: 30, vocab: 7, data_tokens: 0 };
+    let batch = induction.sample(50, &mut stream(1, Stream::Sequences));
+    for i in 0..50 {
+        let row = &batch.tokens[i * 30..(i + 1) * 30];
+        let triggers: Vec<usize> = (0..30).filter(|&j| row[j] == TRIGGER).collect();
+        assert_eq!(triggers.len(), 2, "{row:?}");
+        assert_eq!(triggers[1], 29);
+        assert_eq!(row[triggers[0] + 1], batch.answers[i], "the value after the first trigger");
+    }
+    // The same seed, the same sequences; another stream, others.
+    assert_eq!(copying.sample(4, &mut stream(1, Stream::Sequences)), copying.sample(4, &mut stream(1, Stream::Sequences)));
+    assert_ne!(copying.sample(4, &mut stream(1, Stream::Sequences)), copying.sample(4, &mut stream(1, Stream::EvalSequences)));
+}
+
+#[test]
+fn oversized_scans_runs_are_refused_with_the_estimate() {
+    let cpu = backend::cpu();
+    let small_gpu = DeviceLimits { max_buffer_bytes: 128 << 20, float64: false };
+    let spec = scans(|s| {
+        s.task.len = 4096;
+        s.training.batch_size = 64;
+        s.models.retain(|k, _| k == "mamba");
+        s.models.get_mut("mamba").unwrap().d_model = 256;
+    });
+    match TrainingSession::new(spec, &cpu.device, small_gpu).err().unwrap() {
+        RunError::Spec(e) => {
+            assert_eq!(e.field, "scans.training.batch_size", "{e}");
+            assert!(e.message.contains("MiB") && e.message.contains("128 MiB") && e.message.contains("mamba"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Selective copying at the lab's default size — 8 data tokens of 8 symbols among noise in 64
+/// positions — a Mamba and an S4D (d_model 32, 2 layers, N = 16) trained on the same 600 batches
+/// of 32. Calibrated natively (docs/reproductions.md): held-out accuracy per answer token at step
+/// 600 was Mamba 0.548 vs S4D 0.393 (seed 0) and 0.551 vs 0.409 (seed 1), after both sat at
+/// chance (0.125) for ~150–300 steps. Asserted on seed 0 with half that margin: Mamba ≥ S4D +
+/// 0.08 — the published direction (LTI fails selective copying, selection solves it) at CI size.
+#[test]
+fn mamba_beats_s4d_on_selective_copying_within_a_ci_budget() {
+    let spec = scans(|s| {
+        s.seed = 0;
+        s.models.retain(|k, _| k == "mamba" || k == "s4d");
+        s.training.steps = 600;
+        s.training.eval_every = 600;
+        s.eval.sequences = 128;
+    });
+    let cpu = backend::cpu();
+    let mut session = TrainingSession::new(spec, &cpu.device, cpu.limits).unwrap();
+    pollster::block_on(session.run_to_end(|_| {})).unwrap();
+    let last = session.history().last().unwrap();
+    let (mamba, s4d) = (last.series("mamba.test_acc").unwrap(), last.series("s4d.test_acc").unwrap());
+    eprintln!("step {}: mamba {mamba:.3}, s4d {s4d:.3}", last.step);
+    assert_eq!(last.step, 600);
+    assert!(mamba >= s4d + 0.08, "Mamba {mamba:.3} vs S4D {s4d:.3}");
+}
+
+fn gradscope(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).output().unwrap()
+}
+
+#[test]
+fn cli_runs_a_scans_spec_and_writes_named_series() {
+    let dir = std::env::temp_dir().join(format!("gradscope-scans-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.json");
+    let tiny = scans(|s| {
+        s.task.len = 16;
+        s.task.data_tokens = 2;
+        s.training.steps = 4;
+        s.training.batch_size = 4;
+        s.training.eval_every = 2;
+        s.eval.sequences = 8;
+        for m in s.models.values_mut() {
+            m.d_model = 8;
+        }
+    });
+    std::fs::write(&spec, tiny.to_json()).unwrap();
+    let (out, analysis) = (dir.join("m.jsonl"), dir.join("a.json"));
+    let o = gradscope(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--analysis",
+        analysis.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["lab"], "scans");
+    assert_eq!(lines.len(), 1 + 3, "header + steps 0, 2, 4");
+    for line in &lines[1..] {
+        assert!(line["series"]["mamba.test_acc"].as_f64().unwrap().is_finite(), "{line}");
+        assert!(line["series"]["s4d.test_loss"].as_f64().unwrap().is_finite(), "{line}");
+    }
+    let a: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&analysis).unwrap()).unwrap();
+    let models = a["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        assert_eq!(m["memory_decay"].as_array().unwrap().len(), 16, "{}", m["name"]);
+        assert_eq!(m["extrapolation"].as_array().unwrap().len(), 3, "16, 32, 64");
+    }
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("mamba") && stderr.contains("held-out accuracy"), "{stderr}");
+    // grokking-only options are refused for a scans run.
+    let o = gradscope(&["run", spec.to_str().unwrap(), "--stop-after-grok", "5"]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cli_inspect_ssm_writes_the_scan_and_s4d_numbers() {
+    let o = gradscope(&["inspect", "ssm", "selective-copying", "--len", "32"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dump: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let shape = |v: &serde_json::Value| -> Vec<usize> {
+        let mut shape = Vec::new();
+        let mut v = v;
+        while let Some(a) = v.as_array() {
+            shape.push(a.len());
+            v = &a[0];
+        }
+        shape
+    };
+    let scan = &dump["scan"];
+    assert_eq!(shape(&scan["u"]), vec![2, 4, 32]);
+    assert_eq!(shape(&scan["A"]), vec![4, 16]);
+    assert_eq!(shape(&scan["B"]), vec![2, 16, 32]);
+    assert_eq!(scan["delta_softplus"], true);
+    for m in ["sequential", "parallel", "chunked", "fused"] {
+        assert_eq!(shape(&scan[format!("out_{m}")]), vec![2, 4, 32], "{m}");
+    }
+    let s4d = &dump["s4d"];
+    assert_eq!(shape(&s4d["kernel"]), vec![4, 32]);
+    assert_eq!(shape(&s4d["A_re"])[0], 4);
+    assert_eq!(s4d["discretization"], "zoh");
+    assert!(dump["spec"]["scans"].is_object());
+    // A grokking spec is refused with a pointer to `inspect init`.
+    let o = gradscope(&["inspect", "ssm", "doshi-quick-grok"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inspect init"));
+}
+
+#[test]
+fn cli_bench_scans_prints_the_race_table() {
+    let o = gradscope(&["bench", "scans", "--lengths", "16,64", "--cap-seconds", "5"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for row in ["sequential scan", "parallel scan", "chunked scan", "fused scan", "S4D convolution", "sequential / parallel"] {
+        assert!(out.contains(row), "`{row}` in:\n{out}");
+    }
+    assert!(out.contains("L=16") && out.contains("L=64") && out.contains("CPU (Flex)"), "{out}");
+    let o = gradscope(&["bench", "scans", "--lengths", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,179 @@
+// The grokking lab's page module: its form fields, tiles, "did it grok?" badge, charts and
+// analysis views (Fourier spectrum, prediction grid, IPR, pruning). The shell (../gradscope.js)
+// owns the worker, run controls, presets, pin/compare and file loading.
+
+import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile, runSplit } from '../dom.js';
+import { FIELDS } from '../form.js';
+import { MetricChart, XYChart } from '../charts.js';
+import { FourierHeatmap, PredictionGrid, histogram, CELL_COLORS, CELL_LABELS } from '../views.js';
+
+const TRAIN = '#d9480f';
+const TEST = '#1c7ed6';
+const LAYER_COLORS = ['#5f3dc4', '#c2255c', '#2b8a3e', '#e67700', '#1864ab', '#862e9c', '#5c940d', '#d9480f'];
+
+const VERDICTS = {
+  no_learning: ['No learning', 'train accuracy has not reached 99%'],
+  memorized: ['Memorized', 'train accuracy reached 99%, test accuracy has not'],
+  generalized: ['Generalized', 'train and test accuracy rose together'],
+  grokked: ['Grokked', 'test accuracy reached 99% after a memorizing phase'],
+};
+
+/** The badge text of a report: [verdict key, sentence]. */
+function reportText(report, history) {
+  if (!report || !report.verdict) return ['none', 'Did it grok? —'];
+  const [title, why] = VERDICTS[report.verdict];
+  const ratio = report.max_loss_ratio != null ? ` · max test/train loss ${report.max_loss_ratio.toExponential(1)}` : '';
+  const atFit = report.test_acc_at_fit != null ? ` (test acc then ${report.test_acc_at_fit.toFixed(2)})` : '';
+  // Time to grok on this backend: the training wall time at that evaluation.
+  const at = history.find((r) => r.step === report.test_step);
+  const secs = at && at.wall_ms > 0 ? ` after ${(at.wall_ms / 1000).toFixed(1)} s` : '';
+  return [report.verdict, `${title}: ${why}. Train acc ≥ 99%: ${stepText(report.train_step)}${atFit}; ` +
+    `test acc ≥ 99%: ${stepText(report.test_step)}${secs}${ratio}`];
+}
+
+export default {
+  id: 'grokking',
+  title: 'Grokking',
+  fields: FIELDS,
+  /** Fields every record of a metrics file must have. */
+  requiredKeys: ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc'],
+  /** Older files may lack these. */
+  normalizeRecord: (r) => ({ weight_norm: 0, wall_ms: 0, ...r }),
+  reportText,
+
+  /** Builds the lab's views. `ctx`: { state, fieldRows, chartWidth, summary }. */
+  mount(ctx) {
+    const { state } = ctx;
+    const precisionNote = el('div', { class: 'gs-field-note', testid: 'precision-note', hidden: true });
+    ctx.fieldRows.find((r) => r.field.path === 'grokking.loss.precision').row.after(precisionNote);
+
+    const [tTrainAcc, vTrainAcc] = tile('train accuracy', 'metric-train-acc');
+    const [tTestAcc, vTestAcc] = tile('test accuracy', 'metric-test-acc');
+    const [tTrainLoss, vTrainLoss] = tile('train loss', 'metric-train-loss');
+    const [tTestLoss, vTestLoss] = tile('test loss', 'metric-test-loss');
+    const [tNorm, vNorm] = tile('weight norm ‖w‖', 'metric-weight-norm', 'L2 norm of every weight (Omnigrok)');
+    const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose loss normalizer rounds to exactly one-hot in the loss precision, so they give no gradient (Prieto et al. 2025; for StableMax, its own normalizer)');
+    const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Cosine of the last gradient and the weights. Near −1 the step mostly scales the weights up — naïve loss minimization, the component ⊥Grad removes');
+    const tiles = el('div', { class: 'gs-tiles gs-tiles-7' }, tTrainAcc, tTestAcc, tTrainLoss, tTestLoss, tNorm, tSc, tNlm);
+    const badge = el('div', { class: 'gs-badge', testid: 'grok-badge', 'data-verdict': 'none' }, 'Did it grok? —');
+
+    const box = () => el('div');
+    const [lossBox, accBox, normBox, diagBox] = [box(), box(), box(), box()];
+    const charts = el('div', { class: 'gs-charts', testid: 'chart-main' },
+      panel('Loss', lossBox, 'chart-loss'), panel('Accuracy', accBox), panel('Weight norm (total and per tensor)', normBox, 'chart-norms'),
+      panel('Diagnostics', diagBox, 'chart-diagnostics'));
+
+    const heatCanvas = el('canvas', { class: 'gs-pixels', testid: 'fourier-heatmap' });
+    const heatReadout = el('div', { class: 'gs-readout' });
+    const keyFreqs = el('div', { class: 'gs-summary', testid: 'key-frequencies' }, '–');
+    const gridCanvas = el('canvas', { class: 'gs-pixels gs-square', testid: 'prediction-grid' });
+    const gridReadout = el('div', { class: 'gs-readout' });
+    const legend = el('div', { class: 'gs-legend' }, ...Object.entries(CELL_LABELS).map(([k, label]) =>
+      el('span', {}, el('i', { style: `background: rgb(${CELL_COLORS[k].join(',')})` }), label)));
+    const [iprBox, pruneBox] = [box(), box()];
+    const analysisTitle = el('span', { class: 'gs-summary', testid: 'analysis-step' }, '');
+    const views = el('div', { class: 'gs-views', testid: 'analysis' },
+      el('div', { class: 'gs-panel' }, el('h3', {}, 'Fourier spectrum of the operand map (frequency × unit) ', analysisTitle), heatCanvas, heatReadout, keyFreqs),
+      el('div', { class: 'gs-panel' }, el('h3', {}, 'Predictions over (a, b) — row a, column b'), gridCanvas, gridReadout, legend),
+      el('div', { class: 'gs-panel', testid: 'ipr-histogram' }, el('h3', {}, 'Per-unit IPR (high = periodic, generalizing)'), iprBox),
+      el('div', { class: 'gs-panel', testid: 'pruning-chart' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
+        el('div', { class: 'gs-summary' }, 'Doshi et al.: zero the lowest-IPR first-layer neurons and re-measure. Computed when training stops; MLPs only.')));
+
+    const w = ctx.chartWidth;
+    const lossChart = new MetricChart(lossBox, { title: 'loss (log)', yLog: true, metrics: [
+      { label: 'train', stroke: TRAIN, get: (r) => r.train_loss },
+      { label: 'test', stroke: TEST, get: (r) => r.test_loss }] });
+    const accChart = new MetricChart(accBox, { title: 'accuracy', yRange: [0, 1.02], metrics: [
+      { label: 'train', stroke: TRAIN, get: (r) => r.train_acc },
+      { label: 'test', stroke: TEST, get: (r) => r.test_acc }] });
+    let normChart = null;
+    const diagChart = new MetricChart(diagBox, { title: 'fraction / cosine', yRange: [-1, 1.02], metrics: [
+      { label: 'softmax collapse', stroke: '#c92a2a', get: (r) => r.softmax_collapse },
+      { label: 'zero loss', stroke: '#e67700', get: (r) => r.zero_loss },
+      { label: 'cos(g, w)', stroke: '#5f3dc4', get: (r) => r.nlm_cosine },
+      { label: 'clean train acc', stroke: '#2b8a3e', get: (r) => r.train_clean_acc },
+      { label: 'corrupted fit', stroke: '#862e9c', get: (r) => r.corrupted_fit }] });
+    const iprChart = new XYChart(iprBox, { xLabel: 'IPR', yLabel: 'units', series: [['units', '#5f3dc4']], bars: true });
+    const pruneChart = new XYChart(pruneBox, { xLabel: 'fraction pruned', yLabel: 'accuracy', yRange: [0, 1.02], series: [
+      ['train (true labels)', '#2b8a3e'], ['train (as trained)', TRAIN], ['test', TEST]] });
+    // Built empty now, so the first analysis only sets data (no chart construction mid-training).
+    iprChart.update([], [[]], w());
+    pruneChart.update([], [[], [], []], w());
+    const heatmap = new FourierHeatmap(heatCanvas, heatReadout);
+    const predictionGrid = new PredictionGrid(gridCanvas, gridReadout);
+
+    function buildNormChart(names) {
+      normChart?.destroy();
+      normBox.replaceChildren();
+      const metrics = [{ label: 'total', stroke: '#1d1f23', get: (r) => r.weight_norm }];
+      names.slice(0, 12).forEach((name, i) => metrics.push({ label: name, stroke: LAYER_COLORS[i % LAYER_COLORS.length], get: (r) => r.layer_norms?.[i] }));
+      normChart = new MetricChart(normBox, { title: '‖w‖ (log)', yLog: true, metrics });
+    }
+    buildNormChart([]);
+
+    function updatePrecisionNote() {
+      const f64 = ctx.fieldRows.find((r) => r.field.path === 'grokking.loss.precision').input.querySelector('option[value="f64"]');
+      f64.disabled = !state.float64;
+      precisionNote.hidden = state.float64;
+      precisionNote.textContent = 'float64 is not available on this backend (WebGPU has no f64): the loss and the softmax-collapse metric run in float32. Pick the CPU backend for float64.';
+    }
+
+    const drawToken = { drawn: 0 };
+    const all = () => [lossChart, accChart, normChart, diagChart, iprChart, pruneChart];
+    return {
+      top: [tiles, el('div', { class: 'gs-row' }, badge, ctx.summary)],
+      bottom: [charts, views],
+      loaded(ev) { buildNormChart(ev.summary.param_names); },
+      backend() { updatePrecisionNote(); },
+      formFilled() { updatePrecisionNote(); },
+      draw() {
+        const width = w();
+        lossChart.update(state.history, state.pinned, width);
+        accChart.update(state.history, state.pinned, width);
+        normChart.update(state.history, [], width);
+        diagChart.update(state.history, [], width);
+        const last = state.history.at(-1);
+        vTrainAcc.textContent = fmtAcc(last?.train_acc);
+        vTestAcc.textContent = fmtAcc(last?.test_acc);
+        vTrainLoss.textContent = fmtLoss(last?.train_loss);
+        vTestLoss.textContent = fmtLoss(last?.test_loss);
+        vNorm.textContent = last ? last.weight_norm.toFixed(2) : '–';
+        vSc.textContent = fmtFrac(last?.softmax_collapse);
+        vNlm.textContent = last?.nlm_cosine == null ? '–' : last.nlm_cosine.toFixed(3);
+        const [verdict, text] = reportText(state.history.length ? state.report : null, state.history);
+        badge.dataset.verdict = verdict;
+        badge.textContent = text;
+      },
+      /** Draws an analysis snapshot one view per task. On the first snapshot every view's code
+       * runs cold and the canvases get their first 2D contexts: drawn in one go that was a single
+       * 50–80 ms main-thread task (heatmap ≈ 25 ms, grid ≈ 14 ms, measured with performance.now()
+       * in headless Chromium); split, no task passes ~30 ms. A newer snapshot cancels the rest. */
+      analysis(a) {
+        runSplit(drawToken, [
+          () => {
+            analysisTitle.textContent = `at step ${a.step}`;
+            heatmap.update(a.spectrum);
+            const keys = a.spectrum.key_freqs;
+            const share = `${(100 * a.spectrum.key_share).toFixed(0)}%`;
+            keyFreqs.textContent = keys.length <= 8
+              ? `Key frequencies: {${keys.join(', ')}} hold ${share} of the non-constant Fourier energy`
+              : `Fourier energy spread over ${keys.length} of ${a.spectrum.n_freq - 1} frequencies (${share}; strongest: ` +
+                `${keys.slice(0, 5).join(', ')}). Units may still be periodic one by one: see the IPR histogram.`;
+          },
+          () => predictionGrid.update(a.grid, a.p),
+          () => {
+            const width = w();
+            const [centers, counts] = histogram(a.ipr, 20);
+            iprChart.update(centers, [counts], width);
+            if (a.pruning.length) {
+              pruneChart.update(a.pruning.map((q) => q.fraction),
+                [a.pruning.map((q) => q.train_clean_acc), a.pruning.map((q) => q.train_acc), a.pruning.map((q) => q.test_acc)], width);
+            }
+          },
+        ]);
+      },
+      resize(width) { for (const c of all()) c?.resize(width); },
+      destroy() { for (const c of all()) c?.destroy(); precisionNote.remove(); },
+    };
+  },
+};
