@@ -84,9 +84,11 @@ fn scans_dispatch_counts(device: &burn::tensor::Device) {
     };
     // (method, growth allowed from L = 64 to 1024): log L; √L chunks (×4) plus log-depth
     // carries; L (×16, asserted > ×10 the other way).
-    for (method, max_growth) in
-        [(ScanMethod::Parallel, 2.5), (ScanMethod::Chunked, 6.0), (ScanMethod::Sequential, f64::INFINITY)]
-    {
+    for (method, max_growth) in [
+        (ScanMethod::Parallel, 2.5),
+        (ScanMethod::Chunked, 6.0),
+        (ScanMethod::Sequential, f64::INFINITY),
+    ] {
         let (short, long) = (dispatches(method, 64), dispatches(method, 1024));
         eprintln!("{method:?} scan: {short} dispatches at L = 64, {long} at L = 1024");
         assert!(long < max_growth * short, "{method:?} scan: {short} → {long} dispatches");

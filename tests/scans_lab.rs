@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use gradscope::backend;
-use gradscope::data::memory::{ANSWER_SLOT, MemoryTask, NOISE, TaskKind, TRIGGER};
+use gradscope::data::memory::{ANSWER_SLOT, MemoryTask, NOISE, TRIGGER, TaskKind};
 use gradscope::data::rng::{Stream, stream};
 use gradscope::experiments::DeviceLimits;
 use gradscope::spec::scans::{MixerKind, ScanModelSpec};
@@ -36,7 +36,11 @@ fn bad_scans_fields_are_refused_by_name() {
         "scans.models.s4d.d_state",
         &["even"],
     );
-    refused(scans(|s| s.models.get_mut("mamba").unwrap().d_model = 0), "scans.models.mamba.d_model", &["1..=512"]);
+    refused(
+        scans(|s| s.models.get_mut("mamba").unwrap().d_model = 0),
+        "scans.models.mamba.d_model",
+        &["1..=512"],
+    );
     refused(
         scans(|s| s.models.get_mut("mamba").unwrap().dt_max = 1e-4),
         "scans.models.mamba.dt_max",
@@ -68,7 +72,8 @@ fn a_scans_link_names_its_models_and_round_trips() {
     assert!(hash.contains("scans.models.s4d.mixer=s4d"), "{hash}");
     assert_eq!(url_hash::decode(&hash).unwrap(), spec);
     // A partial link: two models with every other field defaulted.
-    let short = url_hash::decode("#scans.models.a.mixer=s4d&scans.models.b.mixer=gated_s4d").unwrap();
+    let short =
+        url_hash::decode("#scans.models.a.mixer=s4d&scans.models.b.mixer=gated_s4d").unwrap();
     let ExperimentSpec::Scans(s) = short else { panic!("a scans spec") };
     assert_eq!(s.models.len(), 2);
     assert_eq!(s.models["b"].mixer, MixerKind::GatedS4d);
@@ -77,7 +82,8 @@ fn a_scans_link_names_its_models_and_round_trips() {
 
 #[test]
 fn memory_tasks_put_the_answers_where_they_say() {
-    let copying = MemoryTask { kind: TaskKind::SelectiveCopying, len: 40, vocab: 5, data_tokens: 6 };
+    let copying =
+        MemoryTask { kind: TaskKind::SelectiveCopying, len: 40, vocab: 5, data_tokens: 6 };
     let batch = copying.sample(50, &mut stream(1, Stream::Sequences));
     assert_eq!(batch.answer_len, 6);
     for i in 0..50 {
@@ -88,7 +94,8 @@ fn memory_tasks_put_the_answers_where_they_say() {
         assert!(row[34..].iter().all(|&t| t == ANSWER_SLOT));
         assert!(answers.iter().all(|&t| (2..7).contains(&t)));
     }
-    let induction = MemoryTask { kind: TaskKind::InductionHeads, len: 30, vocab: 7, data_tokens: 0 };
+    let induction =
+        MemoryTask { kind: TaskKind::InductionHeads, len: 30, vocab: 7, data_tokens: 0 };
     let batch = induction.sample(50, &mut stream(1, Stream::Sequences));
     for i in 0..50 {
         let row = &batch.tokens[i * 30..(i + 1) * 30];
@@ -98,8 +105,14 @@ fn memory_tasks_put_the_answers_where_they_say() {
         assert_eq!(row[triggers[0] + 1], batch.answers[i], "the value after the first trigger");
     }
     // The same seed, the same sequences; another stream, others.
-    assert_eq!(copying.sample(4, &mut stream(1, Stream::Sequences)), copying.sample(4, &mut stream(1, Stream::Sequences)));
-    assert_ne!(copying.sample(4, &mut stream(1, Stream::Sequences)), copying.sample(4, &mut stream(1, Stream::EvalSequences)));
+    assert_eq!(
+        copying.sample(4, &mut stream(1, Stream::Sequences)),
+        copying.sample(4, &mut stream(1, Stream::Sequences))
+    );
+    assert_ne!(
+        copying.sample(4, &mut stream(1, Stream::Sequences)),
+        copying.sample(4, &mut stream(1, Stream::EvalSequences))
+    );
 }
 
 #[test]
@@ -115,7 +128,12 @@ fn oversized_scans_runs_are_refused_with_the_estimate() {
     match TrainingSession::new(spec, &cpu.device, small_gpu).err().unwrap() {
         RunError::Spec(e) => {
             assert_eq!(e.field, "scans.training.batch_size", "{e}");
-            assert!(e.message.contains("MiB") && e.message.contains("128 MiB") && e.message.contains("mamba"), "{e}");
+            assert!(
+                e.message.contains("MiB")
+                    && e.message.contains("128 MiB")
+                    && e.message.contains("mamba"),
+                "{e}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -140,7 +158,8 @@ fn mamba_beats_s4d_on_selective_copying_within_a_ci_budget() {
     let mut session = TrainingSession::new(spec, &cpu.device, cpu.limits).unwrap();
     pollster::block_on(session.run_to_end(|_| {})).unwrap();
     let last = session.history().last().unwrap();
-    let (mamba, s4d) = (last.series("mamba.test_acc").unwrap(), last.series("s4d.test_acc").unwrap());
+    let (mamba, s4d) =
+        (last.series("mamba.test_acc").unwrap(), last.series("s4d.test_acc").unwrap());
     eprintln!("step {}: mamba {mamba:.3}, s4d {s4d:.3}", last.step);
     assert_eq!(last.step, 600);
     assert!(mamba >= s4d + 0.08, "Mamba {mamba:.3} vs S4D {s4d:.3}");
@@ -178,14 +197,16 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines[0]["lab"], "scans");
     assert_eq!(lines.len(), 1 + 3, "header + steps 0, 2, 4");
     for line in &lines[1..] {
         assert!(line["series"]["mamba.test_acc"].as_f64().unwrap().is_finite(), "{line}");
         assert!(line["series"]["s4d.test_loss"].as_f64().unwrap().is_finite(), "{line}");
     }
-    let a: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&analysis).unwrap()).unwrap();
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&analysis).unwrap()).unwrap();
     let models = a["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
     for m in models {
@@ -238,7 +259,14 @@ fn cli_bench_scans_prints_the_race_table() {
     let o = gradscope(&["bench", "scans", "--lengths", "16,64", "--cap-seconds", "5"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
-    for row in ["sequential scan", "parallel scan", "chunked scan", "fused scan", "S4D convolution", "sequential / parallel"] {
+    for row in [
+        "sequential scan",
+        "parallel scan",
+        "chunked scan",
+        "fused scan",
+        "S4D convolution",
+        "sequential / parallel",
+    ] {
         assert!(out.contains(row), "`{row}` in:\n{out}");
     }
     assert!(out.contains("L=16") && out.contains("L=64") && out.contains("CPU (Flex)"), "{out}");

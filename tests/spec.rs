@@ -293,7 +293,9 @@ mod cli {
         assert_eq!(header["version"], 2);
         assert_eq!(header["lab"], "grokking");
         let ran = ExperimentSpec::from_value(header["spec"].clone()).unwrap();
-        let ExperimentSpec::Grokking(mut want) = presets::default_preset().spec else { panic!("a grokking spec") };
+        let ExperimentSpec::Grokking(mut want) = presets::default_preset().spec else {
+            panic!("a grokking spec")
+        };
         want.training.steps = 3;
         assert_eq!(ran, ExperimentSpec::Grokking(want));
         assert_eq!(lines.len(), 4, "{text}"); // steps 0, 1, 2, 3

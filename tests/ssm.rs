@@ -244,7 +244,10 @@ fn s4d_memory_decay_by_autodiff_equals_the_kernel() {
                 expected += d[c];
             }
             let got = g[c * len + t];
-            assert!((got - expected).abs() <= 1e-5 + 1e-4 * expected.abs(), "channel {c}, t {t}: {got} vs {expected}");
+            assert!(
+                (got - expected).abs() <= 1e-5 + 1e-4 * expected.abs(),
+                "channel {c}, t {t}: {got} vs {expected}"
+            );
         }
     }
 }
@@ -271,7 +274,8 @@ impl ScanCase {
     fn new(l: usize, seed: u64) -> Self {
         let (b, d, n) = (2, 4, 8);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut unif = |k: usize, s: f64| (0..k).map(|_| s * rng.random::<f64>()).collect::<Vec<_>>();
+        let mut unif =
+            |k: usize, s: f64| (0..k).map(|_| s * rng.random::<f64>()).collect::<Vec<_>>();
         let a = unif(d * n, -0.5);
         let delta = unif(b * d * l, 0.5);
         let bias = unif(d, 0.5);
@@ -420,7 +424,9 @@ fn selective_scans_match_the_reference_in_values_and_gradients() {
 /// The scans start from an initial state when asked (the chunked scan carries it across chunks).
 #[test]
 fn linear_scans_honour_an_initial_state() {
-    use gradscope::models::ssm::scan::{linear_scan_chunked, linear_scan_parallel, linear_scan_sequential};
+    use gradscope::models::ssm::scan::{
+        linear_scan_chunked, linear_scan_parallel, linear_scan_sequential,
+    };
     let device = device();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for len in [1, 5, 33] {
@@ -449,7 +455,8 @@ fn linear_scans_honour_an_initial_state() {
             ("chunked by 4", linear_scan_chunked(at(), xt(), h0t(), 4)),
             ("chunked by 1", linear_scan_chunked(at(), xt(), h0t(), 1)),
         ] {
-            allclose(&values(got), &expected, 1e-5, 1e-5).unwrap_or_else(|e| panic!("{name}, L={len}: {e}"));
+            allclose(&values(got), &expected, 1e-5, 1e-5)
+                .unwrap_or_else(|e| panic!("{name}, L={len}: {e}"));
         }
     }
 }

@@ -44,7 +44,9 @@ fn default_preset_groks_within_the_published_epoch_budget() {
 }
 
 fn preset(name: &str) -> GrokkingSpec {
-    let ExperimentSpec::Grokking(s) = presets::find(name).expect(name).spec else { panic!("a grokking spec") };
+    let ExperimentSpec::Grokking(s) = presets::find(name).expect(name).spec else {
+        panic!("a grokking spec")
+    };
     s
 }
 
@@ -122,7 +124,10 @@ fn float64_moves_the_softmax_collapse_threshold() {
         &cpu.device,
     );
     let collapsed = |p| {
-        softmax_collapsed(logits.clone(), LossKind::CrossEntropy, p).into_data().try_to_vec::<f32>().unwrap()
+        softmax_collapsed(logits.clone(), LossKind::CrossEntropy, p)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
     };
     assert_eq!(collapsed(Precision::F32), vec![1.0, 1.0]);
     assert_eq!(collapsed(Precision::F64), vec![0.0, 1.0]);
@@ -247,7 +252,9 @@ fn every_preset_builds_and_takes_a_step() {
 
 #[test]
 fn float64_is_refused_where_the_device_has_none() {
-    let ExperimentSpec::Grokking(s) = presets::find("prieto-stablemax").unwrap().spec else { panic!("a grokking spec") };
+    let ExperimentSpec::Grokking(s) = presets::find("prieto-stablemax").unwrap().spec else {
+        panic!("a grokking spec")
+    };
     assert_eq!(s.loss.precision, Precision::F64);
     let cpu = backend::cpu();
     let no_f64 = DeviceLimits { max_buffer_bytes: 1 << 30, float64: false };
@@ -283,7 +290,9 @@ fn transformer_and_embedding_mlp_fit_a_small_task() {
     result.unwrap();
     assert!(history.last().unwrap().train_acc > 0.95, "transformer: {:?}", history.last());
 
-    let ExperimentSpec::Grokking(mut pair) = presets::find("pair-tiny-mlp").unwrap().spec else { panic!("a grokking spec") };
+    let ExperimentSpec::Grokking(mut pair) = presets::find("pair-tiny-mlp").unwrap().spec else {
+        panic!("a grokking spec")
+    };
     pair.training.steps = 300;
     pair.training.eval_every = 100;
     pair.optimizer.lr = 1e-2;

@@ -218,7 +218,9 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
             x ^= x << 17;
             (x >> 40) as f32 / (1u64 << 24) as f32 // U[0, 1)
         };
-        let mut vals = |k: usize, lo: f32, hi: f32| (0..k).map(|_| lo + (hi - lo) * next()).collect::<Vec<f32>>();
+        let mut vals = |k: usize, lo: f32, hi: f32| {
+            (0..k).map(|_| lo + (hi - lo) * next()).collect::<Vec<f32>>()
+        };
         let data = [
             (vals(b * d * l, -2.0, 2.0), vec![b, d, l]),
             (vals(b * d * l, 0.0, 0.5), vec![b, d, l]),
@@ -230,10 +232,24 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
         let bias = vals(d, 0.0, 0.5);
         let g = vals(b * d * l, -1.0, 1.0);
         let run = |device: &Device, method: ScanMethod| {
-            let t3 = |i: usize| Tensor::<3>::from_data(TensorData::new(data[i].0.clone(), data[i].1.clone()), device).require_grad();
+            let t3 = |i: usize| {
+                Tensor::<3>::from_data(
+                    TensorData::new(data[i].0.clone(), data[i].1.clone()),
+                    device,
+                )
+                .require_grad()
+            };
             let (u, delta, bm, cm) = (t3(0), t3(1), t3(3), t3(4));
-            let a = Tensor::<2>::from_data(TensorData::new(data[2].0.clone(), data[2].1.clone()), device).require_grad();
-            let dd = Tensor::<1>::from_data(TensorData::new(data[5].0.clone(), data[5].1.clone()), device).require_grad();
+            let a = Tensor::<2>::from_data(
+                TensorData::new(data[2].0.clone(), data[2].1.clone()),
+                device,
+            )
+            .require_grad();
+            let dd = Tensor::<1>::from_data(
+                TensorData::new(data[5].0.clone(), data[5].1.clone()),
+                device,
+            )
+            .require_grad();
             let inputs = SelectiveScanInputs {
                 u: u.clone(),
                 delta: delta.clone(),
@@ -248,7 +264,14 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
             let weights = Tensor::<3>::from_data(TensorData::new(g.clone(), [b, d, l]), device);
             let grads = (out.clone() * weights).sum().backward();
             let zeros = |k: usize| Tensor::<1>::zeros([k], device);
-            let grad3 = |t: &Tensor<3>| t.grad(&grads).map(|g| { let n = g.shape().num_elements(); g.reshape([n]) }).unwrap_or_else(|| zeros(t.shape().num_elements()));
+            let grad3 = |t: &Tensor<3>| {
+                t.grad(&grads)
+                    .map(|g| {
+                        let n = g.shape().num_elements();
+                        g.reshape([n])
+                    })
+                    .unwrap_or_else(|| zeros(t.shape().num_elements()))
+            };
             let ga = a.grad(&grads).map(|g| g.reshape([d * n])).unwrap_or_else(|| zeros(d * n));
             let gd = dd.grad(&grads).unwrap_or_else(|| zeros(d));
             (out, vec![grad3(&u), grad3(&delta), ga, grad3(&bm), grad3(&cm), gd])
@@ -269,11 +292,23 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
         for (device, method, on) in cases {
             let (out, grads) = run(device, method);
             let method = format!("{method:?} on {on}");
-            assert_allclose(&read_f32(out).await, &ref_out, 6e-4, 2e-3, &format!("{method} output, L={l}"));
+            assert_allclose(
+                &read_f32(out).await,
+                &ref_out,
+                6e-4,
+                2e-3,
+                &format!("{method} output, L={l}"),
+            );
             for (k, (got, want)) in grads.into_iter().zip(&want).enumerate() {
                 let scale = want.iter().fold(1.0f32, |m, x| m.max(x.abs()));
                 let got = read_f32(got).await;
-                assert_allclose(&got, want, 1e-3, 1e-3 * scale, &format!("{method} gradient {k}, L={l}"));
+                assert_allclose(
+                    &got,
+                    want,
+                    1e-3,
+                    1e-3 * scale,
+                    &format!("{method} gradient {k}, L={l}"),
+                );
             }
         }
     }
@@ -289,11 +324,17 @@ async fn webgpu_s4d_kernel_and_fft_convolution_match_the_cpu() {
     use gradscope::models::ssm::s4d::{Discretization, S4dConfig, S4dInit};
     let gpu = backend::webgpu().await.expect("WebGPU adapter");
     let cpu = backend::cpu();
-    for (init, disc) in [(S4dInit::Lin, Discretization::Zoh), (S4dInit::Inv, Discretization::Bilinear)] {
+    for (init, disc) in
+        [(S4dInit::Lin, Discretization::Zoh), (S4dInit::Inv, Discretization::Bilinear)]
+    {
         let len = 300; // above FFT_ABOVE: the FFT path
         let u: Vec<f32> = (0..4 * len).map(|i| ((i * 7919) % 97) as f32 / 48.0 - 1.0).collect();
         let y = |device: &burn::tensor::Device| {
-            let layer = S4dConfig::new(4).with_d_state(16).with_init(init).with_discretization(disc).init(device);
+            let layer = S4dConfig::new(4)
+                .with_d_state(16)
+                .with_init(init)
+                .with_discretization(disc)
+                .init(device);
             let ut = Tensor::<3>::from_data(TensorData::new(u.clone(), [1, 4, len]), device);
             (layer.kernel(len), layer.forward(ut))
         };

@@ -244,7 +244,8 @@ fn inspect_ssm(spec: ExperimentSpec, len: usize, out: Option<&str>) -> ExitCode 
         return ExitCode::from(2);
     }
     let backend = backend::cpu();
-    match pollster::block_on(crate::experiments::scans_dump::ssm_dump(scans, len, &backend.device)) {
+    match pollster::block_on(crate::experiments::scans_dump::ssm_dump(scans, len, &backend.device))
+    {
         Ok(mut json) => {
             json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
             write_or_print(&json.to_string(), out)
@@ -302,9 +303,21 @@ fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> 
                     continue;
                 }
                 let pause = async || sleep_ms(50);
-                match pollster::block_on(scan_race::measure(target, len, &backend.device, backend.limits, cap_seconds * 1e3, count, pause)) {
+                match pollster::block_on(scan_race::measure(
+                    target,
+                    len,
+                    &backend.device,
+                    backend.limits,
+                    cap_seconds * 1e3,
+                    count,
+                    pause,
+                )) {
                     Ok(e) if e.ms.is_none() => {
-                        eprintln!("{} at L = {len}: {}", target.name(), e.note.as_deref().unwrap_or("skipped"));
+                        eprintln!(
+                            "{} at L = {len}: {}",
+                            target.name(),
+                            e.note.as_deref().unwrap_or("skipped")
+                        );
                         line.push_str(&format!("{:>16}", "(too large)"));
                         row.push(None);
                         capped = true;
@@ -342,7 +355,10 @@ fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> 
         let ms = |t: RaceTarget, i: usize| {
             rows.iter().find(|(r, _)| *r == t).and_then(|(_, row)| row[i].as_ref()?.ms)
         };
-        for (name, fast) in [("sequential / parallel", RaceTarget::Parallel), ("sequential / chunked", RaceTarget::Chunked)] {
+        for (name, fast) in [
+            ("sequential / parallel", RaceTarget::Parallel),
+            ("sequential / chunked", RaceTarget::Chunked),
+        ] {
             let cells: String = (0..lengths.len())
                 .map(|i| match (ms(RaceTarget::Sequential, i), ms(fast, i)) {
                     (Some(s), Some(f)) => format!("{:>16}", format!("{:.2}×", s / f)),

@@ -411,7 +411,8 @@ impl GrokkingExperiment {
 
     /// Turns [`GrokkingExperiment::metrics_tensor`]'s values into a record.
     pub fn record(&self, layout: &ReadoutLayout, v: &[f32], wall_ms: f64) -> MetricsRecord {
-        let part = |name: &str, i: usize| layout.get(v, name).get(i).map_or(f64::NAN, |&x| x as f64);
+        let part =
+            |name: &str, i: usize| layout.get(v, name).get(i).map_or(f64::NAN, |&x| x as f64);
         let opt = |x: f64| x.is_finite().then_some(x);
         let layer_norms: Vec<f64> =
             layout.get(v, "sq_norms").iter().map(|&x| (x as f64).sqrt()).collect();

@@ -16,8 +16,8 @@ use crate::analysis::scans::{Example, Heatmap, ModelViews, ScansAnalysis};
 use crate::data::memory::{MemoryTask, SequenceBatch, TaskKind};
 use crate::data::rng::{Stream, stream};
 use crate::models::ssm::net::{MixerKind, SsmNet, SsmNetConfig};
-use crate::spec::scans::{ScanModelSpec, ScansSpec};
 use crate::spec::SpecError;
+use crate::spec::scans::{ScanModelSpec, ScansSpec};
 use crate::train::gradients::GradientTransform;
 use crate::train::metrics::{LabMetrics, Readout, ReadoutLayout, SeriesMetrics};
 use crate::train::{MetricsRecord, optim};
@@ -139,7 +139,9 @@ pub fn largest_tensor_bytes(m: &ScanModelSpec, vocab: usize, rows: usize, len: u
     let width = match m.mixer {
         MixerKind::Mamba => d_inner * m.d_state as u64 * rows,
         MixerKind::GatedS4d => (d_inner * (m.d_state as u64 / 2)).max(rows * 2 * d_inner),
-        MixerKind::S4d => (m.d_model as u64 * (m.d_state as u64 / 2)).max(rows * 2 * m.d_model as u64),
+        MixerKind::S4d => {
+            (m.d_model as u64 * (m.d_state as u64 / 2)).max(rows * 2 * m.d_model as u64)
+        }
     };
     4 * len * width.max(rows * vocab as u64)
 }
@@ -151,7 +153,12 @@ pub fn check_fits(spec: &ScansSpec, limits: DeviceLimits) -> Result<(), SpecErro
     for (name, m) in &spec.models {
         let checks = [
             (spec.training.batch_size, task.len, "scans.training.batch_size", "a training batch"),
-            (EXTRAPOLATION_BATCH.min(spec.eval.sequences), longest, "scans.eval.extrapolation", "the extrapolation curve's longest sequences"),
+            (
+                EXTRAPOLATION_BATCH.min(spec.eval.sequences),
+                longest,
+                "scans.eval.extrapolation",
+                "the extrapolation curve's longest sequences",
+            ),
         ];
         for (rows, len, field, what) in checks {
             let bytes = largest_tensor_bytes(m, task.vocab_size(), rows, len);
@@ -255,7 +262,9 @@ impl ScansExperiment {
 
     /// The models by name, in the spec's order.
     pub fn models(&self) -> impl Iterator<Item = (&str, &SsmNet)> {
-        self.variants.iter().map(|v| (v.name.as_str(), v.net.as_ref().expect("present between steps")))
+        self.variants
+            .iter()
+            .map(|v| (v.name.as_str(), v.net.as_ref().expect("present between steps")))
     }
 
     /// One optimizer step of every model on the same fresh batch.
@@ -316,7 +325,8 @@ impl ScansExperiment {
             corrects.push(correct);
             start += count;
         }
-        let sum = |v: Vec<Tensor<1>>| v.into_iter().reduce(|a, b| a + b).expect("at least one chunk");
+        let sum =
+            |v: Vec<Tensor<1>>| v.into_iter().reduce(|a, b| a + b).expect("at least one chunk");
         (sum(losses), sum(corrects))
     }
 
@@ -335,7 +345,11 @@ impl ScansExperiment {
             series.insert(format!("{}.test_loss", v.name), at(test, 0));
             series.insert(format!("{}.test_acc", v.name), at(test, 1));
         }
-        MetricsRecord { step: self.step, wall_ms, lab: LabMetrics::Series(SeriesMetrics { series }) }
+        MetricsRecord {
+            step: self.step,
+            wall_ms,
+            lab: LabMetrics::Series(SeriesMetrics { series }),
+        }
     }
 
     /// The lab's views on the current weights (a few async readbacks per model).
@@ -376,7 +390,8 @@ impl ScansExperiment {
         let k = example.k;
         let vocab = logits.dims()[2];
         let predicted = logits.narrow(1, len - k, k).reshape([k, vocab]).argmax(1).reshape([k]);
-        let prediction: Vec<u32> = read_ints(predicted).await?.into_iter().map(|x| x as u32).collect();
+        let prediction: Vec<u32> =
+            read_ints(predicted).await?.into_iter().map(|x| x as u32).collect();
         let (mut delta, mut states) = (None, None);
         if let Some(trace) = traces.into_iter().next() {
             let [_, l, d_inner, n] = trace.states.dims();
@@ -417,7 +432,11 @@ impl ScansExperiment {
     /// ‖∂⟨g, y_T⟩/∂u_t‖ for ℓ = T − t = 0 … L−1, where u_t is the embedding at t, y_T the logits
     /// at the last position and g a fixed N(0, I) draw: E‖Jᵀg‖² = ‖J‖²_F, so this estimates
     /// the Frobenius norm of ∂y_T/∂u_t, by autodiff.
-    async fn memory_decay(&self, net: &SsmNet, example: &DeviceSequences) -> Result<Vec<f64>, String> {
+    async fn memory_decay(
+        &self,
+        net: &SsmNet,
+        example: &DeviceSequences,
+    ) -> Result<Vec<f64>, String> {
         let len = example.len;
         let embedded = net.embed(example.tokens.clone()).detach().require_grad(); // [1, len, d]
         let logits = net.forward_embedded(embedded.clone()); // [1, len, vocab]

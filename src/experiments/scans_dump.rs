@@ -39,7 +39,9 @@ pub fn nested(values: &[f32], shape: &[usize]) -> Value {
         [n] => Value::Array(values[..*n].iter().map(|&v| json!(v)).collect()),
         [n, rest @ ..] => {
             let stride: usize = rest.iter().product();
-            Value::Array((0..*n).map(|i| nested(&values[i * stride..(i + 1) * stride], rest)).collect())
+            Value::Array(
+                (0..*n).map(|i| nested(&values[i * stride..(i + 1) * stride], rest)).collect(),
+            )
         }
     }
 }
@@ -64,7 +66,8 @@ pub async fn ssm_dump(spec: &ScansSpec, len: usize, device: &Device) -> Result<V
     let a = unif(d * n, -0.5);
     let delta = unif(b * d * l, 0.5);
     let bias = unif(d, 0.5);
-    let mut normal = |k: usize| (0..k).map(|_| StandardNormal.sample(&mut rng)).collect::<Vec<f32>>();
+    let mut normal =
+        |k: usize| (0..k).map(|_| StandardNormal.sample(&mut rng)).collect::<Vec<f32>>();
     let (u, bm, cm, dskip) = (normal(b * d * l), normal(b * n * l), normal(b * n * l), normal(d));
     let t = |v: &[f32], shape: Vec<usize>| TensorData::new(v.to_vec(), shape);
     let inputs = SelectiveScanInputs {

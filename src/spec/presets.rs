@@ -2,8 +2,8 @@
 //! `../shared/science.md` §1 has the table they reproduce; `docs/reproductions.md` the
 //! measured outcomes.
 
-use super::*;
 use super::scans::{MixerKind, ScanModelSpec};
+use super::*;
 
 /// A named spec with its provenance.
 #[derive(Clone, Debug)]
@@ -331,21 +331,25 @@ fn scans_presets() -> Vec<Preset> {
         models: [S4dInit::Lin, S4dInit::Inv, S4dInit::Real]
             .into_iter()
             .map(|init| {
-                let m = ScanModelSpec { s4d_init: init, d_state: 32, ..ScanModelSpec::with_mixer(MixerKind::S4d) };
+                let m = ScanModelSpec {
+                    s4d_init: init,
+                    d_state: 32,
+                    ..ScanModelSpec::with_mixer(MixerKind::S4d)
+                };
                 (format!("s4d-{}", init.name()), m)
             })
             .collect(),
         training: TrainingSpec { steps: 200, ..base.training.clone() },
         ..base.clone()
     };
-    let selectivity = ScansSpec {
-        models: scan_models(&[("mamba", MixerKind::Mamba)]),
-        ..base.clone()
-    };
+    let selectivity =
+        ScansSpec { models: scan_models(&[("mamba", MixerKind::Mamba)]), ..base.clone() };
     let race = ScansSpec {
         models: ScanMethod::ALL
             .into_iter()
-            .map(|scan| (scan.name().to_string(), ScanModelSpec { scan, ..ScanModelSpec::default() }))
+            .map(|scan| {
+                (scan.name().to_string(), ScanModelSpec { scan, ..ScanModelSpec::default() })
+            })
             .collect(),
         training: TrainingSpec { steps: 100, ..base.training.clone() },
         ..base.clone()

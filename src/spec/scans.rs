@@ -142,7 +142,9 @@ impl Default for ScansSpec {
 /// A model name usable in a series name and a URL-hash path: 1–24 of `[a-z0-9_-]`.
 pub fn valid_variant_name(name: &str) -> bool {
     (1..=24).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 impl ScansSpec {
@@ -178,7 +180,10 @@ impl ScansSpec {
             in_range(m.d_model, 1, MAX_D_MODEL, &f("d_model"))?;
             in_range(m.d_state, 1, MAX_D_STATE, &f("d_state"))?;
             check(m.mixer == MixerKind::Mamba || m.d_state % 2 == 0, &f("d_state"), || {
-                format!("must be even for S4D (N/2 complex modes and their conjugates; got {})", m.d_state)
+                format!(
+                    "must be even for S4D (N/2 complex modes and their conjugates; got {})",
+                    m.d_state
+                )
             })?;
             in_range(m.expand, 1, MAX_EXPAND, &f("expand"))?;
             check(finite_in(m.dt_min, 1e-5, 1.0, false, false), &f("dt_min"), || {

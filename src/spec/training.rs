@@ -123,7 +123,10 @@ impl TrainingSpec {
             format!("must be in 1..=10000000 (got {})", tr.steps)
         })?;
         check(tr.batch_size <= max_batch, &format!("{prefix}.batch_size"), || {
-            format!("must be 0 (full batch) or at most the {max_batch} {unit} (got {})", tr.batch_size)
+            format!(
+                "must be 0 (full batch) or at most the {max_batch} {unit} (got {})",
+                tr.batch_size
+            )
         })?;
         check((1..=1_000_000).contains(&tr.eval_every), &format!("{prefix}.eval_every"), || {
             format!("must be in 1..=1000000 (got {})", tr.eval_every)
@@ -132,7 +135,11 @@ impl TrainingSpec {
     }
 }
 
-pub(crate) fn check(ok: bool, field: &str, message: impl FnOnce() -> String) -> Result<(), SpecError> {
+pub(crate) fn check(
+    ok: bool,
+    field: &str,
+    message: impl FnOnce() -> String,
+) -> Result<(), SpecError> {
     if ok { Ok(()) } else { Err(SpecError::new(field, message())) }
 }
 
@@ -145,4 +152,3 @@ pub(crate) fn finite_in(x: f64, lo: f64, hi: f64, lo_open: bool, hi_open: bool) 
 pub(crate) fn in_range(x: usize, lo: usize, hi: usize, field: &str) -> Result<(), SpecError> {
     check((lo..=hi).contains(&x), field, || format!("must be in {lo}..={hi} (got {x})"))
 }
-

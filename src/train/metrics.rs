@@ -70,7 +70,11 @@ impl MetricsRecord {
 
     /// A grokking record as one value (step, wall time, and the metrics by `Deref`).
     pub fn to_grokking(&self) -> Option<GrokkingRecord> {
-        self.grokking().map(|m| GrokkingRecord { step: self.step, wall_ms: self.wall_ms, metrics: m.clone() })
+        self.grokking().map(|m| GrokkingRecord {
+            step: self.step,
+            wall_ms: self.wall_ms,
+            metrics: m.clone(),
+        })
     }
 
     /// A named series' value (`None` for grokking records or a missing name).

@@ -115,7 +115,10 @@ async fn call(target: RaceTarget, len: usize, device: &Device) -> Result<(), Str
                 _ => ScanMethod::Chunked,
             };
             // mamba's test distributions: A = −0.5·U, Δ = 0.5·U.
-            let a = Tensor::<2>::from_data(TensorData::new(uniform(&mut rng, d * n, -0.5), [d, n]), &device);
+            let a = Tensor::<2>::from_data(
+                TensorData::new(uniform(&mut rng, d * n, -0.5), [d, n]),
+                &device,
+            );
             let inputs = SelectiveScanInputs {
                 u: u.clone(),
                 delta: t3(uniform(&mut rng, d * len, 0.5), [1, d, len]).require_grad(),

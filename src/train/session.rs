@@ -109,10 +109,8 @@ impl TrainingSession {
     pub async fn evaluate(&mut self) -> Result<MetricsRecord, RunError> {
         let started = Instant::now();
         let (tensor, layout) = self.experiment.metrics_tensor();
-        let data = tensor
-            .into_data_async()
-            .await
-            .map_err(|e| RunError::Device(format!("{e:?}")))?;
+        let data =
+            tensor.into_data_async().await.map_err(|e| RunError::Device(format!("{e:?}")))?;
         let v: Vec<f32> = data.try_to_vec().map_err(|e| RunError::Device(format!("{e:?}")))?;
         self.wall_ms += started.elapsed().as_secs_f64() * 1e3;
         let record = self.experiment.record(&layout, &v, self.wall_ms);

@@ -3,12 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{LabAnalysis, LabReport};
-use crate::train::scan_race::{RaceEntry, RaceTarget};
-use crate::models::ssm::s4d::{Discretization, S4dInit};
 use crate::backend::BackendKind;
 use crate::experiments::ExperimentSummary;
+use crate::models::ssm::s4d::{Discretization, S4dInit};
 use crate::train::MetricsRecord;
 use crate::train::bench::Speed;
+use crate::train::scan_race::{RaceEntry, RaceTarget};
 
 /// Which backend the page asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -244,7 +244,9 @@ impl Worker {
                 match rebuilt {
                     Some((Ok(session), spec)) => self.install(spec, session),
                     Some((Err(RunError::Spec(e)), _)) => post(&spec_error(&e)),
-                    Some((Err(e), _)) => post(&Event::Error { message: e.to_string(), field: None }),
+                    Some((Err(e), _)) => {
+                        post(&Event::Error { message: e.to_string(), field: None })
+                    }
                     None => {}
                 }
             }
@@ -302,7 +304,15 @@ impl Worker {
                 post(&Event::Report { report: LabReport::from_history(&records) });
             }
             Command::S4dKernel { init, discretization, d_state, log_dt, len } => {
-                match crate::models::ssm::s4d::single_channel_view(init, discretization, d_state, log_dt, len).await {
+                match crate::models::ssm::s4d::single_channel_view(
+                    init,
+                    discretization,
+                    d_state,
+                    log_dt,
+                    len,
+                )
+                .await
+                {
                     Ok((kernel, eigenvalues)) => post(&Event::Kernel { kernel, eigenvalues }),
                     Err(e) => post(&Event::Error { message: e, field: None }),
                 }
@@ -314,10 +324,8 @@ impl Worker {
                 let mut lengths = lengths;
                 lengths.sort_unstable();
                 lengths.dedup();
-                let jobs = lengths
-                    .iter()
-                    .flat_map(|&l| targets.iter().map(move |&t| (t, l)))
-                    .collect();
+                let jobs =
+                    lengths.iter().flat_map(|&l| targets.iter().map(move |&t| (t, l))).collect();
                 self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
             }
             Command::CancelRace => {
@@ -351,9 +359,16 @@ impl Worker {
         let Some(backend) = &self.backend else { return };
         let gpu = backend.kind == backend::BackendKind::Wgpu;
         let count = || if gpu { backend::gpu_dispatches() } else { None };
-        let result =
-            scan_race::measure(target, len, &backend.device, backend.limits, cap_ms, count, async || sleep_ms(50).await)
-                .await;
+        let result = scan_race::measure(
+            target,
+            len,
+            &backend.device,
+            backend.limits,
+            cap_ms,
+            count,
+            async || sleep_ms(50).await,
+        )
+        .await;
         match result {
             Ok(entry) => {
                 if entry.ms.is_some_and(|ms| ms > cap_ms) {

@@ -47,7 +47,13 @@ pub trait SelectiveScanOps: Backend {
         b: FloatTensor<Self>,
         c: FloatTensor<Self>,
         grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
 }
 
 impl SelectiveScanOps for Flex {
@@ -78,7 +84,9 @@ impl SelectiveScanOps for Flex {
         // Per batch: du, ddelta [l, d]; dB, dC [l, n]; dA [d, n] (summed over batches after).
         let per = l * d * 2 + l * n * 2 + d * n;
         let mut out = vec![0.0f32; bs * per];
-        for_each_batch(&mut out, per, |bi, o| x.backward_batch(bi, &g[bi * l * d..(bi + 1) * l * d], o));
+        for_each_batch(&mut out, per, |bi, o| {
+            x.backward_batch(bi, &g[bi * l * d..(bi + 1) * l * d], o)
+        });
         let (mut du, mut dd, mut db, mut dc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut da = vec![0.0f32; d * n];
         for o in out.chunks(per) {
@@ -165,7 +173,13 @@ impl<B: Backend + SelectiveScanOps, C: CheckpointStrategy> SelectiveScanOps for 
         _b: FloatTensor<Self>,
         _c: FloatTensor<Self>,
         _grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
         unreachable!("second-order gradients of the fused scan are not used")
     }
 }

@@ -16,12 +16,20 @@ pub struct Linear {
 
 impl Linear {
     /// PyTorch's default `nn.Linear` init: weight and bias U(±1/√d_in).
-    pub fn init(rng: &mut ChaCha8Rng, d_in: usize, d_out: usize, bias: bool, device: &Device) -> Self {
+    pub fn init(
+        rng: &mut ChaCha8Rng,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+        device: &Device,
+    ) -> Self {
         let bound = 1.0 / (d_in as f64).sqrt();
         let weight = uniform(rng, d_in * d_out, bound);
         Linear {
             weight: Param::from_data(TensorData::new(weight, [d_in, d_out]), device),
-            bias: bias.then(|| Param::from_data(TensorData::new(uniform(rng, d_out, bound), [d_out]), device)),
+            bias: bias.then(|| {
+                Param::from_data(TensorData::new(uniform(rng, d_out, bound), [d_out]), device)
+            }),
         }
     }
 

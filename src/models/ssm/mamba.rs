@@ -205,7 +205,11 @@ impl MambaBlock {
                 match traced {
                     // The views need the states: the composed scan keeps them.
                     Some(delta) => {
-                        let method = if ssm.scan == ScanMethod::Fused { ScanMethod::Parallel } else { ssm.scan };
+                        let method = if ssm.scan == ScanMethod::Fused {
+                            ScanMethod::Parallel
+                        } else {
+                            ssm.scan
+                        };
                         let (y, states) =
                             selective_scan_states(x.clone(), dt, a, b, c, bias, true, method);
                         (y + x * skip, Some(ScanTrace { delta, states }))

@@ -160,7 +160,9 @@ impl SsmNetConfig {
                     .init_with(rng, device),
                 out: Linear::init(rng, self.d_model, 2 * self.d_model, true, device),
             }),
-            MixerKind::GatedS4d => LayerMixer::Mamba(mamba(Some(self.s4d_init)).init_with(rng, device)),
+            MixerKind::GatedS4d => {
+                LayerMixer::Mamba(mamba(Some(self.s4d_init)).init_with(rng, device))
+            }
             MixerKind::Mamba => LayerMixer::Mamba(mamba(None).init_with(rng, device)),
         }
     }

@@ -45,9 +45,7 @@ impl S4dInit {
         let n = n as f64;
         match self {
             S4dInit::Lin => (-0.5, std::f64::consts::PI * n),
-            S4dInit::Inv => {
-                (-0.5, big_n / std::f64::consts::PI * (big_n / (2.0 * n + 1.0) - 1.0))
-            }
+            S4dInit::Inv => (-0.5, big_n / std::f64::consts::PI * (big_n / (2.0 * n + 1.0) - 1.0)),
             S4dInit::Real => (-(n + 1.0), 0.0),
         }
     }
@@ -200,9 +198,9 @@ impl S4d {
             Discretization::Zoh => {
                 // Ā = exp(ΔA) = e^{Re}(cos Im + i sin Im); B̄ = (Ā − 1)/A.
                 let mag = za_re.clone().exp();
-                let (bar_re, bar_im) = (mag.clone() * za_im.clone().cos(), mag * za_im.clone().sin());
-                let (b_re, b_im) =
-                    complex_div(bar_re.clone() - 1.0, bar_im.clone(), a_re, a_im);
+                let (bar_re, bar_im) =
+                    (mag.clone() * za_im.clone().cos(), mag * za_im.clone().sin());
+                let (b_re, b_im) = complex_div(bar_re.clone() - 1.0, bar_im.clone(), a_re, a_im);
                 Discrete {
                     log_a_re: za_re,
                     log_a_im: za_im,
@@ -216,14 +214,25 @@ impl S4d {
                 // Ā = (1 + ΔA/2)/(1 − ΔA/2), B̄ = Δ/(1 − ΔA/2).
                 let (num_re, num_im) = (za_re.clone() * 0.5 + 1.0, za_im.clone() * 0.5);
                 let (den_re, den_im) = (za_re.neg() * 0.5 + 1.0, za_im.neg() * 0.5);
-                let (bar_re, bar_im) =
-                    complex_div(num_re, num_im, den_re.clone(), den_im.clone());
-                let (b_re, b_im) =
-                    complex_div(dt.expand([h, half]), Tensor::zeros([h, half], &bar_re.device()), den_re, den_im);
+                let (bar_re, bar_im) = complex_div(num_re, num_im, den_re.clone(), den_im.clone());
+                let (b_re, b_im) = complex_div(
+                    dt.expand([h, half]),
+                    Tensor::zeros([h, half], &bar_re.device()),
+                    den_re,
+                    den_im,
+                );
                 // log Ā = log|Ā| + i·arg Ā.
-                let log_re = (bar_re.clone().powi_scalar(2) + bar_im.clone().powi_scalar(2)).log() * 0.5;
+                let log_re =
+                    (bar_re.clone().powi_scalar(2) + bar_im.clone().powi_scalar(2)).log() * 0.5;
                 let log_im = bar_im.clone().atan2(bar_re.clone());
-                Discrete { log_a_re: log_re, log_a_im: log_im, a_re: bar_re, a_im: bar_im, b_re, b_im }
+                Discrete {
+                    log_a_re: log_re,
+                    log_a_im: log_im,
+                    a_re: bar_re,
+                    a_im: bar_im,
+                    b_re,
+                    b_im,
+                }
             }
         }
     }
@@ -234,8 +243,7 @@ impl S4d {
         let [h, half] = disc.log_a_re.dims();
         let device = disc.log_a_re.device();
         // C·B̄, [h, N/2].
-        let (cb_re, cb_im) =
-            complex_mul(self.c_re.val(), self.c_im.val(), disc.b_re, disc.b_im);
+        let (cb_re, cb_im) = complex_mul(self.c_re.val(), self.c_im.val(), disc.b_re, disc.b_im);
         // Ā^ℓ = exp(ℓ log Ā), [h, N/2, len].
         let ell = Tensor::<1, burn::tensor::Int>::arange(0..len as i64, &device)
             .float()
@@ -249,8 +257,8 @@ impl S4d {
         let phase = phase - turns * std::f64::consts::TAU;
         let (pow_re, pow_im) = (mag.clone() * phase.clone().cos(), mag * phase.sin());
         // 2·Re(CB · Ā^ℓ) = 2(CB_re·P_re − CB_im·P_im), summed over modes by a batched matmul.
-        let k = cb_re.reshape([h, 1, half]).matmul(pow_re)
-            - cb_im.reshape([h, 1, half]).matmul(pow_im); // [h, 1, len]
+        let k =
+            cb_re.reshape([h, 1, half]).matmul(pow_re) - cb_im.reshape([h, 1, half]).matmul(pow_im); // [h, 1, len]
         k.reshape([h, len]) * 2.0
     }
 

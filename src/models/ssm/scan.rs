@@ -23,8 +23,8 @@
 //! [`selective_scan`] takes mamba's layout (`u, delta: [b, d, l]`, `B, C: [b, n, l]`) so its
 //! arguments compare one-to-one with `mamba_ssm.ops.selective_scan_interface.selective_scan_ref`.
 
-use burn::tensor::activation::softplus;
 use burn::tensor::Tensor;
+use burn::tensor::activation::softplus;
 
 /// How a scan is computed. All three give the same numbers (up to float rounding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -221,7 +221,8 @@ pub fn linear_scan_chunked(
     let h0 = h0.map(|h| h.reshape([batch, 1, dn]));
     let carries = linear_scan_parallel(ends(&products), ends(&local), h0.clone()); // [batch, chunks, 1, d·n]
     // The state entering chunk k is carry_{k−1} (h0, or zero, for the first chunk).
-    let first = h0.unwrap_or_else(|| Tensor::zeros([batch, 1, dn], &device)).reshape([batch, 1, 1, dn]);
+    let first =
+        h0.unwrap_or_else(|| Tensor::zeros([batch, 1, dn], &device)).reshape([batch, 1, 1, dn]);
     let incoming = if chunks == 1 {
         first
     } else {
@@ -297,7 +298,13 @@ pub fn selective_scan_output(
 ) -> Tensor<3> {
     if method == ScanMethod::Fused && super::fused_scan::has_fused_kernel(&u.device()) {
         let delta = discretization_step(delta, delta_bias, delta_softplus);
-        if let Some(y) = super::fused_scan::selective_scan_fused(u.clone(), delta.clone(), a.clone(), b.clone(), c.clone()) {
+        if let Some(y) = super::fused_scan::selective_scan_fused(
+            u.clone(),
+            delta.clone(),
+            a.clone(),
+            b.clone(),
+            c.clone(),
+        ) {
             return y;
         }
         return selective_scan_states(u, delta, a, b, c, None, false, ScanMethod::Parallel).0;
