@@ -396,17 +396,7 @@ fn inspect_init(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
     };
     let mut json = serde_json::to_value(&dump).expect("dumps serialize");
     json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
-    let text = json.to_string();
-    match out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("error: cannot write {path}: {e}");
-                return ExitCode::from(2);
-            }
-        }
-        None => println!("{text}"),
-    }
-    ExitCode::SUCCESS
+    write_or_print(&json.to_string(), out)
 }
 
 fn bad_input(e: &SpecError) -> ExitCode {
