@@ -27,13 +27,29 @@ async function open(args, hash = '') {
 const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 const num = async (page, id) => Number(await byId(page, id).textContent());
 
-async function watchLongTasks(page) {
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
-      .observe({ type: 'longtask', buffered: false });
-  });
+/** Starts tracing the page's main thread (Chrome's timeline). */
+async function watchMainThread(browser, page) {
+  await browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline'] });
 }
+
+/** Stops the trace and returns the main thread's tasks longer than 20 ms of wall time, as
+ * `{ cpu, wall }` in ms. A stall is judged by `cpu`, the time the main thread itself spent in the
+ * task (the trace's `tdur`): on a 2-core CI machine the worker's training and Chromium's other
+ * processes preempt the main thread, and a task of 9 ms CPU was measured at 72 ms wall, which is
+ * the machine's load, not the page's work. */
+async function mainThreadTasks(browser) {
+  const { traceEvents } = JSON.parse((await browser.stopTracing()).toString());
+  const mains = new Set(traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain')
+    .map((e) => `${e.pid}:${e.tid}`));
+  return traceEvents.filter((e) => e.ph === 'X' && e.name === 'RunTask' && mains.has(`${e.pid}:${e.tid}`) && e.dur > 20_000)
+    .map((e) => ({ cpu: Math.round((e.tdur ?? e.dur) / 1000), wall: Math.round(e.dur / 1000) }));
+}
+
+/** The brief's bound: no main-thread task over ~50 ms of the page's own work. */
+function assertNoStall(tasks) {
+  assert.ok(tasks.every((t) => t.cpu < 50), `main thread stalled (ms of CPU / wall): ${fmtTasks(tasks)}`);
+}
+const fmtTasks = (tasks) => tasks.map((t) => `${t.cpu}/${t.wall}`).join(' ') || 'none';
 
 /** Pixels near colour `rgb` in the chart canvas under `[data-testid=id]`: whether the chart drew
  * the series of that colour (a history with rows is not enough: uPlot must have painted them). */
@@ -66,7 +82,7 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     assert.equal(await byId(page, 'error-banner').isHidden(), true, 'the link loads as given');
     assert.match(await page.evaluate(() => location.hash), /grokking\.model\.mlp\.width=32/);
-    await watchLongTasks(page);
+    await watchMainThread(browser, page);
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 3, null, { timeout: 240_000 });
     const s1 = await num(page, 'step-count');
@@ -82,9 +98,9 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     const paused = await num(page, 'step-count');
     await page.waitForTimeout(1500);
     assert.equal(await num(page, 'step-count'), paused, 'pause stops training');
-    const longTasks = await page.evaluate(() => window.__longTasks);
-    console.log(`WebGPU: ${paused} steps; main-thread long tasks (ms): ${JSON.stringify(longTasks.map(Math.round))}`);
-    assert.ok(longTasks.every((d) => d < 100), `main thread stalled: ${longTasks}`);
+    const tasks = await mainThreadTasks(browser);
+    console.log(`WebGPU: ${paused} steps; main-thread tasks over 20 ms (ms of CPU / wall): ${fmtTasks(tasks)}`);
+    assertNoStall(tasks);
     // WebGPU has no float64: the form says so and offers float32 only.
     assert.equal(await byId(page, 'precision-note').isVisible(), true);
     assert.equal(await page.locator('[data-testid="field-loss-precision"] option[value="f64"]').isDisabled(), true);
@@ -114,7 +130,7 @@ test('no WebGPU: CPU fallback notice, and the default preset groks to test acc �
     assert.match(await notice.textContent(), /WebGPU is not available.*CPU \(wasm\)/);
     assert.match(await page.evaluate(() => location.hash), /grokking\.task\.p=97/);
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
-    await watchLongTasks(page);
+    await watchMainThread(browser, page);
     const t0 = Date.now();
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-test-acc"]').textContent) >= 0.99, null, { timeout: 600_000, polling: 250 });
@@ -122,11 +138,11 @@ test('no WebGPU: CPU fallback notice, and the default preset groks to test acc �
     const history = await page.evaluate(() => window.gradscope.history());
     const at99 = history.find((r) => r.test_acc >= 0.99).step;
     const fit = history.find((r) => r.train_acc >= 1.0)?.step;
-    const longTasks = await page.evaluate(() => window.__longTasks);
+    const tasks = await mainThreadTasks(browser);
     console.log(`CPU (wasm): train acc 1.0 at ${fit}, test acc ≥ 0.99 at step ${at99}; ` +
-      `${(step / ((Date.now() - t0) / 1000)).toFixed(2)} steps/s; long tasks (ms): ${JSON.stringify(longTasks.map(Math.round))}`);
+      `${(step / ((Date.now() - t0) / 1000)).toFixed(2)} steps/s; main-thread tasks over 20 ms (ms of CPU / wall): ${fmtTasks(tasks)}`);
     assert.ok(at99 <= 60, `test acc ≥ 0.99 only at step ${at99}`);
-    assert.ok(longTasks.every((d) => d < 100), `main thread stalled: ${longTasks}`);
+    assertNoStall(tasks);
     // The badge calls it, and the views show the periodic solution.
     await page.waitForFunction(() => document.querySelector('[data-testid="grok-badge"]').dataset.verdict === 'grokked', null, { timeout: 60_000 });
     assert.match(await byId(page, 'grok-badge').textContent(), /Grokked.*test acc ≥ 99%: step \d+/);
@@ -260,7 +276,7 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
     // A hash with a small run: train a few steps, both models' curves and tiles fill in.
     await page.evaluate((h) => { location.hash = h; }, SCANS_SMALL);
     await page.waitForFunction(() => /task\.len=16/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
-    await watchLongTasks(page);
+    await watchMainThread(browser, page);
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 6, null, { timeout: 120_000 });
     await byId(page, 'pause-button').click();
@@ -289,8 +305,9 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
     console.log(`CPU (wasm) scan race: ${table}`);
     assert.match(table, /CPU \(wasm\)/);
     assert.equal((table.match(/ ms/g) || []).length, 10, 'five targets × two lengths measured');
-    const longTasks = await page.evaluate(() => window.__longTasks);
-    assert.ok(longTasks.every((d) => d < 100), `main thread stalled: ${longTasks}`);
+    const tasks = await mainThreadTasks(browser);
+    console.log(`CPU (wasm) scans: main-thread tasks over 20 ms (ms of CPU / wall): ${fmtTasks(tasks)}`);
+    assertNoStall(tasks);
     await page.screenshot({ path: `${OUT}/scans-cpu.png`, fullPage: true });
 
     // A bad scans field is refused by name; the run is kept.
