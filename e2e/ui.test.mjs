@@ -292,6 +292,22 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-view"] .gs-ex-row').length === 4, null, { timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="state-heatmap"]').width === 16, null, { timeout: 60_000 });
 
+    // The views on a sequence the user types: its tokens, the models' answers, Δ_t over it; a
+    // sequence that breaks the task's layout is refused by name and the held-out one comes back.
+    assert.match(await byId(page, 'example-input').inputValue(), /^\d+( \d+){15}$/, 'prefilled with the held-out sequence');
+    await byId(page, 'example-input').fill('0 3 0 0 5 0 0 0 4 0 1 1 1');
+    await byId(page, 'example-show').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-view"] .gs-ex-row:first-child .gs-tok').length === 13 &&
+      /Your sequence/.test(document.querySelector('[data-testid="example-view"]').parentElement.textContent), null, { timeout: 60_000 });
+    assert.match(await page.locator('[data-testid="example-view"] .gs-ex-row').nth(1).textContent(), /3 5 4/, 'the task\'s answers');
+    await byId(page, 'example-input').fill('0 3 1 1');
+    await byId(page, 'example-show').click();
+    await page.waitForFunction(() => /1 data tokens/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 60_000 });
+    assert.equal(await byId(page, 'example-back').isDisabled(), true, 'back on the held-out sequence');
+    await page.waitForFunction(() => /held-out sequence/.test(document.querySelector('[data-testid="example-view"]').parentElement.textContent) &&
+      document.querySelectorAll('[data-testid="example-view"] .gs-ex-row:first-child .gs-tok').length === 16, null, { timeout: 60_000 });
+    assert.equal(await byId(page, 'example-input').inputValue(), '0 3 1 1', 'the refused text stays to be fixed');
+
     // The kernel explorer answers a change of Δ.
     await byId(page, 'explore-init').selectOption('real');
     await page.waitForFunction(() => document.querySelector('[data-testid="explore-eigen"]').width > 0, null, { timeout: 60_000 });

@@ -96,4 +96,45 @@ fn scans_dispatch_counts(device: &burn::tensor::Device) {
             assert!(long > 10.0 * short, "sequential scan: {short} → {long} dispatches");
         }
     }
+    fused_scan_dispatch_counts(device);
+}
+
+/// The fused selective scan runs as its own kernel on the GPU (not a composed fallback): a
+/// forward + backward takes the same few dispatches at L = 64 and 1024 (the kernels, the
+/// layout copies and the reductions of dB, dC, dA), where the composed parallel scan takes
+/// hundreds.
+fn fused_scan_dispatch_counts(device: &burn::tensor::Device) {
+    use gradscope::models::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+    let dispatches = |method: ScanMethod, len: usize| {
+        let run = || {
+            let (b, d, n) = (1, 8, 4);
+            let leaf =
+                |shape: [usize; 3], v: f32| Tensor::<3>::full(shape, v, device).require_grad();
+            let (u, delta) = (leaf([b, d, len], 1.0), leaf([b, d, len], 0.1));
+            let a = Tensor::<2>::full([d, n], -0.5, device).require_grad();
+            let inputs = SelectiveScanInputs {
+                u: u.clone(),
+                delta,
+                a,
+                b: leaf([b, n, len], 0.5),
+                c: leaf([b, n, len], 0.5),
+                d: Tensor::<1>::ones([d], device),
+                delta_bias: None,
+                delta_softplus: false,
+            };
+            let grads = selective_scan(inputs, method).sum().backward();
+            let _ = u.grad(&grads).unwrap().into_data();
+        };
+        run(); // compile first
+        let before = settled();
+        run();
+        (settled() - before) as f64
+    };
+    let (short, long) = (dispatches(ScanMethod::Fused, 64), dispatches(ScanMethod::Fused, 1024));
+    let composed = dispatches(ScanMethod::Parallel, 1024);
+    eprintln!(
+        "fused scan fwd+bwd: {short} dispatches at L = 64, {long} at L = 1024; composed parallel: {composed}"
+    );
+    assert_eq!(short, long, "the fused scan's dispatches do not depend on L");
+    assert!(long * 4.0 < composed, "fused {long} vs composed {composed} dispatches");
 }

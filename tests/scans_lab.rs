@@ -104,6 +104,26 @@ fn memory_tasks_put_the_answers_where_they_say() {
         assert_eq!(triggers[1], 29);
         assert_eq!(row[triggers[0] + 1], batch.answers[i], "the value after the first trigger");
     }
+    // A typed sequence gets the task's answers, or a message that says what is wrong.
+    let typed = |task: &MemoryTask, t: &[u32]| task.typed(t, 12);
+    let ok = typed(&copying, &[0, 3, 0, 0, 6, 0, 1, 1]).unwrap();
+    assert_eq!((ok.batch, ok.len, ok.answer_len), (1, 8, 2));
+    assert_eq!(ok.answers, [3, 6]);
+    let e = typed(&copying, &[0, 3, 0, 1, 1]).unwrap_err();
+    assert!(e.contains("1 data tokens") && e.contains("2 answer slots"), "{e}");
+    let e = typed(&copying, &[0, 3, 9, 1, 1]).unwrap_err();
+    assert!(e.contains("token 9 at position 2") && e.contains("0…6"), "{e}");
+    let e = typed(&copying, &[0; 13]).unwrap_err();
+    assert!(e.contains("13 tokens") && e.contains("12"), "{e}");
+    assert_eq!(
+        typed(&induction, &[2, 0, 5, 3, 0, 4, 0]).unwrap().answers,
+        [4],
+        "the last trigger's"
+    );
+    let e = typed(&induction, &[2, 0, 5, 3]).unwrap_err();
+    assert!(e.contains("trigger (0) last"), "{e}");
+    assert!(typed(&induction, &[2, 3, 5, 0]).is_err(), "no earlier trigger");
+
     // The same seed, the same sequences; another stream, others.
     assert_eq!(
         copying.sample(4, &mut stream(1, Stream::Sequences)),
@@ -215,6 +235,47 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
     }
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("mamba") && stderr.contains("held-out accuracy"), "{stderr}");
+    // The views on a typed sequence: its answers, and Δ_t over each of its positions.
+    let typed = "0 3 0 0 5 0 1 1";
+    let o = gradscope(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--quiet",
+        "--analysis",
+        analysis.to_str().unwrap(),
+        "--example",
+        typed,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&analysis).unwrap()).unwrap();
+    assert_eq!(a["example"]["tokens"], serde_json::json!([0, 3, 0, 0, 5, 0, 1, 1]));
+    assert_eq!(a["example"]["answers"], serde_json::json!([3, 5]));
+    assert_eq!(a["len"], 8);
+    for m in a["models"].as_array().unwrap() {
+        assert_eq!(m["prediction"].as_array().unwrap().len(), 2, "{}", m["name"]);
+        let delta = &m["delta"];
+        match m["mixer"].as_str().unwrap() {
+            "mamba" => assert_eq!(delta.as_array().unwrap().len(), 8),
+            _ => assert!(delta.is_null(), "S4D has no Δ_t"),
+        }
+    }
+    // A typed sequence that breaks the task's layout is refused before any training.
+    let never = dir.join("never.jsonl");
+    let o = gradscope(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--out",
+        never.to_str().unwrap(),
+        "--analysis",
+        analysis.to_str().unwrap(),
+        "--example",
+        "0 3 0 1 1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("--example") && stderr.contains("1 data tokens"), "{stderr}");
+    assert!(!never.exists(), "refused before the run started");
     // grokking-only options are refused for a scans run.
     let o = gradscope(&["run", spec.to_str().unwrap(), "--stop-after-grok", "5"]);
     assert_eq!(o.status.code(), Some(2));

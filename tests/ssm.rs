@@ -393,7 +393,7 @@ impl LeafTensor {
 
 const NAMES: [&str; 6] = ["u", "delta", "A", "B", "C", "D"];
 
-/// Outputs of all four scans (the fused one on the CPU kernel) against the float64 `selective_scan_ref` with mamba's fp32
+/// Outputs of all four scans (the fused one is the Flex CPU kernel here) against the float64 `selective_scan_ref` with mamba's fp32
 /// tolerances (rtol 6e-4, atol 2e-3), and the parallel and chunked gradients against the
 /// sequential scan's (rtol 1e-3, atol 1e-3, mamba's weight-gradient tolerance, relative to the
 /// largest gradient of that argument since Σ over L = 4096 steps grows them).
@@ -417,6 +417,31 @@ fn selective_scans_match_the_reference_in_values_and_gradients() {
                 allclose(got, want, 1e-3, 1e-3 * scale)
                     .unwrap_or_else(|e| panic!("{method:?} d{}, L={l}: {e}", NAMES[k]));
             }
+        }
+    }
+}
+
+/// The fused scan's GPU kernel (CubeCL, on native wgpu: Mesa lavapipe without a GPU) against
+/// the float64 reference for values and the CPU's composed sequential scan for gradients, with
+/// the tolerances above. The browser twin, on WebGPU, is in `tests/web.rs`.
+#[test]
+fn the_fused_gpu_scan_matches_the_reference_in_values_and_gradients() {
+    let gpu =
+        gradscope::backend::wgpu_native().expect("a wgpu adapter (Mesa lavapipe without a GPU)");
+    assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(&gpu.device));
+    let cpu = device();
+    for (i, l) in [1usize, 7, 128, 1000].into_iter().enumerate() {
+        let case = ScanCase::new(l, 31 + i as u64);
+        let reference = case.reference();
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let g = random(&mut rng, case.b * case.d * l);
+        let (_, grads_seq) = case.run(ScanMethod::Sequential, &g, &cpu);
+        let (out, grads) = case.run(ScanMethod::Fused, &g, &gpu.device);
+        allclose(&out, &reference, 6e-4, 2e-3).unwrap_or_else(|e| panic!("GPU output, L={l}: {e}"));
+        for (k, (got, want)) in grads.iter().zip(&grads_seq).enumerate() {
+            let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(1.0);
+            allclose(got, want, 1e-3, 1e-3 * scale)
+                .unwrap_or_else(|e| panic!("GPU d{}, L={l}: {e}", NAMES[k]));
         }
     }
 }

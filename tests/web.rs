@@ -116,8 +116,8 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
         gradscope::analysis::LabAnalysis::Grokking(a) => a,
         other => panic!("not a grokking analysis: {other:?}"),
     };
-    let ga = analysis(on_gpu.analyse(true).await.unwrap());
-    let ca = analysis(on_cpu.analyse(true).await.unwrap());
+    let ga = analysis(on_gpu.analyse(true, None).await.unwrap());
+    let ca = analysis(on_cpu.analyse(true, None).await.unwrap());
     // Near-ties in the argmax may round differently; nearly every pair must agree.
     let same = ga.grid.iter().zip(&ca.grid).filter(|(g, c)| g == c).count();
     assert!(same as f64 >= 0.98 * ga.grid.len() as f64, "{same} of {} cells agree", ga.grid.len());
@@ -197,8 +197,8 @@ fn assert_allclose(a: &[f32], b: &[f32], rtol: f32, atol: f32, what: &str) {
     }
 }
 
-/// The selective scan on WebGPU (parallel, chunked, and `fused`, which is the parallel scan
-/// there) and the fused CPU kernel in wasm against the sequential scan on the in-browser CPU backend, outputs and the gradients
+/// The selective scan on WebGPU (parallel, chunked, and `fused`, the CubeCL kernel) and the
+/// fused CPU kernel in wasm against the sequential scan on the in-browser CPU backend, outputs and the gradients
 /// w.r.t. u, Δ, A, B, C, D, at L ∈ {1, 7, 128, 1000}, with mamba's fp32 tolerances (outputs
 /// rtol 6e-4 / atol 2e-3; gradients 1e-3, relative to each argument's largest gradient). On wasm
 /// a shader that fails validation is only logged and its dispatch skipped, so only a comparison

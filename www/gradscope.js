@@ -133,7 +133,7 @@ export function start(root, options = {}) {
     state.pinned = [];
     renderPinned();
     buildForm(spec);
-    const ctx = { state, get fieldRows() { return fieldRows; }, chartWidth, summary, send, showError };
+    const ctx = { state, get fieldRows() { return fieldRows; }, chartWidth, summary, send, showError, analyse: () => maybeAnalyse(true) };
     state.view = module.mount(ctx);
     top.replaceChildren(...state.view.top);
     bottom.replaceChildren(...state.view.bottom);
@@ -207,8 +207,9 @@ export function start(root, options = {}) {
     if (!force && now - a.last < Math.max(1000, 4 * a.cost)) return;
     a.inFlight = true;
     a.last = now;
-    // The costly views (grokking's pruning curve) only for the picture when training stops.
-    send({ type: 'analyse', final_views: !state.running && state.step > 0 });
+    // The costly views (grokking's pruning curve) only for the picture when training stops;
+    // the lab may add options (the scans lab: a sequence the user typed).
+    send({ type: 'analyse', final_views: !state.running && state.step > 0, ...state.view?.analyseOptions?.() });
   }
 
   // ---- compare ------------------------------------------------------------------------------

@@ -98,7 +98,9 @@ pub struct ScansAnalysis {
     pub step: u64,
     /// `selective_copying` or `induction_heads`.
     pub task: String,
+    /// The example's length (the training length, unless the user typed the sequence).
     pub len: usize,
+    /// The first held-out sequence, or the one the user typed.
     pub example: Example,
     pub models: Vec<ModelViews>,
 }

@@ -64,6 +64,11 @@ enum Command {
         /// pruning curve) as JSON to this file.
         #[arg(long)]
         analysis: Option<String>,
+        /// With --analysis, scans lab: show the views (predictions, Δ_t, states) on this
+        /// sequence of token ids ("0 3 0 5 1 1" or "0,3,0,5,1,1") instead of the first
+        /// held-out one.
+        #[arg(long, requires = "analysis", value_name = "TOKENS")]
+        example: Option<String>,
         /// Stop this many steps after test accuracy first reaches 0.99 (long grokking runs
         /// need not spend their whole budget once they have grokked).
         #[arg(long, value_name = "STEPS")]
@@ -179,13 +184,24 @@ pub fn main() -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Command::Run { spec, backend, steps, out, quiet, analysis, stop_after_grok } => {
+        Command::Run { spec, backend, steps, out, quiet, analysis, example, stop_after_grok } => {
             let spec = match load_spec(spec.as_deref()).and_then(|s| with_steps(s, steps)) {
                 Ok(s) => s,
                 Err(e) => return bad_input(&e),
             };
-            let outputs =
-                RunOutputs { metrics: out.as_deref(), analysis: analysis.as_deref(), quiet };
+            let example = match example.as_deref().map(parse_tokens).transpose() {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: --example: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let outputs = RunOutputs {
+                metrics: out.as_deref(),
+                analysis: analysis.as_deref(),
+                example,
+                quiet,
+            };
             run(spec, backend.into(), outputs, stop_after_grok)
         }
         Command::Bench { spec, backend, steps, to_grok, lengths, cap_seconds } => {
@@ -408,7 +424,17 @@ fn bad_input(e: &SpecError) -> ExitCode {
 struct RunOutputs<'a> {
     metrics: Option<&'a str>,
     analysis: Option<&'a str>,
+    /// The analysis's example sequence, if given.
+    example: Option<Vec<u32>>,
     quiet: bool,
+}
+
+/// Token ids separated by spaces or commas.
+fn parse_tokens(text: &str) -> Result<Vec<u32>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<u32>().map_err(|_| format!("`{t}` is not a token id (0, 1, 2, …)")))
+        .collect()
 }
 
 fn run(
@@ -417,7 +443,7 @@ fn run(
     outputs: RunOutputs,
     stop_after_grok: Option<u64>,
 ) -> ExitCode {
-    let RunOutputs { metrics: out, analysis: analysis_out, quiet } = outputs;
+    let RunOutputs { metrics: out, analysis: analysis_out, example, quiet } = outputs;
     if stop_after_grok.is_some() && spec.lab() != "grokking" {
         eprintln!("error: --stop-after-grok applies to grokking runs only");
         return ExitCode::from(2);
@@ -437,6 +463,11 @@ fn run(
             return ExitCode::from(1);
         }
     };
+    // A bad example is refused before training, not after.
+    if let Some(Err(e)) = example.as_deref().map(|t| session.check_example(t)) {
+        eprintln!("error: --example: {e}");
+        return ExitCode::from(2);
+    }
     let mut writer = match out.map(File::create).transpose() {
         Ok(f) => f.map(BufWriter::new),
         Err(e) => {
@@ -506,7 +537,7 @@ fn run(
         print_outcome(&session);
     }
     if let Some(path) = analysis_out {
-        let analysis = match pollster::block_on(session.analyse(true)) {
+        let analysis = match pollster::block_on(session.analyse(true, example.as_deref())) {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -593,7 +624,7 @@ fn print_grokking_outcome(session: &TrainingSession, report: &crate::analysis::G
         ),
     );
     if let Ok(crate::analysis::LabAnalysis::Grokking(a)) =
-        pollster::block_on(session.analyse(false))
+        pollster::block_on(session.analyse(false, None))
     {
         eprintln!(
             "key frequencies: {:?} ({:.0}% of the non-constant Fourier energy); median IPR {:.3}",

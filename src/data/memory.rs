@@ -113,6 +113,67 @@ impl MemoryTask {
         }
     }
 
+    /// A sequence the user typed, as a batch of one, with the answers the task's rule gives
+    /// (the scans lab's "your sequence" view). `max_len` bounds its length. Errors say what is
+    /// wrong with the sequence, by position.
+    ///
+    /// Selective copying: the sequence ends with answer slots (token 1), one per data token
+    /// (≥ 2) before them; the answers are those data tokens in order. Induction heads: the
+    /// sequence ends with the trigger (token 0) and an earlier trigger is followed by a value;
+    /// the answer is the value after the last such trigger.
+    pub fn typed(&self, tokens: &[u32], max_len: usize) -> Result<SequenceBatch, String> {
+        let len = tokens.len();
+        if len < 2 || len > max_len {
+            return Err(format!(
+                "your sequence has {len} tokens; it needs between 2 and {max_len} (the longest \
+                 length this run evaluates)"
+            ));
+        }
+        let vocab = self.vocab_size() as u32;
+        if let Some((i, t)) = tokens.iter().enumerate().find(|(_, t)| **t >= vocab) {
+            return Err(format!(
+                "your sequence: token {t} at position {i} is outside the vocabulary 0…{}",
+                vocab - 1
+            ));
+        }
+        let answers = match self.kind {
+            TaskKind::SelectiveCopying => {
+                let slots = tokens.iter().rev().take_while(|t| **t == ANSWER_SLOT).count();
+                let data: Vec<u32> =
+                    tokens[..len - slots].iter().copied().filter(|t| *t >= 2).collect();
+                if slots == 0 || data.len() != slots {
+                    return Err(format!(
+                        "your sequence has {} data tokens (2…{}) and ends with {slots} answer \
+                         slots (1); selective copying needs one slot per data token, at the end",
+                        data.len(),
+                        vocab - 1
+                    ));
+                }
+                data
+            }
+            TaskKind::InductionHeads => {
+                let value = (tokens[len - 1] == TRIGGER)
+                    .then(|| (0..len - 2).rev().find(|&p| tokens[p] == TRIGGER))
+                    .flatten()
+                    .map(|p| tokens[p + 1])
+                    .filter(|&v| v != TRIGGER);
+                let Some(value) = value else {
+                    return Err("your sequence: induction heads needs the trigger (0) last, and \
+                                an earlier trigger followed by a value (1…) to recall"
+                        .into());
+                };
+                vec![value]
+            }
+        };
+        Ok(SequenceBatch {
+            batch: 1,
+            len,
+            answer_len: answers.len(),
+            tokens: tokens.to_vec(),
+            answers,
+        })
+    }
+
     /// `batch` fresh examples from `rng`. The task must be valid (see `spec::ScansSpec`).
     pub fn sample(&self, batch: usize, rng: &mut ChaCha8Rng) -> SequenceBatch {
         let (len, answer_len) = (self.len(), self.answer_len());

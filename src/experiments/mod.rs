@@ -18,6 +18,7 @@ use crate::analysis::LabAnalysis;
 use crate::spec::{ExperimentSpec, SpecError};
 use crate::train::MetricsRecord;
 use crate::train::metrics::ReadoutLayout;
+use crate::train::session::RunError;
 
 /// What a device can hold and compute, used to refuse runs before allocating anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,10 +115,35 @@ impl Experiment {
     /// The heavier views on the current weights (a few async readbacks); `final_views` adds
     /// the costly ones (grokking: the pruning curve), which the page asks for when training
     /// stops.
-    pub async fn analyse(&self, final_views: bool) -> Result<LabAnalysis, String> {
+    /// The lab's views. `example`: a sequence to show them on (the scans lab; the grokking lab
+    /// has none); a bad one is [`RunError::Input`].
+    pub async fn analyse(
+        &self,
+        final_views: bool,
+        example: Option<&[u32]>,
+    ) -> Result<LabAnalysis, RunError> {
+        if let Some(tokens) = example {
+            self.check_example(tokens)?;
+        }
         match self {
-            Experiment::Grokking(e) => e.analyse(final_views).await.map(LabAnalysis::Grokking),
-            Experiment::Scans(e) => e.analyse().await.map(LabAnalysis::Scans),
+            Experiment::Grokking(e) => {
+                e.analyse(final_views).await.map(LabAnalysis::Grokking).map_err(RunError::Device)
+            }
+            Experiment::Scans(e) => {
+                let example =
+                    example.map(|t| e.typed_example(t)).transpose().map_err(RunError::Input)?;
+                e.analyse(example).await.map(LabAnalysis::Scans).map_err(RunError::Device)
+            }
+        }
+    }
+
+    /// Whether [`Experiment::analyse`] takes `tokens` as its example (nothing runs).
+    pub fn check_example(&self, tokens: &[u32]) -> Result<(), RunError> {
+        match self {
+            Experiment::Grokking(_) => {
+                Err(RunError::Input("the grokking lab's views take no example sequence".into()))
+            }
+            Experiment::Scans(e) => e.typed_example(tokens).map(drop).map_err(RunError::Input),
         }
     }
 

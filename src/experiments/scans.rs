@@ -15,7 +15,9 @@ use super::{DeviceLimits, ExperimentSummary};
 use crate::analysis::scans::{Example, Heatmap, ModelViews, ScansAnalysis};
 use crate::data::memory::{MemoryTask, SequenceBatch, TaskKind};
 use crate::data::rng::{Stream, stream};
+use crate::models::ssm::fused_scan_cube;
 use crate::models::ssm::net::{MixerKind, SsmNet, SsmNetConfig};
+use crate::models::ssm::scan::ScanMethod;
 use crate::spec::SpecError;
 use crate::spec::scans::{ScanModelSpec, ScansSpec};
 use crate::train::gradients::GradientTransform;
@@ -132,10 +134,21 @@ const MIB: f64 = (1 << 20) as f64;
 
 /// The largest single tensor a model allocates for `rows` sequences of `len` tokens, in bytes:
 /// the selective scan's states `[rows, len, d_inner, N]` (each level of the parallel scan holds
-/// one of that size), S4D's kernel powers `[h, N/2, len]`, or the logits `[rows, len, vocab]`.
-pub fn largest_tensor_bytes(m: &ScanModelSpec, vocab: usize, rows: usize, len: usize) -> u64 {
-    let (rows, len) = (rows as u64, len as u64);
-    let d_inner = (m.expand * m.d_model) as u64;
+/// one of that size; with `backward`, the fused GPU kernel's one output buffer holds three),
+/// S4D's kernel powers `[h, N/2, len]`, or the logits `[rows, len, vocab]`.
+pub fn largest_tensor_bytes(
+    m: &ScanModelSpec,
+    vocab: usize,
+    rows: usize,
+    len: usize,
+    backward: bool,
+) -> u64 {
+    let d_inner = m.expand * m.d_model;
+    if m.mixer == MixerKind::Mamba && backward && m.scan == ScanMethod::Fused {
+        let fused = fused_scan_cube::backward_buffer_bytes(rows, len, d_inner, m.d_state);
+        return fused.max(4 * (rows * len * vocab) as u64);
+    }
+    let (rows, len, d_inner) = (rows as u64, len as u64, d_inner as u64);
     let width = match m.mixer {
         MixerKind::Mamba => d_inner * m.d_state as u64 * rows,
         MixerKind::GatedS4d => (d_inner * (m.d_state as u64 / 2)).max(rows * 2 * d_inner),
@@ -152,16 +165,23 @@ pub fn check_fits(spec: &ScansSpec, limits: DeviceLimits) -> Result<(), SpecErro
     let longest = task.len * spec.eval.extrapolation;
     for (name, m) in &spec.models {
         let checks = [
-            (spec.training.batch_size, task.len, "scans.training.batch_size", "a training batch"),
+            (
+                spec.training.batch_size,
+                task.len,
+                true,
+                "scans.training.batch_size",
+                "a training batch",
+            ),
             (
                 EXTRAPOLATION_BATCH.min(spec.eval.sequences),
                 longest,
+                false,
                 "scans.eval.extrapolation",
                 "the extrapolation curve's longest sequences",
             ),
         ];
-        for (rows, len, field, what) in checks {
-            let bytes = largest_tensor_bytes(m, task.vocab_size(), rows, len);
+        for (rows, len, backward, field, what) in checks {
+            let bytes = largest_tensor_bytes(m, task.vocab_size(), rows, len, backward);
             if bytes > limits.max_buffer_bytes {
                 return Err(SpecError::new(
                     field,
@@ -352,9 +372,17 @@ impl ScansExperiment {
         }
     }
 
-    /// The lab's views on the current weights (a few async readbacks per model).
-    pub async fn analyse(&self) -> Result<ScansAnalysis, String> {
-        let example = self.eval_host.rows(0, 1);
+    /// A sequence the user typed, checked against the task (see [`MemoryTask::typed`]); at
+    /// most as long as the longest extrapolation length, which the run was checked to fit.
+    pub fn typed_example(&self, tokens: &[u32]) -> Result<SequenceBatch, String> {
+        let max_len = self.spec.task.len * self.spec.eval.extrapolation.max(1);
+        self.spec.task.typed(tokens, max_len)
+    }
+
+    /// The lab's views on the current weights (a few async readbacks per model), on `example`
+    /// (from [`ScansExperiment::typed_example`]) or the first held-out sequence.
+    pub async fn analyse(&self, example: Option<SequenceBatch>) -> Result<ScansAnalysis, String> {
+        let example = example.unwrap_or_else(|| self.eval_host.rows(0, 1));
         let ex_device = DeviceSequences::new(&example, self.spec.task.vocab_size(), &self.device);
         let mut models = Vec::new();
         for v in &self.variants {
@@ -365,7 +393,7 @@ impl ScansExperiment {
         Ok(ScansAnalysis {
             step: self.step,
             task: self.spec.task.name().into(),
-            len: self.spec.task.len,
+            len: example.len,
             example: Example {
                 tokens: example.tokens.clone(),
                 answers: example.answers.clone(),
@@ -394,12 +422,11 @@ impl ScansExperiment {
             read_ints(predicted).await?.into_iter().map(|x| x as u32).collect();
         let (mut delta, mut states) = (None, None);
         if let Some(trace) = traces.into_iter().next() {
-            let [_, l, d_inner, n] = trace.states.dims();
+            let [_, l, _, n] = trace.states.dims(); // [1, l, d_inner, N]
             let mean_delta = trace.delta.mean_dim(2).reshape([l]); // [l]
             let mean_state = trace.states.abs().mean_dim(2).reshape([l * n]); // [l·N]
             delta = Some(read(mean_delta).await?);
             states = Some(Heatmap { rows: l, cols: n, values: read(mean_state).await? });
-            let _ = d_inner;
         }
         // S4D views: the first S4D layer's kernel and Ā for its first channels.
         let (mut kernels, mut eigenvalues) = (Vec::new(), Vec::new());

@@ -82,7 +82,7 @@ pub struct ScanModelSpec {
     pub dt_min: f64,
     pub dt_max: f64,
     /// How the selective scan is computed (Mamba; same numbers, different speed). `fused`:
-    /// the CPU kernel on the CPU backend, the parallel scan on WebGPU.
+    /// one kernel per backend (Flex CPU, or CubeCL on wgpu/WebGPU).
     pub scan: ScanMethod,
 }
 

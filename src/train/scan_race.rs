@@ -33,7 +33,7 @@ pub enum RaceTarget {
     Parallel,
     /// The selective scan by [`ScanMethod::Chunked`].
     Chunked,
-    /// The selective scan by [`ScanMethod::Fused`] (the CPU kernel; elsewhere parallel).
+    /// The selective scan by [`ScanMethod::Fused`] (one kernel: Flex CPU or CubeCL GPU).
     Fused,
     /// S4D's kernel and causal convolution (FFT above 256 steps).
     S4dConv,
@@ -81,9 +81,18 @@ pub struct RaceEntry {
 }
 
 /// The largest tensor one forward+backward of `target` at `len` allocates, in bytes: the scan's
-/// states `[1, len, 64, 16]` (S4D: its kernel powers `[64, 16, len]`, the same size).
-pub fn largest_tensor_bytes(len: usize) -> u64 {
-    4 * (len * RACE_CHANNELS * RACE_STATES) as u64
+/// states `[1, len, 64, 16]` (S4D: its kernel powers `[64, 16, len]`, the same size); the fused
+/// scan's backward buffer on a GPU (three such sections; the CPU kernel allocates less).
+pub fn largest_tensor_bytes(target: RaceTarget, len: usize) -> u64 {
+    match target {
+        RaceTarget::Fused => crate::models::ssm::fused_scan_cube::backward_buffer_bytes(
+            1,
+            len,
+            RACE_CHANNELS,
+            RACE_STATES,
+        ),
+        _ => 4 * (len * RACE_CHANNELS * RACE_STATES) as u64,
+    }
 }
 
 fn random(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
@@ -150,7 +159,7 @@ pub async fn measure(
     count: impl Fn() -> Option<u64>,
     pause: impl AsyncFn(),
 ) -> Result<RaceEntry, String> {
-    let bytes = largest_tensor_bytes(len);
+    let bytes = largest_tensor_bytes(target, len);
     if bytes > limits.max_buffer_bytes {
         let note = format!(
             "L = {len} needs a {} MiB tensor, more than this device's {} MiB buffer limit",

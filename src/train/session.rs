@@ -20,6 +20,9 @@ pub enum RunError {
     Diverged { metric: String, step: u64 },
     /// The device failed (lost GPU, failed readback).
     Device(String),
+    /// Input other than the spec was refused (a sequence typed into a view); the message
+    /// names it.
+    Input(String),
 }
 
 impl fmt::Display for RunError {
@@ -32,6 +35,7 @@ impl fmt::Display for RunError {
                  learning rate); the history up to here is kept"
             ),
             RunError::Device(msg) => write!(f, "device error: {msg}"),
+            RunError::Input(msg) => f.write_str(msg),
         }
     }
 }
@@ -161,8 +165,17 @@ impl TrainingSession {
 
     /// The lab's heavier views on the current weights; `final_views` adds the costly ones
     /// (grokking: the pruning curve).
-    pub async fn analyse(&self, final_views: bool) -> Result<LabAnalysis, RunError> {
-        self.experiment.analyse(final_views).await.map_err(RunError::Device)
+    pub async fn analyse(
+        &self,
+        final_views: bool,
+        example: Option<&[u32]>,
+    ) -> Result<LabAnalysis, RunError> {
+        self.experiment.analyse(final_views, example).await
+    }
+
+    /// Checks a sequence for [`TrainingSession::analyse`]'s `example`; nothing runs.
+    pub fn check_example(&self, tokens: &[u32]) -> Result<(), RunError> {
+        self.experiment.check_example(tokens)
     }
 
     /// The lab's report of the history so far ("did it grok?", "which model solved it?").

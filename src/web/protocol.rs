@@ -76,8 +76,13 @@ pub enum Command {
     /// Compute the lab's heavier views on the current weights; with `final_views`, also the
     /// costly ones (grokking's pruning curve: several forward passes; the page asks for them
     /// only when training stops).
+    /// `example`: a sequence to show the views on instead of the held-out one (the scans
+    /// lab's "your sequence"); a bad one is answered with an [`Event::Error`] whose field is
+    /// `example`.
     Analyse {
         final_views: bool,
+        #[serde(default)]
+        example: Option<Vec<u32>>,
     },
     /// Pause, and time `steps` training steps of the loaded spec on the active backend (a
     /// fresh copy of the run; the paused run is untouched).

@@ -278,11 +278,14 @@ impl Worker {
                     self.build(spec);
                 }
             }
-            Command::Analyse { final_views } => {
+            Command::Analyse { final_views, example } => {
                 let Some(session) = &self.session else { return };
-                match session.analyse(final_views).await {
+                match session.analyse(final_views, example.as_deref()).await {
                     Ok(analysis) => post(&Event::Analysis { analysis }),
-                    Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
+                    Err(e) => {
+                        let field = matches!(e, RunError::Input(_)).then(|| "example".to_string());
+                        post(&Event::Error { message: e.to_string(), field })
+                    }
                 }
             }
             Command::Bench { steps } => {

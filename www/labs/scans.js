@@ -10,13 +10,13 @@ import { ValueHeatmap, drawComplexPlane } from '../views.js';
 
 const MODEL_COLORS = ['#1c7ed6', '#d9480f', '#2b8a3e', '#862e9c'];
 const RACE_COLORS = { sequential: '#c92a2a', parallel: '#1c7ed6', chunked: '#2b8a3e', fused: '#5f3dc4', s4d_conv: '#e67700' };
-const RACE_NAMES = { sequential: 'sequential scan', parallel: 'parallel scan', chunked: 'chunked scan', fused: 'fused scan (CPU kernel)', s4d_conv: 'S4D convolution' };
+const RACE_NAMES = { sequential: 'sequential scan', parallel: 'parallel scan', chunked: 'chunked scan', fused: 'fused scan (one kernel)', s4d_conv: 'S4D convolution' };
 const RACE_LENGTHS = [64, 256, 1024, 4096, 16384];
 
 const MIXERS = [['s4d', 'S4D (LTI)'], ['gated_s4d', 'S4D in a gated block (LTI)'], ['mamba', 'Mamba (selective)']];
 const INITS = [['lin', 'S4D-Lin'], ['inv', 'S4D-Inv'], ['real', 'S4D-Real']];
 const DISCS = [['zoh', 'ZOH'], ['bilinear', 'bilinear']];
-const SCANS = [['fused', 'fused (CPU kernel; parallel on WebGPU)'], ['parallel', 'parallel'], ['chunked', 'chunked'], ['sequential', 'sequential']];
+const SCANS = [['fused', 'fused (one kernel: CPU or GPU)'], ['parallel', 'parallel'], ['chunked', 'chunked'], ['sequential', 'sequential']];
 
 const modelNames = (spec) => Object.keys(getPath(spec, 'scans.models') || {});
 
@@ -117,6 +117,30 @@ export default {
       el('div', { class: 'gs-ex-row' }, el('b', {}, 'target'), el('span', { class: 'gs-answers' }, '2 3'), el('span', { class: 'gs-summary' }, '')),
       el('div', { class: 'gs-ex-row' }, el('b', { style: `color: ${MODEL_COLORS[0]}` }, 'model'),
         el('span', { class: 'gs-answers' }, el('span', { class: 'ok' }, '2 '), el('span', { class: 'bad' }, '0 ')), el('span', { class: 'gs-summary' }, '1/2')));
+    // "Your sequence": the views on token ids the user types, until they go back to the
+    // held-out sequence (a bad one is refused by the worker, which names what is wrong).
+    let typed = null;
+    const exampleTitle = el('span', {}, 'A held-out sequence and each model\'s answers ');
+    const typedInput = el('input', { type: 'text', class: 'gs-seq-input', testid: 'example-input', 'aria-label': 'your sequence (token ids)',
+      placeholder: 'token ids, e.g. 0 3 0 0 5 0 1 1' });
+    const typedHint = el('span', { class: 'gs-summary', testid: 'example-hint' });
+    const typedBack = el('button', { testid: 'example-back', disabled: true, onclick: () => useTyped(null) }, 'Back to the held-out sequence');
+    const typedShow = el('button', { testid: 'example-show', onclick: () => {
+      const parts = typedInput.value.trim().split(/[\s,]+/).filter(Boolean);
+      const tokens = parts.map(Number);
+      if (!parts.length || tokens.some((t) => !Number.isInteger(t) || t < 0)) {
+        ctx.showError('Your sequence: type token ids (0, 1, 2, …) separated by spaces.');
+        return;
+      }
+      useTyped(tokens);
+    } }, 'Show on my sequence');
+    typedInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') typedShow.click(); });
+    function useTyped(tokens) {
+      typed = tokens;
+      typedBack.disabled = tokens == null;
+      ctx.analyse();
+    }
+    const typedRow = el('div', { class: 'gs-controls', testid: 'example-typed' }, typedInput, typedShow, typedBack, typedHint);
     const [kernelBox, deltaBox, decayBox, extraBox] = [el('div'), el('div'), el('div'), el('div')];
     const eigenCanvas = el('canvas', { class: 'gs-plane', testid: 'eigen-view' });
     const stateCanvas = el('canvas', { class: 'gs-pixels', testid: 'state-heatmap' });
@@ -128,7 +152,7 @@ export default {
     const extraChart = new XYChart(extraBox, { xLabel: 'sequence length', yLabel: 'held-out acc', series: [], yRange: [0, 1.02], xLog: true });
     const legendBox = el('div', { class: 'gs-legend', testid: 'model-legend' });
     const views = el('div', { class: 'gs-views', testid: 'analysis' },
-      el('div', { class: 'gs-panel gs-wide' }, el('h3', {}, 'A held-out sequence and each model\'s answers ', analysisTitle), exampleBox),
+      el('div', { class: 'gs-panel gs-wide' }, el('h3', {}, exampleTitle, analysisTitle), exampleBox, typedRow),
       el('div', { class: 'gs-panel', testid: 'kernel-view' }, el('h3', {}, 'S4D kernels K_ℓ (first layer, channel 0)'), kernelBox),
       el('div', { class: 'gs-panel' }, el('h3', {}, 'S4D eigenvalues Ā (first layer, 4 channels) and the unit circle'), eigenCanvas, legendBox),
       el('div', { class: 'gs-panel', testid: 'delta-view' }, el('h3', {}, 'Mamba: Δ_t on the example (first layer, mean over channels; data tokens marked)'), deltaBox),
@@ -239,6 +263,9 @@ export default {
       const series = names.map((n) => [n, colorOf(n)]);
       for (const c of [kernelChart, deltaChart, decayChart, extraChart]) c.setSeries(series);
       deltaChart.setSeries([...series, ['data token', '#adb5bd', { paths: () => null, points: { show: true, size: 7 } }]]);
+      typed = null;
+      typedBack.disabled = true;
+      typedInput.value = '';
       // Built now, empty, so no chart is constructed mid-training (each is a ~50 ms task).
       const width = w();
       accChart.update([], [], width);
@@ -256,6 +283,12 @@ export default {
         () => {
           analysisTitle.textContent = `at step ${a.step}`;
           const ex = a.example;
+          const mine = typed != null && ex.tokens.length === typed.length && ex.tokens.every((t, i) => t === typed[i]);
+          exampleTitle.textContent = mine ? 'Your sequence and each model\'s answers ' : 'A held-out sequence and each model\'s answers ';
+          if (!typedInput.value) typedInput.value = ex.tokens.join(' ');
+          typedHint.textContent = a.task === 'selective_copying'
+            ? 'tokens: 0 noise · 1 answer slot (one per data token, at the end) · 2… data'
+            : 'tokens: 0 trigger (again last) · 1… values; the answer follows the earlier trigger';
           const rows = [el('div', { class: 'gs-ex-row' }, el('b', {}, 'input'), tokenStrip(ex.tokens, ex.answer_start, a.task)),
             el('div', { class: 'gs-ex-row' }, el('b', {}, 'target'), el('span', { class: 'gs-answers' }, ex.answers.join(' ')))];
           for (const m of models) {
@@ -309,6 +342,7 @@ export default {
         badge.textContent = text;
       },
       analysis: drawAnalysis,
+      analyseOptions: () => (typed ? { example: typed } : {}),
       event(ev) {
         if (ev.type === 'kernel') {
           kernelPending = false;
@@ -328,6 +362,8 @@ export default {
           }
         } else if (ev.type === 'error') {
           kernelPending = false;
+          // A refused sequence: back to the held-out one (the input keeps the text to fix).
+          if (ev.field === 'example') useTyped(null);
         }
       },
       resize(width) { for (const c of all()) c?.resize(width); },

@@ -1,5 +1,7 @@
-//! The selective scan as one CPU kernel (burn's Flex backend): h_t = exp(Δ_t A) ⊙ h_{t−1} +
-//! Δ_t B_t u_t, y_t = C_t · h_t, sequential in time, with a hand-written backward.
+//! The selective scan as one kernel per backend, with a hand-written backward: h_t =
+//! exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t u_t, y_t = C_t · h_t, sequential in time. This file holds the
+//! op's trait, its routing (Flex, cubecl, autodiff) and the Flex CPU kernel; the GPU kernel is
+//! in [`super::fused_scan_cube`].
 //!
 //! Why: composed from burn ops, every scan materializes the states `[b, l, d, N]` (and the
 //! parallel scan one such tensor per level), so a Mamba step is a stream of whole-tensor passes
@@ -10,9 +12,11 @@
 //!
 //! On the CPU a sequential loop in time is the fastest scan there is: the parallel scan's point
 //! is fewer dependent GPU dispatches, which a CPU does not pay for (see `gradscope bench scans`).
-//! Only Flex has this kernel; [`selective_scan_fused`] routes other devices to the composed
-//! parallel scan. `tests/ssm.rs` checks values and every gradient against the composed
-//! sequential scan and the float64 `selective_scan_ref`.
+//! On a GPU the same loop runs one thread per (batch, channel) row: one dispatch where the
+//! composed parallel scan takes hundreds. [`selective_scan_fused`] returns `None` on a device
+//! without a kernel (the caller composes the scan). `tests/ssm.rs` checks values and every
+//! gradient of both kernels against the composed sequential scan and the float64
+//! `selective_scan_ref`.
 
 use burn::backend::autodiff::{
     Autodiff,
@@ -24,12 +28,16 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, DType, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{Device, Tensor, TensorData};
+use burn_cubecl::{CubeBackend, tensor::CubeTensor};
 
-/// The fused selective scan and its gradients.
-#[backend_extension(Flex, Autodiff)]
+/// The fused selective scan and its gradients: Flex (the CPU kernel below), cubecl (the GPU
+/// kernel in [`super::fused_scan_cube`]; with kernel fusion natively, as an opaque op in the
+/// fused stream), and autodiff over either.
+#[backend_extension(Flex, Cube, Fusion: cfg(not(target_arch = "wasm32")), Autodiff)]
 pub trait SelectiveScanOps: Backend {
     /// `u`, `delta`: `[b, l, d]` (Δ after bias and softplus), `a`: `[d, n]`, `b`, `c`:
     /// `[b, l, n]` → `y`: `[b, l, d]` (no D skip).
+    #[fusion(dtype = u, shape = u)]
     fn selective_scan_forward(
         u: FloatTensor<Self>,
         delta: FloatTensor<Self>,
@@ -40,6 +48,7 @@ pub trait SelectiveScanOps: Backend {
 
     /// Gradients w.r.t. (u, delta, a, b, c) given the output's gradient `grad` `[b, l, d]`.
     #[allow(clippy::type_complexity)]
+    #[fusion(meta = |u, delta, a, b, c, _grad| (u.clone(), delta.clone(), a.clone(), b.clone(), c.clone()))]
     fn selective_scan_backward(
         u: FloatTensor<Self>,
         delta: FloatTensor<Self>,
@@ -110,6 +119,29 @@ impl SelectiveScanOps for Flex {
             flex_f32(db, vec![bs, l, n]),
             flex_f32(dc, vec![bs, l, n]),
         )
+    }
+}
+
+impl SelectiveScanOps for CubeBackend {
+    fn selective_scan_forward(
+        u: CubeTensor,
+        delta: CubeTensor,
+        a: CubeTensor,
+        b: CubeTensor,
+        c: CubeTensor,
+    ) -> CubeTensor {
+        super::fused_scan_cube::forward(u, delta, a, b, c)
+    }
+
+    fn selective_scan_backward(
+        u: CubeTensor,
+        delta: CubeTensor,
+        a: CubeTensor,
+        b: CubeTensor,
+        c: CubeTensor,
+        grad: CubeTensor,
+    ) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
+        super::fused_scan_cube::backward(u, delta, a, b, c, grad)
     }
 }
 
@@ -184,9 +216,13 @@ impl<B: Backend + SelectiveScanOps, C: CheckpointStrategy> SelectiveScanOps for 
     }
 }
 
-/// Whether `device` runs the fused kernel (burn's Flex CPU backend, with or without autodiff).
+/// Whether `device` runs a fused kernel: burn's Flex CPU backend or a cubecl device (wgpu,
+/// WebGPU), with or without autodiff.
 pub fn has_fused_kernel(device: &Device) -> bool {
-    matches!(device.clone().inner().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+    matches!(
+        device.clone().inner().as_dispatch(),
+        burn::backend::DispatchDevice::Flex(_) | burn::backend::DispatchDevice::Cube(_)
+    )
 }
 
 /// The fused selective scan (see the module doc); `None` where the device has no kernel (the

@@ -6,13 +6,15 @@
 //! | [`s4d`] | S4D: inits, ZOH/bilinear, the Vandermonde kernel, convolution (direct and FFT) and recurrence |
 //! | [`mamba`] | the Mamba block, and the same gated block around an LTI S4D |
 //! | [`net`] | the sequence model the memory tasks train: embedding, residual mixer layers, head |
-//! | [`fused_scan`] | the selective scan as one CPU kernel with a hand-written backward |
+//! | [`fused_scan`] | the selective scan as one kernel with a hand-written backward: the Flex CPU kernel, and the routing |
+//! | [`fused_scan_cube`] | the same kernel in CubeCL, for wgpu and WebGPU |
 //! | [`linear`] | a dense layer with host-drawn weights |
 //!
 //! Every fast path sits beside its reference, and `tests/ssm.rs` compares them (values and
 //! gradients) and both against float64 loops written in the test.
 
 pub mod fused_scan;
+pub mod fused_scan_cube;
 pub mod linear;
 pub mod mamba;
 pub mod net;

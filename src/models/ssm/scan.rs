@@ -36,8 +36,8 @@ pub enum ScanMethod {
     Parallel,
     /// Sequential in chunks, parallel across chunk carries ([`linear_scan_chunked`]).
     Chunked,
-    /// One CPU kernel, sequential in time, that never stores the states
-    /// ([`super::fused_scan`]); on devices without it (WebGPU, wgpu), the parallel scan.
+    /// One kernel, sequential in time, that never stores the states ([`super::fused_scan`]:
+    /// Flex on the CPU, CubeCL on wgpu and WebGPU); on other devices, the parallel scan.
     Fused,
 }
 
