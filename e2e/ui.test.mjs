@@ -378,6 +378,77 @@ test('WebGPU: the scan race and a Mamba step on SwiftShader', async () => {
   }
 });
 
+// Pre-LN against Post-LN, shrunk for the CPU backend and SwiftShader: depth 6, width 16.
+const FLOW_SMALL = '#gradient_flow.models.pre.depth=6&gradient_flow.models.pre.width=16&gradient_flow.models.pre.norm=pre' +
+  '&gradient_flow.models.post.depth=6&gradient_flow.models.post.width=16&gradient_flow.models.post.norm=post' +
+  '&gradient_flow.task.input_dim=8&gradient_flow.task.output_dim=4&gradient_flow.training.batch_size=16' +
+  '&gradient_flow.training.eval_every=1&gradient_flow.training.steps=5000';
+
+test('gradient flow: the lab opens from the header and a link, trains Pre- vs Post-LN, and the heatmap reads out (CPU)', async () => {
+  const { browser, page, errors } = await open(BASE_ARGS);
+  try {
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    await byId(page, 'lab-gradient_flow').click();
+    await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && /^#gradient_flow\./.test(location.hash), null, { timeout: 60_000 });
+    const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
+    for (const name of ['norm-placement', 'residual-scaling', 'selu-vs-relu', 'deep-linear-orthogonal']) {
+      assert.ok(names.includes(name), `preset ${name} listed`);
+    }
+    assert.equal(await byId(page, 'field-models-post-ln-norm').inputValue(), 'post');
+
+    await page.evaluate((h) => { location.hash = h; }, FLOW_SMALL);
+    await page.waitForFunction(() => /models\.pre\.depth=6/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    await watchMainThread(browser, page);
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 6, null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    const last = await page.evaluate(() => window.gradscope.history().at(-1));
+    for (const k of ['pre.test_loss', 'post.train_loss', 'pre.grad_norm.01', 'post.grad_norm.06', 'post.act_rms.03', 'pre.update_ratio.06']) {
+      assert.ok(Number.isFinite(last.series[k]), `${k} in the record`);
+    }
+    // The heatmap: one column per evaluation, one row per block; the hover readout names both.
+    await page.waitForFunction(() => document.querySelector('[data-testid="flow-heatmap-post"]').width >= 6 &&
+      document.querySelector('[data-testid="flow-heatmap-post"]').height === 6, null, { timeout: 30_000 });
+    const box = await byId(page, 'flow-heatmap-post').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.1);
+    const text = await byId(page, 'flow-readout').textContent();
+    assert.match(text, /^post, block 1, step \d+: gradient norm .* = \d\.\d{3}e[-+]\d+$/, text);
+    await byId(page, 'flow-metric').selectOption('act_rms');
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.95);
+    assert.match(await byId(page, 'flow-readout').textContent(), /block 6, .*activation RMS .* = \d/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="flow-init-rms"] canvas')?.width > 0, null, { timeout: 30_000 });
+    const tasks = await mainThreadTasks(browser);
+    console.log(`CPU (wasm) gradient flow: main-thread tasks over 20 ms (ms of CPU / wall): ${fmtTasks(tasks)}`);
+    assertNoStall(tasks);
+    await page.screenshot({ path: `${OUT}/gradient-flow-cpu.png`, fullPage: true });
+
+    // A bad field is refused by name; the run is kept.
+    await page.evaluate(() => { location.hash = '#gradient_flow.models.pre.depth=65'; });
+    await page.waitForFunction(() => /gradient_flow\.models\.pre\.depth/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 30_000 });
+    assert.ok(await num(page, 'step-count') >= 6, 'the run is kept');
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('gradient flow: a Step of Pre- vs Post-LN on WebGPU (SwiftShader)', async () => {
+  const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], FLOW_SMALL);
+  try {
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1), null, { timeout: 240_000 });
+    const last = await page.evaluate(() => window.gradscope.history().at(-1));
+    for (const k of ['pre.grad_norm.01', 'post.grad_norm.06', 'post.update_ratio.01']) {
+      assert.ok(Number.isFinite(last.series[k]) && last.series[k] > 0, `${k} on WebGPU: ${last.series[k]}`);
+    }
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('a Step that diverges says so; a backend the run does not fit is refused and the run stays', async () => {
   // SGD at lr 1000 on a scaled-up MLP: the loss is non-finite within a few steps.
   const diverging = '#grokking.task.p=23&grokking.model.mlp.width=32&grokking.model.mlp.init_scale=50' +

@@ -245,6 +245,25 @@ fn every_preset_builds_and_takes_a_step() {
                     }
                 }
             }
+            ExperimentSpec::GradientFlow(s) => {
+                // Losses, and every block's three metrics, in depth order.
+                for (name, m) in &s.models {
+                    for metric in ["train_loss", "test_loss"] {
+                        let v = last.series(&format!("{name}.{metric}"));
+                        assert!(v.is_some_and(f64::is_finite), "{}: {name}.{metric}", preset.name);
+                    }
+                    for metric in ["grad_norm", "act_rms", "update_ratio"] {
+                        for l in 1..=m.depth {
+                            let key = format!("{name}.{metric}.{l:02}");
+                            assert!(
+                                last.series(&key).is_some_and(f64::is_finite),
+                                "{}: {key}",
+                                preset.name
+                            );
+                        }
+                    }
+                }
+            }
         }
         assert!(!preset.expect.is_empty() && !preset.source.is_empty());
     }

@@ -13,9 +13,10 @@ import { getPath, setPath, inputValue, showValue } from './form.js';
 import { PINNED_COLORS } from './charts.js';
 import grokking from './labs/grokking.js';
 import scans from './labs/scans.js';
+import gradientFlow from './labs/gradient_flow.js';
 
 /** The labs, in the header's order. */
-export const LABS = [grokking, scans];
+export const LABS = [grokking, scans, gradientFlow];
 
 const WORKER_URL = new URL('../gradscope-worker_loader.js', import.meta.url);
 const MAX_PINNED = 4;

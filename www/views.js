@@ -199,3 +199,43 @@ export function drawComplexPlane(canvas, groups) {
     }
   }
 }
+
+/** A rows × cols heatmap on a log colour scale shared by several maps (`range` = [lo, hi] of
+ * the positive values), with an exact 0 in its own colour (white: e.g. SkipInit's branches at
+ * init get no gradient at all) and a missing value (NaN, null) in grey. The gradient-flow
+ * lab's layer × step view. */
+export class LogHeatmap {
+  constructor(canvas, readout, label) {
+    this.canvas = canvas;
+    this.readout = readout;
+    this.label = label;
+    this.data = null;
+    canvas.addEventListener('mousemove', (e) => this.hover(e));
+    canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
+  }
+
+  update(rows, cols, values, [lo, hi]) {
+    this.data = { rows, cols, values };
+    const [a, b] = [Math.log10(lo), Math.log10(hi)];
+    const scale = b > a ? 255 / (b - a) : 0;
+    const px = new Uint8ClampedArray(4 * rows * cols);
+    for (let i = 0, o = 0; i < rows * cols; i++, o += 4) {
+      const v = values[i];
+      const rgb = v == null || Number.isNaN(v) ? [206, 212, 218]
+        : v === 0 ? [255, 255, 255]
+          : VIRIDIS_LUT[Math.min(255, Math.max(0, Math.round((Math.log10(v) - a) * scale))) || 0];
+      px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255;
+    }
+    // Nothing recorded yet: one grey pixel.
+    if (!px.length) putPixels(this.canvas, 1, 1, new Uint8ClampedArray([206, 212, 218, 255]));
+    else putPixels(this.canvas, cols, rows, px);
+  }
+
+  hover(e) {
+    if (!this.data || !this.data.cols) return;
+    const hit = cellAt(this.canvas, e, this.data.cols, this.data.rows);
+    if (!hit) return;
+    const [r, c] = hit;
+    this.readout.textContent = this.label(r, c, this.data.values[r * this.data.cols + c]);
+  }
+}

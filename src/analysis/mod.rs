@@ -4,12 +4,14 @@
 //! identical on every backend and is its own reference.
 
 pub mod fourier;
+pub mod gradient_flow;
 pub mod scans;
 pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 
 pub use fourier::Spectrum;
+pub use gradient_flow::FlowReport;
 pub use scans::{ScansAnalysis, ScansReport};
 pub use verdict::{GrokReport, Verdict};
 
@@ -22,6 +24,7 @@ use crate::train::MetricsRecord;
 pub enum LabReport {
     Grokking(GrokReport),
     Scans(ScansReport),
+    GradientFlow(FlowReport),
 }
 
 impl LabReport {
@@ -29,6 +32,7 @@ impl LabReport {
     pub fn for_lab(lab: &str) -> Self {
         match lab {
             "scans" => LabReport::Scans(ScansReport::default()),
+            "gradient_flow" => LabReport::GradientFlow(FlowReport::default()),
             _ => LabReport::Grokking(GrokReport::default()),
         }
     }
@@ -38,13 +42,15 @@ impl LabReport {
         match self {
             LabReport::Grokking(r) => r.update(record),
             LabReport::Scans(r) => r.update(record),
+            LabReport::GradientFlow(r) => r.update(record),
         }
     }
 
     /// The report of a history (e.g. a metrics file), its lab read from its records.
     pub fn from_history(history: &[MetricsRecord]) -> Self {
-        let lab = match history.first().map(|r| &r.lab) {
-            Some(crate::train::metrics::LabMetrics::Series(_)) => "scans",
+        let lab = match history.first() {
+            Some(r) if gradient_flow::is_flow_record(r) => "gradient_flow",
+            Some(r) if matches!(r.lab, crate::train::metrics::LabMetrics::Series(_)) => "scans",
             _ => "grokking",
         };
         let mut report = LabReport::for_lab(lab);
@@ -57,7 +63,7 @@ impl LabReport {
     pub fn grokking(&self) -> Option<&GrokReport> {
         match self {
             LabReport::Grokking(r) => Some(r),
-            LabReport::Scans(_) => None,
+            LabReport::Scans(_) | LabReport::GradientFlow(_) => None,
         }
     }
 }
@@ -68,6 +74,8 @@ impl LabReport {
 pub enum LabAnalysis {
     Grokking(Analysis),
     Scans(ScansAnalysis),
+    /// The gradient-flow lab: every stack's per-block profile at initialisation.
+    GradientFlow(crate::experiments::gradient_probe::GradientProfile),
 }
 
 /// Fractions of first-layer neurons pruned (lowest IPR first) in the pruning curve.

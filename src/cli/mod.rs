@@ -125,6 +125,16 @@ enum Inspect {
     /// chunked scans, and an S4D layer's parameters, input, kernel, convolution and recurrence
     /// outputs (format: `src/experiments/scans_dump.rs`; check with
     /// `scripts/reference/scans_torch.py check`).
+    /// A gradient-flow spec (preset or `{"gradient_flow": {...}}` file) at initialisation, on
+    /// one fixed batch of the spec's batch size: per stack, each block's gradient norm
+    /// ‖∂L/∂W_l‖_F and output RMS as plain arrays, `{"seed", "batch", "models": [{"name",
+    /// "loss", "grad_norm", "act_rms"}], "spec"}`. Default: the norm-placement preset.
+    Gradients {
+        spec: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<String>,
+    },
     Ssm {
         spec: Option<String>,
         /// Sequence length of the dumped inputs.
@@ -225,11 +235,39 @@ pub fn main() -> ExitCode {
                 Err(e) => bad_input(&e),
             }
         }
+        Command::Inspect { what: Inspect::Gradients { spec, out } } => {
+            match load_spec(spec.as_deref().or(Some("norm-placement"))) {
+                Ok(spec) => inspect_gradients(spec, out.as_deref()),
+                Err(e) => bad_input(&e),
+            }
+        }
         Command::Inspect { what: Inspect::Ssm { spec, len, out } } => {
             match load_spec(spec.as_deref().or(Some("selective-copying"))) {
                 Ok(spec) => inspect_ssm(spec, len, out.as_deref()),
                 Err(e) => bad_input(&e),
             }
+        }
+    }
+}
+
+fn inspect_gradients(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
+    let ExperimentSpec::GradientFlow(flow) = &spec else {
+        return bad_input(&SpecError::new(
+            "(spec)",
+            "`inspect gradients` takes a gradient-flow spec (e.g. the norm-placement preset)",
+        ));
+    };
+    let backend = backend::cpu();
+    let probe = crate::experiments::gradient_probe::profile_at_init(flow, &backend.device);
+    match pollster::block_on(probe) {
+        Ok(profile) => {
+            let mut json = serde_json::to_value(&profile).expect("profiles serialize");
+            json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
+            write_or_print(&json.to_string(), out)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }
@@ -564,7 +602,11 @@ fn progress_text(r: &crate::train::MetricsRecord) -> String {
         LabMetrics::Series(s) => s
             .series
             .iter()
-            .filter_map(|(k, v)| k.strip_suffix(".test_acc").map(|name| format!("{name} {v:.3}")))
+            .filter_map(|(k, v)| {
+                k.strip_suffix(".test_acc")
+                    .map(|name| format!("{name} {v:.3}"))
+                    .or_else(|| k.strip_suffix(".test_loss").map(|name| format!("{name} {v:.4}")))
+            })
             .collect::<Vec<_>>()
             .join("  "),
     }
@@ -588,6 +630,17 @@ fn print_outcome(session: &TrainingSession) {
             );
         }
         if let Some(r) = last {
+            eprintln!("{:.1} s of training", r.wall_ms / 1e3);
+        }
+    } else if let crate::analysis::LabReport::GradientFlow(report) = session.report() {
+        for m in &report.stacks {
+            eprintln!(
+                "{:<12} held-out loss {:.4} → {:.4} (best {:.4} at step {}); last/first block \
+                 gradient norm {:.3}",
+                m.name, m.initial_loss, m.last_loss, m.best_loss, m.best_step, m.last_over_first
+            );
+        }
+        if let Some(r) = session.history().last() {
             eprintln!("{:.1} s of training", r.wall_ms / 1e3);
         }
     }

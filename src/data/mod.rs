@@ -5,4 +5,5 @@
 
 pub mod memory;
 pub mod modular;
+pub mod regression;
 pub mod rng;

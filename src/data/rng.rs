@@ -20,6 +20,12 @@ pub enum Stream {
     Sequences = 4,
     /// Sequences of a memory task held out for evaluation.
     EvalSequences = 5,
+    /// The gradient-flow lab's teacher (or low-rank map).
+    Teacher = 6,
+    /// The gradient-flow lab's inputs: training batches.
+    FlowInputs = 7,
+    /// The gradient-flow lab's fixed probe batch (`inspect gradients`, the at-init profile).
+    ProbeInputs = 8,
 }
 
 /// A reproducible generator for `stream` of the run with `seed`.

@@ -5,12 +5,15 @@
 //! analyse, summary). An enum rather than a `dyn` trait: `analyse` is async (an async trait
 //! method is not object-safe), and every lab's payloads are concrete serde types anyway.
 
+pub mod gradient_flow;
+pub mod gradient_probe;
 pub mod grokking;
 pub mod scans;
 pub mod scans_dump;
 
 use burn::tensor::{Device, Tensor};
 
+pub use gradient_flow::GradientFlowExperiment;
 pub use grokking::GrokkingExperiment;
 pub use scans::ScansExperiment;
 
@@ -39,6 +42,7 @@ impl DeviceLimits {
 pub enum Experiment {
     Grokking(GrokkingExperiment),
     Scans(ScansExperiment),
+    GradientFlow(GradientFlowExperiment),
 }
 
 /// What was built, for the page and the CLI, in words any lab can fill.
@@ -75,6 +79,10 @@ impl Experiment {
                 scans::check_fits(s, limits)?;
                 Ok(Experiment::Scans(ScansExperiment::new(s, device)))
             }
+            ExperimentSpec::GradientFlow(s) => {
+                gradient_flow::check_fits(s, limits)?;
+                Ok(Experiment::GradientFlow(GradientFlowExperiment::new(s, device)))
+            }
         }
     }
 
@@ -83,6 +91,7 @@ impl Experiment {
         match self {
             Experiment::Grokking(e) => e.step(),
             Experiment::Scans(e) => e.step(),
+            Experiment::GradientFlow(e) => e.step(),
         }
     }
 
@@ -92,6 +101,7 @@ impl Experiment {
         match self {
             Experiment::Grokking(e) => e.train_step(stats),
             Experiment::Scans(e) => e.train_step(),
+            Experiment::GradientFlow(e) => e.train_step(stats),
         }
     }
 
@@ -101,6 +111,7 @@ impl Experiment {
         match self {
             Experiment::Grokking(e) => e.metrics_tensor(),
             Experiment::Scans(e) => e.metrics_tensor(),
+            Experiment::GradientFlow(e) => e.metrics_tensor(),
         }
     }
 
@@ -109,6 +120,7 @@ impl Experiment {
         match self {
             Experiment::Grokking(e) => e.record(layout, values, wall_ms),
             Experiment::Scans(e) => e.record(layout, values, wall_ms),
+            Experiment::GradientFlow(e) => e.record(layout, values, wall_ms),
         }
     }
 
@@ -134,14 +146,17 @@ impl Experiment {
                     example.map(|t| e.typed_example(t)).transpose().map_err(RunError::Input)?;
                 e.analyse(example).await.map(LabAnalysis::Scans).map_err(RunError::Device)
             }
+            Experiment::GradientFlow(e) => {
+                e.analyse().await.map(LabAnalysis::GradientFlow).map_err(RunError::Device)
+            }
         }
     }
 
     /// Whether [`Experiment::analyse`] takes `tokens` as its example (nothing runs).
     pub fn check_example(&self, tokens: &[u32]) -> Result<(), RunError> {
         match self {
-            Experiment::Grokking(_) => {
-                Err(RunError::Input("the grokking lab's views take no example sequence".into()))
+            Experiment::Grokking(_) | Experiment::GradientFlow(_) => {
+                Err(RunError::Input("only the scans lab's views take an example sequence".into()))
             }
             Experiment::Scans(e) => e.typed_example(tokens).map(drop).map_err(RunError::Input),
         }
@@ -151,20 +166,21 @@ impl Experiment {
         match self {
             Experiment::Grokking(e) => e.summary(),
             Experiment::Scans(e) => e.summary(),
+            Experiment::GradientFlow(e) => e.summary(),
         }
     }
 
     pub fn as_grokking(&self) -> Option<&GrokkingExperiment> {
         match self {
             Experiment::Grokking(e) => Some(e),
-            Experiment::Scans(_) => None,
+            Experiment::Scans(_) | Experiment::GradientFlow(_) => None,
         }
     }
 
     pub fn as_scans(&self) -> Option<&ScansExperiment> {
         match self {
             Experiment::Scans(e) => Some(e),
-            Experiment::Grokking(_) => None,
+            Experiment::Grokking(_) | Experiment::GradientFlow(_) => None,
         }
     }
 }

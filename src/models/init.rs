@@ -15,6 +15,37 @@ pub fn normal(rng: &mut ChaCha8Rng, rows: usize, cols: usize, std: f64) -> Vec<f
     (0..rows * cols).map(|_| dist.sample(rng) as f32).collect()
 }
 
+/// A `rows × cols` (semi-)orthogonal matrix times `gain`, row-major (Saxe et al. 2014; as
+/// PyTorch's `orthogonal_`): the orthonormalized columns (if rows ≥ cols; else rows) of a
+/// Gaussian matrix, by modified Gram–Schmidt in float64. Square: QᵀQ = QQᵀ = I.
+pub fn orthogonal(rng: &mut ChaCha8Rng, rows: usize, cols: usize, gain: f64) -> Vec<f32> {
+    let (long, short) = (rows.max(cols), rows.min(cols));
+    let unit = Normal::new(0.0, 1.0).expect("unit normal");
+    // `short` vectors of length `long`, made orthonormal one after another.
+    let mut q: Vec<Vec<f64>> = Vec::with_capacity(short);
+    while q.len() < short {
+        let mut v: Vec<f64> = (0..long).map(|_| unit.sample(rng)).collect();
+        for u in &q {
+            let dot: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(u).for_each(|(a, b)| *a -= dot * b);
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        // A draw (numerically) in the span of the others: draw again.
+        if norm > 1e-6 {
+            q.push(v.into_iter().map(|a| a / norm).collect());
+        }
+    }
+    let mut out = vec![0.0f32; rows * cols];
+    for (k, v) in q.iter().enumerate() {
+        for (i, x) in v.iter().enumerate() {
+            // rows ≥ cols: v is column k; else v is row k.
+            let at = if rows >= cols { i * cols + k } else { k * cols + i };
+            out[at] = (gain * x) as f32;
+        }
+    }
+    out
+}
+
 /// `n` values from N(0, std²) truncated at ±2·std, as Haiku's `TruncatedNormal(stddev=std)`:
 /// no rescaling, so their standard deviation is [`TRUNCATED_STD`]·std.
 pub fn truncated_normal(rng: &mut ChaCha8Rng, n: usize, std: f64) -> Vec<f32> {

@@ -3,6 +3,7 @@
 //!
 //! [`GrokkingNet`] is the grokking lab's model: any of its architectures behind one `forward`.
 
+pub mod deep_stack;
 pub mod init;
 pub mod mlp;
 pub mod pair_layer;

@@ -10,6 +10,7 @@
 //! [`ExperimentSpec::training`] and friends, so no caller outside a lab matches on the lab.
 
 mod error;
+pub mod gradient_flow;
 mod grokking;
 pub mod presets;
 pub mod scans;
@@ -17,6 +18,7 @@ mod training;
 pub mod url_hash;
 
 pub use error::SpecError;
+pub use gradient_flow::GradientFlowSpec;
 pub use grokking::*;
 pub use scans::ScansSpec;
 pub use training::{OptimizerKind, OptimizerSpec, TrainingSpec};
@@ -34,11 +36,15 @@ pub enum ExperimentSpec {
     Grokking(GrokkingSpec),
     /// S4D vs Mamba on synthetic memory tasks (see `../shared/science.md` §2).
     Scans(ScansSpec),
+    /// Gradients through deep stacks: norm placement, residual scale, init, activation (see
+    /// `../shared/science.md` §3).
+    GradientFlow(GradientFlowSpec),
 }
 
 /// The labs, in the page's order: `(key, title)`. The key is the spec's top-level key and the
 /// first segment of its URL hash.
-pub const LABS: [(&str, &str); 2] = [("grokking", "Grokking"), ("scans", "S4D vs Mamba")];
+pub const LABS: [(&str, &str); 3] =
+    [("grokking", "Grokking"), ("scans", "S4D vs Mamba"), ("gradient_flow", "Gradient flow")];
 
 impl Default for ExperimentSpec {
     fn default() -> Self {
@@ -80,6 +86,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(spec) => spec.validate(),
             ExperimentSpec::Scans(spec) => spec.validate(),
+            ExperimentSpec::GradientFlow(spec) => spec.validate(),
         }
     }
 
@@ -88,6 +95,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(_) => "grokking",
             ExperimentSpec::Scans(_) => "scans",
+            ExperimentSpec::GradientFlow(_) => "gradient_flow",
         }
     }
 
@@ -96,6 +104,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(spec) => spec.seed,
             ExperimentSpec::Scans(spec) => spec.seed,
+            ExperimentSpec::GradientFlow(spec) => spec.seed,
         }
     }
 
@@ -104,6 +113,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(spec) => &spec.training,
             ExperimentSpec::Scans(spec) => &spec.training,
+            ExperimentSpec::GradientFlow(spec) => &spec.training,
         }
     }
 
@@ -111,6 +121,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(spec) => &mut spec.training,
             ExperimentSpec::Scans(spec) => &mut spec.training,
+            ExperimentSpec::GradientFlow(spec) => &mut spec.training,
         }
     }
 
@@ -118,6 +129,7 @@ impl ExperimentSpec {
         match self {
             ExperimentSpec::Grokking(spec) => &spec.optimizer,
             ExperimentSpec::Scans(spec) => &spec.optimizer,
+            ExperimentSpec::GradientFlow(spec) => &spec.optimizer,
         }
     }
 

@@ -1,0 +1,74 @@
+//! The gradient-flow lab's report: per stack, the loss so far, and where gradients are
+//! weakest and strongest through depth at the latest evaluation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::train::MetricsRecord;
+use crate::train::metrics::LabMetrics;
+
+/// Per stack, folded from its records.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowReport {
+    pub stacks: Vec<StackReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StackReport {
+    pub name: String,
+    /// Held-out loss at the first evaluation (step 0: the initial weights).
+    pub initial_loss: f64,
+    pub last_loss: f64,
+    pub best_loss: f64,
+    pub best_step: u64,
+    /// At the latest evaluation: ‖∂L/∂W_l‖ of the last block over the first (> 1: gradients
+    /// grow towards the output, as under Post-LN; < 1: they shrink, as under Pre-LN).
+    pub last_over_first: f64,
+}
+
+impl FlowReport {
+    /// Folds in the next evaluation: every `<stack>.test_loss` and its per-block gradient norms.
+    pub fn update(&mut self, record: &MetricsRecord) {
+        let LabMetrics::Series(s) = &record.lab else { return };
+        for (key, &loss) in &s.series {
+            let Some(name) = key.strip_suffix(".test_loss") else { continue };
+            let i = match self.stacks.iter().position(|m| m.name == name) {
+                Some(i) => i,
+                None => {
+                    self.stacks.push(StackReport {
+                        name: name.to_string(),
+                        initial_loss: loss,
+                        last_loss: loss,
+                        best_loss: f64::INFINITY,
+                        best_step: record.step,
+                        last_over_first: f64::NAN,
+                    });
+                    self.stacks.len() - 1
+                }
+            };
+            let m = &mut self.stacks[i];
+            m.last_loss = loss;
+            if loss < m.best_loss {
+                m.best_loss = loss;
+                m.best_step = record.step;
+            }
+            let prefix = format!("{name}.grad_norm.");
+            let norms: Vec<f64> = s
+                .series
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, &v)| v)
+                .collect();
+            if let (Some(first), Some(last)) = (norms.first(), norms.last()) {
+                m.last_over_first = last / first;
+            }
+        }
+    }
+}
+
+/// Whether a record is the gradient-flow lab's (its series carry per-block gradient norms).
+pub fn is_flow_record(record: &MetricsRecord) -> bool {
+    match &record.lab {
+        LabMetrics::Series(s) => s.series.keys().any(|k| k.contains(".grad_norm.")),
+        LabMetrics::Grokking(_) => false,
+    }
+}

@@ -1,0 +1,71 @@
+//! The gradient-flow lab at initialisation: on one fixed batch, each block's gradient norm
+//! ‖∂L/∂W_l‖_F and output RMS, for every stack of a spec — signal and gradient propagation
+//! before any training (`gradscope inspect gradients`).
+//!
+//! Every stack draws its weights from the same init stream, so stacks of the same shape start
+//! from the same matrices and differ only in what the spec changes (norm placement, residual
+//! scale, activation). One readback per stack.
+
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::data::regression::Teacher;
+use crate::data::rng::{Stream, stream};
+use crate::models::deep_stack::{activation_rms, block_grad_norms};
+use crate::spec::gradient_flow::GradientFlowSpec;
+
+/// One stack's profile at init.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StackProfile {
+    pub name: String,
+    /// The loss ½·mean‖f(x) − y‖² on the probe batch.
+    pub loss: f64,
+    /// ‖∂L/∂W_l‖_F for blocks l = 1 … L.
+    pub grad_norm: Vec<f64>,
+    /// RMS of each block's output h_l, l = 1 … L.
+    pub act_rms: Vec<f64>,
+}
+
+/// Every stack's profile on the same batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradientProfile {
+    pub seed: u64,
+    /// Inputs in the probe batch (the spec's training batch size).
+    pub batch: usize,
+    pub models: Vec<StackProfile>,
+}
+
+/// The profile of every stack in `spec` (validated) at init, on `device` (autodiff enabled).
+pub async fn profile_at_init(
+    spec: &GradientFlowSpec,
+    device: &Device,
+) -> Result<GradientProfile, String> {
+    let teacher = Teacher::new(&spec.task, spec.seed);
+    let n = spec.training.batch_size;
+    let (x, y) = teacher.batch(n, &mut stream(spec.seed, Stream::ProbeInputs), device);
+    let mut models = Vec::new();
+    for (name, m) in &spec.models {
+        let stack = m.config(&spec.task).init_with(&mut stream(spec.seed, Stream::Init), device);
+        let (out, trace) = stack.forward_traced(x.clone());
+        let loss = (out - y.clone()).powi_scalar(2).sum().mul_scalar(0.5 / n as f64); // [1]
+        let rms = activation_rms(&trace).detach(); // [L]
+        let grads = loss.clone().backward();
+        let norms = block_grad_norms(&stack, &grads); // [L]
+        let all = Tensor::cat(vec![loss.detach(), rms, norms], 0); // [1 + 2L]
+        let values = all
+            .into_data_async()
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .map_err(|e| format!("{e:?}"))?;
+        let depth = m.depth;
+        models.push(StackProfile {
+            name: name.clone(),
+            loss: values[0],
+            act_rms: values[1..1 + depth].to_vec(),
+            grad_norm: values[1 + depth..1 + 2 * depth].to_vec(),
+        });
+    }
+    Ok(GradientProfile { seed: spec.seed, batch: n, models })
+}

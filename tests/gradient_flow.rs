@@ -1,0 +1,619 @@
+//! The gradient-flow lab's stacks against references that share no code with them: a float64
+//! forward and backward pass written out here (checked itself by central finite differences),
+//! and the published directions at initialisation (Pre- vs Post-LN, SELU, orthogonal init).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+use burn::tensor::{Device, Tensor};
+use gradscope::backend;
+use gradscope::data::regression::{FlowTask, FlowTaskKind};
+use gradscope::data::rng::{Stream, stream};
+use gradscope::experiments::gradient_probe::{GradientProfile, profile_at_init};
+use gradscope::models::deep_stack::{
+    Activation, DeepStack, InitKind, NormKind, NormPlacement, ResidualScale, StackConfig,
+    block_grad_norms,
+};
+use gradscope::spec::gradient_flow::{GradientFlowSpec, StackSpec};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+fn device() -> Device {
+    backend::cpu().device
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
+}
+
+// ---- a float64 stack, written out ----------------------------------------------------------
+
+const EPS: f64 = 1e-5;
+
+/// erf to float64 precision: its Taylor series below |x| = 3, the continued fraction of erfc
+/// above (an approximation with its own error would make the GELU forward disagree with its
+/// exact derivative below, which finite differences notice).
+fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    let v = if a < 3.0 {
+        let (mut term, mut sum, mut n) = (a, a, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -a * a / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        // erfc(a) = e^{−a²}/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))).
+        let mut frac = a;
+        for k in (1..80).rev() {
+            frac = a + (k as f64 / 2.0) / frac;
+        }
+        1.0 - (-a * a).exp() / (std::f64::consts::PI.sqrt() * frac)
+    };
+    if x >= 0.0 { v } else { -v }
+}
+
+fn act(a: Activation, x: f64) -> f64 {
+    let (lambda, alpha) = (1.050_700_987_355_480_5, 1.673_263_242_354_377_3);
+    match a {
+        Activation::Relu => x.max(0.0),
+        Activation::Tanh => x.tanh(),
+        Activation::Gelu => 0.5 * x * (1.0 + erf(x / 2f64.sqrt())),
+        Activation::Selu => lambda * if x > 0.0 { x } else { alpha * (x.exp() - 1.0) },
+        Activation::Linear => x,
+    }
+}
+
+fn act_grad(a: Activation, x: f64) -> f64 {
+    let (lambda, alpha) = (1.050_700_987_355_480_5, 1.673_263_242_354_377_3);
+    match a {
+        Activation::Relu => (x > 0.0) as u8 as f64,
+        Activation::Tanh => 1.0 - x.tanh().powi(2),
+        Activation::Gelu => {
+            let pdf = (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            0.5 * (1.0 + erf(x / 2f64.sqrt())) + x * pdf
+        }
+        Activation::Selu => lambda * if x > 0.0 { 1.0 } else { alpha * x.exp() },
+        Activation::Linear => 1.0,
+    }
+}
+
+#[derive(Clone)]
+struct RefNorm {
+    layer: bool,
+    gain: Vec<f64>,
+    bias: Vec<f64>,
+}
+
+impl RefNorm {
+    /// (y, x̂, 1/σ) of one row.
+    fn forward(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
+        let n = x.len() as f64;
+        let mean = if self.layer { x.iter().sum::<f64>() / n } else { 0.0 };
+        let c: Vec<f64> = x.iter().map(|v| v - mean).collect();
+        let inv = 1.0 / (c.iter().map(|v| v * v).sum::<f64>() / n + EPS).sqrt();
+        let xh: Vec<f64> = c.iter().map(|v| v * inv).collect();
+        let y = xh.iter().enumerate().map(|(i, v)| v * self.gain[i] + self.bias[i]).collect();
+        (y, xh, inv)
+    }
+
+    fn backward(&self, x: &[f64], dy: &[f64]) -> Vec<f64> {
+        let (_, xh, inv) = self.forward(x);
+        let n = x.len() as f64;
+        let dxh: Vec<f64> = dy.iter().enumerate().map(|(i, d)| d * self.gain[i]).collect();
+        let mean_d = if self.layer { dxh.iter().sum::<f64>() / n } else { 0.0 };
+        let mean_dx = dxh.iter().zip(&xh).map(|(a, b)| a * b).sum::<f64>() / n;
+        dxh.iter().zip(&xh).map(|(d, h)| inv * (d - mean_d - h * mean_dx)).collect()
+    }
+}
+
+#[derive(Clone)]
+struct RefBlock {
+    w_in: Vec<f64>,
+    b_in: Vec<f64>,
+    w_out: Vec<f64>,
+    b_out: Vec<f64>,
+    norm_in: Option<RefNorm>,
+    norm_out: Option<RefNorm>,
+    post: bool,
+    peri: bool,
+    scale: f64,
+    residual: bool,
+    act: Activation,
+}
+
+struct RefStack {
+    width: usize,
+    w_in: Vec<f64>,
+    blocks: Vec<RefBlock>,
+    final_norm: Option<RefNorm>,
+    head: Vec<f64>,
+    input_dim: usize,
+    output_dim: usize,
+}
+
+fn matvec(x: &[f64], w: &[f64], cols: usize) -> Vec<f64> {
+    let mut y = vec![0.0; cols];
+    for (i, xi) in x.iter().enumerate() {
+        for j in 0..cols {
+            y[j] += xi * w[i * cols + j];
+        }
+    }
+    y
+}
+
+/// dx = W dy (W: [rows, cols], dy: [cols]).
+fn matvec_t(dy: &[f64], w: &[f64], rows: usize) -> Vec<f64> {
+    let cols = dy.len();
+    (0..rows).map(|i| (0..cols).map(|j| w[i * cols + j] * dy[j]).sum()).collect()
+}
+
+impl RefStack {
+    /// Reads every parameter of `stack` (built from `cfg`).
+    fn from(stack: &DeepStack, cfg: &StackConfig) -> Self {
+        let norm = |n: &Option<gradscope::models::deep_stack::Norm>| {
+            n.as_ref().map(|n| RefNorm {
+                layer: n.kind == NormKind::LayerNorm,
+                gain: values(n.gain.val()),
+                bias: n.bias.as_ref().map_or(vec![0.0; cfg.width], |b| values(b.val())),
+            })
+        };
+        let blocks = stack
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(l, b)| RefBlock {
+                w_in: values(b.w_in.val()),
+                b_in: values(b.b_in.val()),
+                w_out: values(b.w_out.val()),
+                b_out: values(b.b_out.val()),
+                norm_in: norm(&b.norm_in),
+                norm_out: norm(&b.norm_out),
+                post: cfg.placement(l) == NormPlacement::Post,
+                peri: cfg.placement(l) == NormPlacement::Peri,
+                scale: match (cfg.residual, &b.skip) {
+                    (_, Some(alpha)) => values(alpha.val())[0],
+                    (ResidualScale::InvSqrtDepth, _) => 1.0 / (cfg.depth as f64).sqrt(),
+                    _ => 1.0,
+                },
+                residual: cfg.residual != ResidualScale::None,
+                act: cfg.activation,
+            })
+            .collect();
+        RefStack {
+            width: cfg.width,
+            w_in: values(stack.input.val()),
+            blocks,
+            final_norm: norm(&stack.final_norm),
+            head: values(stack.head.val()),
+            input_dim: cfg.input_dim,
+            output_dim: cfg.output_dim,
+        }
+    }
+
+    /// Loss ½·mean‖f(x) − y‖² and, per block, ∂L/∂W_in and ∂L/∂W_out.
+    fn loss_and_grads(&self, x: &[f64], y: &[f64], n: usize) -> (f64, Vec<[Vec<f64>; 2]>) {
+        let w = self.width;
+        let mut loss = 0.0;
+        let mut grads = vec![[vec![0.0; w * w], vec![0.0; w * w]]; self.blocks.len()];
+        for r in 0..n {
+            let xr = &x[r * self.input_dim..(r + 1) * self.input_dim];
+            // Forward, keeping each block's input h, its branch input and pre-activation.
+            let mut h = matvec(xr, &self.w_in, w);
+            let mut tape = Vec::new();
+            for blk in &self.blocks {
+                let inp = blk.norm_in.as_ref().map_or(h.clone(), |nm| nm.forward(&h).0);
+                let pre: Vec<f64> =
+                    matvec(&inp, &blk.w_in, w).iter().zip(&blk.b_in).map(|(a, b)| a + b).collect();
+                let a: Vec<f64> = pre.iter().map(|&p| act(blk.act, p)).collect();
+                let f: Vec<f64> =
+                    matvec(&a, &blk.w_out, w).iter().zip(&blk.b_out).map(|(a, b)| a + b).collect();
+                let br =
+                    if blk.peri { blk.norm_out.as_ref().unwrap().forward(&f).0 } else { f.clone() };
+                let out: Vec<f64> = (0..w)
+                    .map(|i| if blk.residual { h[i] } else { 0.0 } + blk.scale * br[i])
+                    .collect();
+                let next = if blk.post {
+                    blk.norm_out.as_ref().unwrap().forward(&out).0
+                } else {
+                    out.clone()
+                };
+                tape.push((h.clone(), inp, pre, a, f, out));
+                h = next;
+            }
+            let h_last = h.clone();
+            let h = self.final_norm.as_ref().map_or(h.clone(), |nm| nm.forward(&h).0);
+            let pred = matvec(&h, &self.head, self.output_dim);
+            let yr = &y[r * self.output_dim..(r + 1) * self.output_dim];
+            let diff: Vec<f64> = pred.iter().zip(yr).map(|(p, t)| p - t).collect();
+            loss += 0.5 * diff.iter().map(|d| d * d).sum::<f64>() / n as f64;
+            // Backward.
+            let dpred: Vec<f64> = diff.iter().map(|d| d / n as f64).collect();
+            let mut dh = matvec_t(&dpred, &self.head, w);
+            if let Some(nm) = &self.final_norm {
+                dh = nm.backward(&h_last, &dh);
+            }
+            for (l, blk) in self.blocks.iter().enumerate().rev() {
+                let (h_in, inp, pre, a, f, out) = &tape[l];
+                let dout = if blk.post {
+                    blk.norm_out.as_ref().unwrap().backward(out, &dh)
+                } else {
+                    dh.clone()
+                };
+                let dbr: Vec<f64> = dout.iter().map(|d| d * blk.scale).collect();
+                let df =
+                    if blk.peri { blk.norm_out.as_ref().unwrap().backward(f, &dbr) } else { dbr };
+                for i in 0..w {
+                    for j in 0..w {
+                        grads[l][1][i * w + j] += a[i] * df[j];
+                    }
+                }
+                let da = matvec_t(&df, &blk.w_out, w);
+                let dpre: Vec<f64> =
+                    da.iter().zip(pre).map(|(d, &p)| d * act_grad(blk.act, p)).collect();
+                for i in 0..w {
+                    for j in 0..w {
+                        grads[l][0][i * w + j] += inp[i] * dpre[j];
+                    }
+                }
+                let dinp = matvec_t(&dpre, &blk.w_in, w);
+                let from_branch =
+                    blk.norm_in.as_ref().map_or(dinp.clone(), |nm| nm.backward(h_in, &dinp));
+                dh = (0..w)
+                    .map(|i| from_branch[i] + if blk.residual { dout[i] } else { 0.0 })
+                    .collect();
+            }
+        }
+        (loss, grads)
+    }
+}
+
+fn norm2(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+fn tiny(
+    norm: NormPlacement,
+    norm_kind: NormKind,
+    residual: ResidualScale,
+    init: InitKind,
+    activation: Activation,
+) -> StackConfig {
+    StackConfig {
+        input_dim: 3,
+        output_dim: 2,
+        depth: 4,
+        width: 5,
+        norm,
+        norm_kind,
+        mix_ratio: 0.5,
+        residual,
+        init,
+        gain: 1.0,
+        activation,
+    }
+}
+
+/// Every norm placement and kind, residual scale, init and activation on a tiny stack (depth
+/// 4, width 5, batch 6): each block's ‖∂L/∂W_l‖ by autodiff in f32 equals the float64
+/// backward pass above to 1e-4 relative (1e-6 absolute); the float64 backward itself matches
+/// central finite differences (step 1e-5) to 1e-5 of the largest gradient of that matrix on
+/// 25 entries of both matrices of blocks 0 and 3 (every seventh configuration; the
+/// differences' own error — rounding and O(h²) truncation — was measured up to 3·10⁻⁶ of the
+/// largest gradient on a GELU stack).
+#[test]
+fn per_layer_gradient_norms_match_a_float64_backward_and_finite_differences() {
+    let device = device();
+    let (n, mut k) = (6usize, 0usize);
+    let placements = [
+        NormPlacement::None,
+        NormPlacement::Post,
+        NormPlacement::Pre,
+        NormPlacement::Peri,
+        NormPlacement::Mix,
+    ];
+    let inits = [InitKind::Xavier, InitKind::Kaiming, InitKind::Lecun, InitKind::Orthogonal];
+    let acts = [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Selu,
+        Activation::Linear,
+    ];
+    for norm in placements {
+        for norm_kind in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            for residual in [ResidualScale::One, ResidualScale::InvSqrtDepth, ResidualScale::None] {
+                for activation in acts {
+                    k += 1;
+                    let cfg = tiny(norm, norm_kind, residual, inits[k % 4], activation);
+                    let what = format!(
+                        "{norm:?}/{norm_kind:?}/{residual:?}/{:?}/{activation:?}",
+                        cfg.init
+                    );
+                    let stack = cfg.init_with(&mut ChaCha8Rng::seed_from_u64(k as u64), &device);
+                    let mut rng = ChaCha8Rng::seed_from_u64(1000 + k as u64);
+                    let mut draw = |m: usize| -> Vec<f64> {
+                        (0..m).map(|_| StandardNormal.sample(&mut rng)).collect()
+                    };
+                    let (x, y) = (draw(n * 3), draw(n * 2));
+                    let to = |v: &[f64], c: usize| {
+                        Tensor::<2>::from_data(
+                            burn::tensor::TensorData::new(
+                                v.iter().map(|&a| a as f32).collect::<Vec<_>>(),
+                                [n, c],
+                            ),
+                            &device,
+                        )
+                    };
+                    let loss = stack.loss(to(&x, 3), to(&y, 2));
+                    let got = values(block_grad_norms(&stack, &loss.backward()));
+                    let reference = RefStack::from(&stack, &cfg);
+                    let (_, grads) = reference.loss_and_grads(&x, &y, n);
+                    for (l, [g_in, g_out]) in grads.iter().enumerate() {
+                        let want = (norm2(g_in).powi(2) + norm2(g_out).powi(2)).sqrt();
+                        assert!(
+                            (got[l] - want).abs() <= 1e-4 * want + 1e-6,
+                            "{what}: block {l}: {} vs float64 {want}",
+                            got[l]
+                        );
+                    }
+                    // The float64 backward against central differences, both matrices of
+                    // blocks 0 and 3.
+                    if k % 7 == 0 {
+                        let mut probe = RefStack {
+                            blocks: reference.blocks.clone(),
+                            w_in: reference.w_in.clone(),
+                            head: reference.head.clone(),
+                            final_norm: reference.final_norm.clone(),
+                            ..reference
+                        };
+                        for l in [0, 3] {
+                            for m in 0..2 {
+                                let g = &grads[l][m];
+                                let scale = g.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(1.0);
+                                for e in 0..25 {
+                                    let h = 1e-5;
+                                    fn at(s: &mut RefStack, l: usize, m: usize) -> &mut Vec<f64> {
+                                        if m == 0 {
+                                            &mut s.blocks[l].w_in
+                                        } else {
+                                            &mut s.blocks[l].w_out
+                                        }
+                                    }
+                                    at(&mut probe, l, m)[e] += h;
+                                    let lp = probe.loss_and_grads(&x, &y, n).0;
+                                    at(&mut probe, l, m)[e] -= 2.0 * h;
+                                    let lm = probe.loss_and_grads(&x, &y, n).0;
+                                    at(&mut probe, l, m)[e] += h;
+                                    let fd = (lp - lm) / (2.0 * h);
+                                    assert!(
+                                        (fd - g[e]).abs() <= 1e-5 * scale,
+                                        "{what}: dW{m}_{l}[{e}]: fd {fd} vs {}",
+                                        g[e]
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SkipInit: every block starts as the identity (α = 0), so no gradient reaches its weights at
+/// init — exactly 0, which the lab's heatmap shows as such.
+#[test]
+fn skipinit_blocks_get_exactly_zero_gradient_at_init() {
+    let device = device();
+    let cfg = tiny(
+        NormPlacement::Pre,
+        NormKind::LayerNorm,
+        ResidualScale::SkipInit,
+        InitKind::Kaiming,
+        Activation::Relu,
+    );
+    let stack = cfg.init_with(&mut ChaCha8Rng::seed_from_u64(3), &device);
+    let x = Tensor::<2>::ones([4, 3], &device);
+    let loss = stack.loss(x, Tensor::<2>::zeros([4, 2], &device));
+    assert_eq!(values(block_grad_norms(&stack, &loss.backward())), vec![0.0; 4]);
+}
+
+// ---- the published directions at init ------------------------------------------------------
+
+fn probe(
+    models: Vec<(&str, StackSpec)>,
+    input_dim: usize,
+    batch: usize,
+    seed: u64,
+) -> GradientProfile {
+    let mut spec = GradientFlowSpec::default();
+    spec.seed = seed;
+    spec.task = FlowTask {
+        kind: FlowTaskKind::TeacherStudent,
+        input_dim,
+        output_dim: 8,
+        teacher_depth: 3,
+        rank: 4,
+    };
+    spec.training.batch_size = batch;
+    spec.models = models.into_iter().map(|(n, m)| (n.to_string(), m)).collect();
+    spec.validate().unwrap();
+    pollster::block_on(profile_at_init(&spec, &device())).unwrap()
+}
+
+fn quarter_means(v: &[f64]) -> (f64, f64) {
+    let q = v.len() / 4;
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    (mean(&v[..q]), mean(&v[v.len() - q..]))
+}
+
+/// At init, depth 24, width 64, batch 64, seeds 0–4: with Post-LN the first quarter of blocks
+/// gets smaller gradient norms than the last quarter (gradients vanish towards the input);
+/// with Pre-LN the last quarter gets smaller ones than the first (the residual stream grows,
+/// each deep branch matters less) — Xiong et al. 2020, Li et al. 2024 (Mix-LN).
+#[test]
+fn post_ln_starves_early_layers_and_pre_ln_deep_ones_at_init() {
+    for seed in 0..5 {
+        let stack = |norm| StackSpec { depth: 24, width: 64, norm, ..StackSpec::default() };
+        let p = probe(
+            vec![("post", stack(NormPlacement::Post)), ("pre", stack(NormPlacement::Pre))],
+            32,
+            64,
+            seed,
+        );
+        let by = |n: &str| p.models.iter().find(|m| m.name == n).unwrap().grad_norm.clone();
+        let (first, last) = quarter_means(&by("post"));
+        assert!(first < last, "seed {seed}: Post-LN first quarter {first:.3e} vs last {last:.3e}");
+        let (first, last) = quarter_means(&by("pre"));
+        assert!(last < first, "seed {seed}: Pre-LN first quarter {first:.3e} vs last {last:.3e}");
+    }
+}
+
+/// Plain stacks of 32 blocks (no residual, no norm), width 256, batch 256: SELU with LeCun
+/// init keeps every block's output RMS in [0.8, 1.25] (Klambauer et al. 2017); ReLU with
+/// Xavier init does not (it halves the variance per layer).
+#[test]
+fn selu_with_lecun_init_self_normalizes_through_32_plain_layers() {
+    let plain = |activation, init| StackSpec {
+        depth: 32,
+        width: 256,
+        norm: NormPlacement::None,
+        residual: ResidualScale::None,
+        activation,
+        init,
+        ..StackSpec::default()
+    };
+    let p = probe(
+        vec![
+            ("selu", plain(Activation::Selu, InitKind::Lecun)),
+            ("relu", plain(Activation::Relu, InitKind::Xavier)),
+        ],
+        256,
+        256,
+        0,
+    );
+    let selu = &p.models.iter().find(|m| m.name == "selu").unwrap().act_rms;
+    assert!(selu.iter().all(|r| (0.8..=1.25).contains(r)), "SELU RMS through depth: {selu:?}");
+    let relu = &p.models.iter().find(|m| m.name == "relu").unwrap().act_rms;
+    assert!(!relu.iter().all(|r| (0.8..=1.25).contains(r)), "ReLU + Xavier RMS: {relu:?}");
+    assert!(relu[31] < 0.01, "ReLU + Xavier shrinks the signal: {}", relu[31]);
+}
+
+/// Singular values of a square matrix (row-major), by Jacobi's eigenvalue method on MᵀM.
+fn singular_values(m: &[f64], n: usize) -> Vec<f64> {
+    let mut a = vec![0.0; n * n]; // MᵀM
+    for i in 0..n {
+        for j in 0..n {
+            a[i * n + j] = (0..n).map(|k| m[k * n + i] * m[k * n + j]).sum();
+        }
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * n + j].powi(2))
+            .sum();
+        if off < 1e-22 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                for k in 0..n {
+                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+            }
+        }
+    }
+    (0..n).map(|i| a[i * n + i].max(0.0).sqrt()).collect()
+}
+
+/// A deep linear net (32 square blocks of two matrices each, width 32, no residual, no norm):
+/// with orthogonal init (gain 1) the blocks' input–output map (the product of all 64
+/// matrices) has every singular value 1 (to 1e-3, f32 weights); with Gaussian (Xavier) init its singular values spread over orders of magnitude
+/// (σ_max/σ_min > 100) — Saxe et al. 2014's case for orthogonal init.
+#[test]
+fn orthogonal_init_keeps_a_deep_linear_maps_singular_values_at_one() {
+    let device = device();
+    let linear = |init| StackConfig {
+        input_dim: 32,
+        output_dim: 4,
+        depth: 32,
+        width: 32,
+        norm: NormPlacement::None,
+        norm_kind: NormKind::LayerNorm,
+        mix_ratio: 0.25,
+        residual: ResidualScale::None,
+        init,
+        gain: 1.0,
+        activation: Activation::Linear,
+    };
+    let map = |init| {
+        let stack = linear(init).init_with(&mut stream(0, Stream::Init), &device);
+        let mut m = Tensor::<2>::eye(32, &device);
+        for b in &stack.blocks {
+            m = m.matmul(b.w_in.val()).matmul(b.w_out.val());
+        }
+        singular_values(&values(m), 32)
+    };
+    let orth = map(InitKind::Orthogonal);
+    assert!(orth.iter().all(|s| (s - 1.0).abs() < 1e-3), "orthogonal: {orth:?}");
+    let gauss = map(InitKind::Xavier);
+    let (max, min) = gauss.iter().fold((0.0f64, f64::MAX), |(a, b), &s| (a.max(s), b.min(s)));
+    assert!(max / min > 100.0, "Gaussian: σ from {min:.3e} to {max:.3e}");
+}
+
+// ---- the CLI -------------------------------------------------------------------------------
+
+fn gradscope(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).output().unwrap()
+}
+
+/// `inspect gradients` writes each stack's per-block gradient norms and activation RMS as
+/// plain arrays (the default: the norm-placement preset, four stacks at depth 24), and refuses
+/// a bad field by name.
+#[test]
+fn cli_inspect_gradients_writes_per_layer_arrays() {
+    let o = gradscope(&["inspect", "gradients"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let models = json["models"].as_array().unwrap();
+    assert_eq!(models.len(), 4);
+    for m in models {
+        assert_eq!(m["grad_norm"].as_array().unwrap().len(), 24, "{}", m["name"]);
+        assert_eq!(m["act_rms"].as_array().unwrap().len(), 24);
+        assert!(m["grad_norm"].as_array().unwrap().iter().all(|g| g.as_f64().unwrap() > 0.0));
+    }
+    assert_eq!(json["spec"]["gradient_flow"]["models"]["post-ln"]["norm"], "post");
+
+    let dir = std::env::temp_dir().join(format!("gradscope-gf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"gradient_flow": {"models": {"deep": {"depth": 65}}}}"#).unwrap();
+    let o = gradscope(&["inspect", "gradients", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("gradient_flow.models.deep.depth") && err.contains("1..=64"), "{err}");
+    std::fs::write(&bad, r#"{"gradient_flow": {"models": {"m": {"norm": "sandwich"}}}}"#).unwrap();
+    let o = gradscope(&["inspect", "gradients", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("norm") && err.contains("sandwich"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
