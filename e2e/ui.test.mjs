@@ -384,6 +384,12 @@ const FLOW_SMALL = '#gradient_flow.models.pre.depth=6&gradient_flow.models.pre.w
   '&gradient_flow.task.input_dim=8&gradient_flow.task.output_dim=4&gradient_flow.training.batch_size=16' +
   '&gradient_flow.training.eval_every=1&gradient_flow.training.steps=5000';
 
+// Two small transformers on the copy task, with and without qk-LayerNorm.
+const FLOW_ATTENTION = '#gradient_flow.task.kind=copy&gradient_flow.task.vocab=8&gradient_flow.task.copy_length=4' +
+  ['qk', 'plain'].map((n) => `&gradient_flow.models.${n}.block=transformer&gradient_flow.models.${n}.depth=2` +
+    `&gradient_flow.models.${n}.width=16&gradient_flow.models.${n}.heads=2&gradient_flow.models.${n}.qk_norm=${n === 'qk'}`).join('') +
+  '&gradient_flow.training.batch_size=8&gradient_flow.training.eval_every=1&gradient_flow.training.steps=5000';
+
 test('gradient flow: the lab opens from the header and a link, trains Pre- vs Post-LN, and the heatmap reads out (CPU)', async () => {
   const { browser, page, errors } = await open(BASE_ARGS);
   try {
@@ -391,7 +397,7 @@ test('gradient flow: the lab opens from the header and a link, trains Pre- vs Po
     await byId(page, 'lab-gradient_flow').click();
     await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && /^#gradient_flow\./.test(location.hash), null, { timeout: 60_000 });
     const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
-    for (const name of ['norm-placement', 'residual-scaling', 'selu-vs-relu', 'deep-linear-orthogonal']) {
+    for (const name of ['norm-placement', 'residual-scaling', 'selu-vs-relu', 'deep-linear-orthogonal', 'attention-logit-growth']) {
       assert.ok(names.includes(name), `preset ${name} listed`);
     }
     assert.equal(await byId(page, 'field-models-post-ln-norm').inputValue(), 'post');
@@ -413,8 +419,14 @@ test('gradient flow: the lab opens from the header and a link, trains Pre- vs Po
     await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.1);
     const text = await byId(page, 'flow-readout').textContent();
     assert.match(text, /^post, block 1, step \d+: gradient norm .* = \d\.\d{3}e[-+]\d+$/, text);
-    await byId(page, 'flow-metric').selectOption('act_rms');
+    // The drill-down: one matrix of each block.
+    await byId(page, 'flow-tensor').selectOption('out');
     await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.95);
+    assert.match(await byId(page, 'flow-readout').textContent(), /^post, block 6, step \d+: gradient norm of MLP W_out .* = \d\.\d{3}e[-+]\d+$/);
+    await byId(page, 'flow-metric').selectOption('act_rms');
+    assert.ok(await byId(page, 'flow-tensor').isHidden(), 'the drill-down is for gradient norms only');
+    const moved = await byId(page, 'flow-heatmap-post').boundingBox(); // the controls' row may have reflowed
+    await page.mouse.move(moved.x + moved.width * 0.9, moved.y + moved.height * 0.95);
     assert.match(await byId(page, 'flow-readout').textContent(), /block 6, .*activation RMS .* = \d/);
     await page.waitForFunction(() => document.querySelector('[data-testid="flow-init-rms"] canvas')?.width > 0, null, { timeout: 30_000 });
     const tasks = await mainThreadTasks(browser);
@@ -422,17 +434,35 @@ test('gradient flow: the lab opens from the header and a link, trains Pre- vs Po
     assertNoStall(tasks);
     await page.screenshot({ path: `${OUT}/gradient-flow-cpu.png`, fullPage: true });
 
+    // Transformer stacks on the copy task, from a link: the max attention logit per block.
+    await page.evaluate((h) => { location.hash = h; }, FLOW_ATTENTION);
+    await page.waitForFunction(() => /task\.kind=copy/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled &&
+      window.gradscope.history().every((r) => !('pre.test_loss' in r.series)), null, { timeout: 60_000 });
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step >= 3 && 'qk.train_loss' in r.series), null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    const attn = await page.evaluate(() => window.gradscope.history().at(-1));
+    for (const k of ['qk.max_logit.01', 'plain.max_logit.02', 'qk.grad_q.01', 'plain.grad_o.02', 'qk.test_loss']) {
+      assert.ok(Number.isFinite(attn.series[k]), `${k} in the record: ${attn.series[k]}`);
+    }
+    await byId(page, 'flow-metric').selectOption('max_logit');
+    const qkBox = await byId(page, 'flow-heatmap-qk').boundingBox();
+    await page.mouse.move(qkBox.x + qkBox.width * 0.9, qkBox.y + qkBox.height * 0.25);
+    assert.match(await byId(page, 'flow-readout').textContent(), /^qk, block 1, step \d+: max attention logit .* = -?\d\.\d{3}e[-+]\d+$/);
+    await page.screenshot({ path: `${OUT}/gradient-flow-attention-cpu.png`, fullPage: true });
+
     // A bad field is refused by name; the run is kept.
+    const steps = await num(page, 'step-count');
     await page.evaluate(() => { location.hash = '#gradient_flow.models.pre.depth=65'; });
     await page.waitForFunction(() => /gradient_flow\.models\.pre\.depth/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 30_000 });
-    assert.ok(await num(page, 'step-count') >= 6, 'the run is kept');
+    assert.ok(steps >= 3 && await num(page, 'step-count') === steps, 'the run is kept');
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {
     await browser.close();
   }
 });
 
-test('gradient flow: a Step of Pre- vs Post-LN on WebGPU (SwiftShader)', async () => {
+test('gradient flow: a Step of Pre- vs Post-LN, then of two transformers, on WebGPU (SwiftShader)', async () => {
   const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], FLOW_SMALL);
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
@@ -442,6 +472,16 @@ test('gradient flow: a Step of Pre- vs Post-LN on WebGPU (SwiftShader)', async (
     const last = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['pre.grad_norm.01', 'post.grad_norm.06', 'post.update_ratio.01']) {
       assert.ok(Number.isFinite(last.series[k]) && last.series[k] > 0, `${k} on WebGPU: ${last.series[k]}`);
+    }
+    // Transformer stacks (attention, qk-LayerNorm) on WebGPU: one step from a link.
+    await page.evaluate((h) => { location.hash = h; }, FLOW_ATTENTION);
+    await page.waitForFunction(() => /task\.kind=copy/.test(location.hash) && !document.querySelector('[data-testid="step-button"]').disabled &&
+      window.gradscope.history().every((r) => !('pre.test_loss' in r.series)), null, { timeout: 240_000 });
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1 && 'qk.train_loss' in r.series), null, { timeout: 240_000 });
+    const attn = await page.evaluate(() => window.gradscope.history().at(-1));
+    for (const k of ['qk.max_logit.01', 'plain.max_logit.02', 'qk.grad_k.02', 'plain.train_loss']) {
+      assert.ok(Number.isFinite(attn.series[k]), `${k} on WebGPU: ${attn.series[k]}`);
     }
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {

@@ -34,9 +34,20 @@ run() { # name spec [extra gradscope-run arguments]
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(selective-copying induction-heads doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer nanda-1l-transformer-f64 prieto-stablemax)
+[ ${#names[@]} -gt 0 ] || names=(selective-copying induction-heads doshi-quick-grok doshi-label-noise prieto-orthograd prieto-softmax-collapse kumar pair-tiny-mlp power-division nanda-1l-transformer nanda-1l-transformer-f64 prieto-stablemax norm-placement residual-scaling selu-vs-relu deep-linear-orthogonal attention-logit-growth)
 for name in "${names[@]}"; do
   case $name in
+    norm-placement|residual-scaling|selu-vs-relu|deep-linear-orthogonal|attention-logit-growth)
+      # The gradient-flow lab's presets as shipped: a block × step heatmap per stack (the
+      # metric each preset is about) and the held-out losses.
+      run "$name" "$name"
+      case $name in
+        selu-vs-relu) metric=act_rms ;;
+        attention-logit-growth) metric=max_logit ;;
+        *) metric=grad_norm ;;
+      esac
+      "$VENV/bin/python" scripts/reference/plot_flow.py "$OUT/$name.png" "$OUT/$name.jsonl" --metric "$metric" --title "$name: $metric per block"
+      ;;
     selective-copying|induction-heads|memory-decay|mamba-selectivity|s4d-kernels|scan-race)
       # The scans lab's presets as shipped (browser-sized), plotted per model.
       run "$name" "$name"

@@ -126,7 +126,11 @@ fn wgpu_backend(device: Device, setup: &burn::tensor::wgpu::WgpuSetup, prefix: &
         kind: BackendKind::Wgpu,
         device: device.autodiff(),
         label: describe_adapter(prefix, &info),
-        limits: DeviceLimits { max_buffer_bytes: max, float64 },
+        limits: DeviceLimits {
+            max_buffer_bytes: max,
+            float64,
+            max_total_bytes: DeviceLimits::GPU_TOTAL_BYTES,
+        },
     }
 }
 

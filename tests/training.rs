@@ -202,7 +202,8 @@ fn oversized_runs_are_refused_before_allocating() {
     m.width = 4096;
     s.task.p = 257;
     let cpu = backend::cpu();
-    let limits = DeviceLimits { max_buffer_bytes: 128 << 20, float64: false };
+    let limits =
+        DeviceLimits { max_buffer_bytes: 128 << 20, float64: false, max_total_bytes: 4 << 30 };
     let err = TrainingSession::new(ExperimentSpec::Grokking(s), &cpu.device, limits).err().unwrap();
     match err {
         RunError::Spec(e) => {
@@ -276,7 +277,8 @@ fn float64_is_refused_where_the_device_has_none() {
     };
     assert_eq!(s.loss.precision, Precision::F64);
     let cpu = backend::cpu();
-    let no_f64 = DeviceLimits { max_buffer_bytes: 1 << 30, float64: false };
+    let no_f64 =
+        DeviceLimits { max_buffer_bytes: 1 << 30, float64: false, max_total_bytes: 4 << 30 };
     match TrainingSession::new(ExperimentSpec::Grokking(s), &cpu.device, no_f64).err().unwrap() {
         RunError::Spec(e) => {
             assert_eq!(e.field, "grokking.loss.precision");

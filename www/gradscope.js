@@ -367,6 +367,8 @@ export function start(root, options = {}) {
           `(${(1000 / s.train_steps_per_sec).toFixed(1)} ms/step); ${s.eval_steps_per_sec.toFixed(2)} steps/s with an ` +
           `evaluation and readback every step (×${(s.train_steps_per_sec / s.eval_steps_per_sec).toFixed(2)} slower); first step ` +
           `${s.first_step_ms.toFixed(0)} ms` +
+          (s.instrumented_steps_per_sec > 0 ? `; ${s.instrumented_steps_per_sec.toFixed(2)} steps/s with the per-step metrics on every step (×${(s.train_steps_per_sec / s.instrumented_steps_per_sec).toFixed(2)} slower)` : '') +
+          (s.bare_steps_per_sec == null ? '' : `; ${s.bare_steps_per_sec.toFixed(2)} steps/s without the divergence flag`) +
           (s.gpu_dispatches_per_step == null ? '' : `; ${s.gpu_dispatches_per_step.toFixed(1)} GPU dispatches per training step`) +
           cmp;
         break;

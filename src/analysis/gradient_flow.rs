@@ -23,6 +23,9 @@ pub struct StackReport {
     /// At the latest evaluation: ‖∂L/∂W_l‖ of the last block over the first (> 1: gradients
     /// grow towards the output, as under Post-LN; < 1: they shrink, as under Pre-LN).
     pub last_over_first: f64,
+    /// Transformer stacks: the largest attention logit over blocks at the latest evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_logit: Option<f64>,
 }
 
 impl FlowReport {
@@ -41,6 +44,7 @@ impl FlowReport {
                         best_loss: f64::INFINITY,
                         best_step: record.step,
                         last_over_first: f64::NAN,
+                        max_logit: None,
                     });
                     self.stacks.len() - 1
                 }
@@ -61,6 +65,13 @@ impl FlowReport {
             if let (Some(first), Some(last)) = (norms.first(), norms.last()) {
                 m.last_over_first = last / first;
             }
+            let prefix = format!("{name}.max_logit.");
+            m.max_logit = s
+                .series
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, &v)| v)
+                .reduce(f64::max);
         }
     }
 }

@@ -568,6 +568,10 @@ fn run(
     });
     bar.finish();
     if let Err(e) = result {
+        // The record that showed the divergence is kept with the rest (NaN written as null).
+        if let (RunError::Diverged { .. }, Some(r)) = (&e, session.history().last()) {
+            on_record(r);
+        }
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
@@ -634,9 +638,11 @@ fn print_outcome(session: &TrainingSession) {
         }
     } else if let crate::analysis::LabReport::GradientFlow(report) = session.report() {
         for m in &report.stacks {
+            let logit =
+                m.max_logit.map(|l| format!("; max attention logit {l:.3}")).unwrap_or_default();
             eprintln!(
                 "{:<12} held-out loss {:.4} → {:.4} (best {:.4} at step {}); last/first block \
-                 gradient norm {:.3}",
+                 gradient norm {:.3}{logit}",
                 m.name, m.initial_loss, m.last_loss, m.best_loss, m.best_step, m.last_over_first
             );
         }
@@ -761,6 +767,20 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                     f.eval_steps_per_sec,
                     f.readback_overhead(),
                 );
+                println!(
+                    "{:<44} {:>8.2} steps/s with the per-step metrics on every step (×{:.2} slower)",
+                    "",
+                    f.instrumented_steps_per_sec,
+                    f.instrumentation_overhead(),
+                );
+                if let Some(bare) = f.bare_steps_per_sec {
+                    println!(
+                        "{:<44} {bare:>8.2} steps/s without the per-step divergence flag (×{:.3} \
+                         faster)",
+                        "",
+                        bare / f.train_steps_per_sec,
+                    );
+                }
                 if let Some(d) = f.gpu_dispatches_per_step {
                     println!("{:<44} {d:>8.1} GPU dispatches per training step", "");
                 }

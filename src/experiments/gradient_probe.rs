@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::regression::Teacher;
 use crate::data::rng::{Stream, stream};
+use crate::models::deep_stack::Trace;
 use crate::models::deep_stack::{activation_rms, block_grad_norms};
 use crate::spec::gradient_flow::GradientFlowSpec;
 
@@ -18,19 +19,22 @@ use crate::spec::gradient_flow::GradientFlowSpec;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StackProfile {
     pub name: String,
-    /// The loss ½·mean‖f(x) − y‖² on the probe batch.
+    /// The loss on the probe batch (regression: ½·mean‖f(x) − y‖²; copying: cross-entropy).
     pub loss: f64,
     /// ‖∂L/∂W_l‖_F for blocks l = 1 … L.
     pub grad_norm: Vec<f64>,
     /// RMS of each block's output h_l, l = 1 … L.
     pub act_rms: Vec<f64>,
+    /// Transformer blocks: each block's max attention logit (empty for MLP blocks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub max_logit: Vec<f64>,
 }
 
 /// Every stack's profile on the same batch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GradientProfile {
     pub seed: u64,
-    /// Inputs in the probe batch (the spec's training batch size).
+    /// Examples in the probe batch (the spec's training batch size).
     pub batch: usize,
     pub models: Vec<StackProfile>,
 }
@@ -47,11 +51,14 @@ pub async fn profile_at_init(
     for (name, m) in &spec.models {
         let stack = m.config(&spec.task).init_with(&mut stream(spec.seed, Stream::Init), device);
         let (out, trace) = stack.forward_traced(x.clone());
-        let loss = (out - y.clone()).powi_scalar(2).sum().mul_scalar(0.5 / n as f64); // [1]
+        let loss = stack.objective_loss(out, y.clone()); // [1]
         let rms = activation_rms(&trace).detach(); // [L]
+        let Trace { max_logits, .. } = trace;
         let grads = loss.clone().backward();
         let norms = block_grad_norms(&stack, &grads); // [L]
-        let all = Tensor::cat(vec![loss.detach(), rms, norms], 0); // [1 + 2L]
+        let mut parts = vec![loss.detach(), rms, norms];
+        parts.extend(max_logits); // [L] for transformer blocks
+        let all = Tensor::cat(parts, 0); // [1 + 2L (+ L)]
         let values = all
             .into_data_async()
             .await
@@ -65,6 +72,7 @@ pub async fn profile_at_init(
             loss: values[0],
             act_rms: values[1..1 + depth].to_vec(),
             grad_norm: values[1 + depth..1 + 2 * depth].to_vec(),
+            max_logit: values[1 + 2 * depth..].to_vec(),
         });
     }
     Ok(GradientProfile { seed: spec.seed, batch: n, models })

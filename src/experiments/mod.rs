@@ -30,12 +30,19 @@ pub struct DeviceLimits {
     pub max_buffer_bytes: u64,
     /// Float64 tensors are supported (the CPU backend; not WebGPU).
     pub float64: bool,
+    /// What a run may hold in all, in bytes: an estimate's bound, since neither WebGPU nor
+    /// wgpu reports a device's memory (see [`DeviceLimits::GPU_TOTAL_BYTES`]).
+    pub max_total_bytes: u64,
 }
 
 impl DeviceLimits {
     /// A CPU backend: bounded by memory, not by a buffer limit. 4 GiB per tensor keeps a run
     /// from swapping a laptop to death.
-    pub const CPU: DeviceLimits = DeviceLimits { max_buffer_bytes: 4 << 30, float64: true };
+    pub const CPU: DeviceLimits =
+        DeviceLimits { max_buffer_bytes: 4 << 30, float64: true, max_total_bytes: 8 << 30 };
+    /// A GPU run's bound: 4 GiB, about what a browser tab's GPU process holds before Chromium
+    /// loses the device, and what most laptop GPUs have.
+    pub const GPU_TOTAL_BYTES: u64 = 4 << 30;
 }
 
 /// A built experiment of any lab.

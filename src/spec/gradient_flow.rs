@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::SpecError;
 use super::training::{OptimizerKind, OptimizerSpec, TrainingSpec, check, finite_in, in_range};
 pub use crate::data::regression::{FlowTask, FlowTaskKind};
-use crate::models::deep_stack::StackConfig;
-pub use crate::models::deep_stack::{Activation, InitKind, NormKind, NormPlacement, ResidualScale};
+pub use crate::models::deep_stack::{
+    Activation, BlockKind, InitKind, NormKind, NormPlacement, ResidualScale,
+};
+use crate::models::deep_stack::{Objective, StackConfig};
 
 pub const MAX_DEPTH: usize = 64;
 pub const MAX_WIDTH: usize = 1024;
@@ -21,6 +23,11 @@ pub const MAX_MODELS: usize = 4;
 pub const MAX_BATCH: usize = 4096;
 /// Largest init gain: ×10 already saturates every activation offered.
 pub const MAX_GAIN: f64 = 10.0;
+pub const MAX_VOCAB: usize = 256;
+/// Copying: at most 64 tokens (sequences of 128).
+pub const MAX_COPY_LENGTH: usize = 64;
+/// Largest z-loss weight (Wortsman et al. use 1e-4; 1 already dominates the cross-entropy).
+pub const MAX_Z_LOSS: f64 = 1.0;
 
 /// A gradient-flow run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,7 +45,8 @@ pub struct GradientFlowSpec {
 
 /// One stack of the run: `depth` residual (or plain) blocks of `width`, each
 /// `x → x + s·F(x)` with the MLP branch F = W_out·act(W_in x + b_in) + b_out and a norm placed
-/// as `norm` says (see `models/deep_stack.rs`).
+/// as `norm` says, preceded in a transformer block by a causal self-attention sublayer wired
+/// the same way (see `models/deep_stack.rs`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StackSpec {
@@ -53,6 +61,16 @@ pub struct StackSpec {
     /// Multiplies the init's standard deviation (Omnigrok's α; orthogonal: the matrix).
     pub gain: f64,
     pub activation: Activation,
+    /// `mlp` for the vector tasks, `transformer` (attention + MLP) for the sequence task.
+    pub block: BlockKind,
+    /// Transformer: attention heads (`width` must be divisible by it).
+    pub heads: usize,
+    /// Transformer: qk-LayerNorm, LayerNorm on each head's queries and keys (Dehghani et
+    /// al. 2023), which Wortsman et al. (2023) show keeps attention logits bounded at high lr.
+    pub qk_norm: bool,
+    /// Transformer: weight of the z-loss, z · mean (log Z)² of the output logits (PaLM;
+    /// Wortsman et al. use 1e-4); 0 is off.
+    pub z_loss: f64,
 }
 
 impl Default for StackSpec {
@@ -68,6 +86,10 @@ impl Default for StackSpec {
             init: InitKind::Kaiming,
             gain: 1.0,
             activation: Activation::Relu,
+            block: BlockKind::Mlp,
+            heads: 4,
+            qk_norm: false,
+            z_loss: 0.0,
         }
     }
 }
@@ -75,9 +97,10 @@ impl Default for StackSpec {
 impl StackSpec {
     /// The model's configuration for `task`.
     pub fn config(&self, task: &FlowTask) -> StackConfig {
+        let (input_dim, output_dim) = task.dims();
         StackConfig {
-            input_dim: task.input_dim,
-            output_dim: task.output_dim,
+            input_dim,
+            output_dim,
             depth: self.depth,
             width: self.width,
             norm: self.norm,
@@ -87,6 +110,15 @@ impl StackSpec {
             init: self.init,
             gain: self.gain,
             activation: self.activation,
+            block: self.block,
+            heads: self.heads,
+            qk_norm: self.qk_norm,
+            seq_len: task.seq_len(),
+            objective: if task.is_sequence() {
+                Objective::Classification { z_loss: self.z_loss }
+            } else {
+                Objective::Regression
+            },
         }
     }
 }
@@ -123,6 +155,8 @@ impl GradientFlowSpec {
         in_range(t.teacher_depth, 1, 16, "gradient_flow.task.teacher_depth")?;
         let max_rank = t.input_dim.min(t.output_dim);
         in_range(t.rank, 1, max_rank, "gradient_flow.task.rank")?;
+        in_range(t.vocab, 2, MAX_VOCAB, "gradient_flow.task.vocab")?;
+        in_range(t.copy_length, 2, MAX_COPY_LENGTH, "gradient_flow.task.copy_length")?;
         check(
             !self.models.is_empty() && self.models.len() <= MAX_MODELS,
             "gradient_flow.models",
@@ -140,6 +174,32 @@ impl GradientFlowSpec {
             })?;
             check(finite_in(m.gain, 0.0, MAX_GAIN, true, false), &f("gain"), || {
                 format!("must be in (0, {MAX_GAIN}] (got {})", m.gain)
+            })?;
+            let transformer = m.block == BlockKind::Transformer;
+            check(transformer == t.is_sequence(), &f("block"), || {
+                if t.is_sequence() {
+                    "the copy task is a sequence task: it needs `transformer` blocks".into()
+                } else {
+                    "`transformer` blocks need the sequence task (`copy`); the vector tasks \
+                     have one input per example: use `mlp`"
+                        .into()
+                }
+            })?;
+            if transformer {
+                in_range(m.heads, 1, m.width, &f("heads"))?;
+                check(m.width % m.heads == 0, &f("heads"), || {
+                    format!("width {} must be divisible by the heads ({})", m.width, m.heads)
+                })?;
+            } else {
+                check(!m.qk_norm, &f("qk_norm"), || {
+                    "qk-LayerNorm needs attention: `transformer` blocks".into()
+                })?;
+            }
+            check(finite_in(m.z_loss, 0.0, MAX_Z_LOSS, false, false), &f("z_loss"), || {
+                format!("must be in [0, {MAX_Z_LOSS}] (got {})", m.z_loss)
+            })?;
+            check(m.z_loss == 0.0 || t.is_sequence(), &f("z_loss"), || {
+                "the z-loss acts on output logits: it needs the sequence task (`copy`)".into()
             })?;
         }
         self.optimizer.validate("gradient_flow.optimizer")?;

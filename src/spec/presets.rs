@@ -513,6 +513,7 @@ fn gradient_flow_presets() -> Vec<Preset> {
             output_dim: 16,
             teacher_depth: 1,
             rank: 4,
+            ..FlowTask::default()
         },
         models: named(vec![
             ("orthogonal", linear(InitKind::Orthogonal, 1.0)),
@@ -526,6 +527,34 @@ fn gradient_flow_presets() -> Vec<Preset> {
             ..OptimizerSpec::default()
         },
         training: TrainingSpec { steps: 3000, batch_size: 64, eval_every: 25 },
+        ..base.clone()
+    };
+    let attention = |qk_norm| StackSpec {
+        depth: 2,
+        width: 64,
+        norm: NormPlacement::Pre,
+        init: InitKind::Xavier,
+        activation: Activation::Gelu,
+        block: BlockKind::Transformer,
+        heads: 4,
+        qk_norm,
+        ..StackSpec::default()
+    };
+    let attention_logits = GradientFlowSpec {
+        task: FlowTask {
+            kind: FlowTaskKind::Copy,
+            vocab: 16,
+            copy_length: 8,
+            ..FlowTask::default()
+        },
+        models: named(vec![("plain", attention(false)), ("qk-layernorm", attention(true))]),
+        optimizer: OptimizerSpec {
+            kind: OptimizerKind::AdamW,
+            lr: 0.1,
+            weight_decay: 0.0,
+            ..OptimizerSpec::default()
+        },
+        training: TrainingSpec { steps: 600, batch_size: 32, eval_every: 25 },
         ..base.clone()
     };
     let g = ExperimentSpec::GradientFlow;
@@ -561,6 +590,14 @@ fn gradient_flow_presets() -> Vec<Preset> {
             expect: DEEP_LINEAR_EXPECT,
             spec: g(deep_linear),
         },
+        Preset {
+            name: "attention-logit-growth",
+            title: "Attention logit growth at high lr, fixed by qk-LayerNorm",
+            source: "Wortsman et al. 2023, 'Small-scale proxies for large-scale Transformer \
+                     training instabilities'; Dehghani et al. 2023 (ViT-22B, qk-LayerNorm)",
+            expect: ATTENTION_LOGITS_EXPECT,
+            spec: g(attention_logits),
+        },
     ]
 }
 
@@ -590,6 +627,14 @@ const SELU_EXPECT: &str = "32 plain blocks (no residual, no norm), width 128. SE
      signal is gone (RMS 10⁻⁵ at the last block, gradients ~10⁻⁵ and then 0): its loss never \
      moves from 1.054. In 2000 steps SELU and ReLU-Kaiming both train (held-out loss 7.5 → 0.66 \
      and 10.8 → 0.61).";
+const ATTENTION_LOGITS_EXPECT: &str = "Two Pre-LN transformers (2 blocks, width 64, 4 heads) \
+     learning to copy 8 tokens after a separator, trained by AdamW at lr 0.1, ten times a \
+     comfortable rate. Without qk-LayerNorm the largest attention logit (the max-logit heatmap) \
+     grows from 4 at init to 3.5·10³ by step 100 and 2·10⁵ by step 600: the softmax saturates \
+     to one-hot and the held-out loss stays near chance (ln 16 = 2.77; 2.68 at step 600). With \
+     LayerNorm on each head's queries and keys the logits stay below 32, and after a plateau \
+     (2.58 at step 300) the copy is learned (10⁻⁵ by step 500). At lr 0.003 both learn (max \
+     logit ~17 vs ~5). Seed 0.";
 const DEEP_LINEAR_EXPECT: &str = "A deep linear network (16 blocks of two 16×16 matrices, no \
      nonlinearity) learning a rank-4 map with singular values 3, 2.25, 1.5, 0.75 by SGD (lr \
      0.002). Orthogonal init learns at once, without plateaus (held-out loss 16 → 0.46 at step \

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use super::{RunError, TrainingSession};
-use crate::experiments::DeviceLimits;
+use crate::experiments::{DeviceLimits, Experiment};
 use crate::spec::ExperimentSpec;
 
 /// Steps per second of one spec on one device, measured in one run.
@@ -17,6 +17,14 @@ pub struct Speed {
     pub train_steps_per_sec: f64,
     /// Steps/s with an evaluation (one readback of every metric) after each step.
     pub eval_steps_per_sec: f64,
+    /// Steps/s with the lab's per-step instrumentation on every step (the gradient-flow lab's
+    /// per-block metrics, the grokking lab's gradient statistics), and no readback.
+    #[serde(default)]
+    pub instrumented_steps_per_sec: f64,
+    /// The gradient-flow lab: steps/s without even its per-step divergence flag (plain
+    /// training; `train_steps_per_sec` includes the flag).
+    #[serde(default)]
+    pub bare_steps_per_sec: Option<f64>,
     /// Milliseconds of the first step (shader compilation, autotuning, allocation).
     pub first_step_ms: f64,
     /// GPU kernel launches per training step, where counted ([`dispatches_per_step`]).
@@ -29,11 +37,17 @@ impl Speed {
     pub fn readback_overhead(&self) -> f64 {
         self.train_steps_per_sec / self.eval_steps_per_sec
     }
+
+    /// How much slower a step gets with the lab's instrumentation on it.
+    pub fn instrumentation_overhead(&self) -> f64 {
+        self.train_steps_per_sec / self.instrumented_steps_per_sec
+    }
 }
 
 /// Measures `spec`'s training speed on `device`: one warm-up step, `steps` steps with no
-/// readback, then `steps` steps each followed by an evaluation; then, if `count` counts this
-/// device's kernel launches, the launches per step ([`dispatches_per_step`]).
+/// readback, `steps` instrumented steps (and for the gradient-flow lab `steps` bare ones),
+/// then `steps` steps each followed by an evaluation; then, if `count` counts this device's
+/// kernel launches, the launches per step ([`dispatches_per_step`]).
 pub async fn measure(
     spec: &ExperimentSpec,
     device: &Device,
@@ -43,7 +57,7 @@ pub async fn measure(
     pause: impl AsyncFn(),
 ) -> Result<Speed, RunError> {
     let steps = steps.max(1);
-    let mut session = TrainingSession::new(with_budget(spec, 2 * steps + 1), device, limits)?;
+    let mut session = TrainingSession::new(with_budget(spec, 4 * steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation
     let t = Instant::now();
     session.advance(1).await?; // warm-up step and its evaluation
@@ -56,6 +70,27 @@ pub async fn measure(
     session.evaluate().await?; // the readback waits for every queued step
     let train = t.elapsed().as_secs_f64();
 
+    let timed = async |session: &mut TrainingSession, measure: bool| {
+        let t = Instant::now();
+        for _ in 0..steps {
+            session.experiment_mut().train_step(measure);
+        }
+        session.evaluate().await?;
+        Ok::<_, RunError>(t.elapsed().as_secs_f64())
+    };
+    let instrumented = timed(&mut session, true).await?;
+    let bare = match session.experiment_mut() {
+        Experiment::GradientFlow(e) => {
+            e.set_divergence_flag(false);
+            let secs = timed(&mut session, false).await?;
+            if let Experiment::GradientFlow(e) = session.experiment_mut() {
+                e.set_divergence_flag(true);
+            }
+            Some(secs)
+        }
+        _ => None,
+    };
+
     let t = Instant::now();
     for _ in 0..steps {
         session.advance(1).await?; // one step, then its evaluation
@@ -65,6 +100,8 @@ pub async fn measure(
         steps,
         train_steps_per_sec: steps as f64 / train,
         eval_steps_per_sec: steps as f64 / eval,
+        instrumented_steps_per_sec: steps as f64 / instrumented,
+        bare_steps_per_sec: bare.map(|secs| steps as f64 / secs),
         first_step_ms,
         gpu_dispatches_per_step: dispatches_per_step(spec, device, limits, steps, count, pause)
             .await?,

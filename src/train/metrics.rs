@@ -94,6 +94,34 @@ impl MetricsRecord {
             }
         }
     }
+
+    /// What broke first, and at which step: a per-block divergence flag where the lab keeps
+    /// one (`<stack>.nonfinite_step.LL`, the earliest step, then the shallowest block), else
+    /// the first non-finite metric at this record's step.
+    pub fn divergence(&self) -> Option<(String, u64)> {
+        if let LabMetrics::Series(s) = &self.lab {
+            let flagged: Vec<(u64, &str, &str)> = s
+                .series
+                .iter()
+                .filter_map(|(k, &step)| {
+                    let (stack, block) = k.split_once(".nonfinite_step.")?;
+                    Some((step as u64, stack, block))
+                })
+                .collect();
+            if let Some(&(step, stack, block)) = flagged.iter().min() {
+                let also = flagged.iter().filter(|f| f.0 == step).count() - 1;
+                let also = match also {
+                    0 => String::new(),
+                    n => format!(
+                        " (and {n} more block{} at that step)",
+                        if n > 1 { "s" } else { "" }
+                    ),
+                };
+                return Some((format!("the gradient of `{stack}`'s block {block}{also}"), step));
+            }
+        }
+        self.first_non_finite().map(|m| (m, self.step))
+    }
 }
 
 /// A grokking record with its step: what grokking tests and tools read (`r.test_acc`).

@@ -120,8 +120,8 @@ impl TrainingSession {
         let record = self.experiment.record(&layout, &v, self.wall_ms);
         self.report.update(&record);
         self.history.push(record.clone());
-        if let Some(metric) = record.first_non_finite() {
-            let err = RunError::Diverged { metric, step: record.step };
+        if let Some((metric, step)) = record.divergence() {
+            let err = RunError::Diverged { metric, step };
             self.diverged = Some(err.clone());
             return Err(err);
         }

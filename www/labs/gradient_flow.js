@@ -1,8 +1,9 @@
 // The gradient-flow lab's page module: deep stacks (norm placement, residual scale, init,
-// activation) trained side by side, with per-block metrics taken at each evaluation step:
-// a block × step heatmap per stack on one shared log colour scale (gradient norm, activation
-// RMS or update/weight ratio), the per-block profile at the latest evaluation, activation RMS
-// through depth at initialisation, and the loss curves.
+// activation; MLP or transformer blocks) trained side by side, with per-block metrics taken at
+// each evaluation step: a block × step heatmap per stack on one shared log colour scale
+// (gradient norm — of the whole block or, drilled down, of one matrix — activation RMS,
+// update/weight ratio, max attention logit), the per-block profile at the latest evaluation,
+// activation RMS through depth at initialisation, and the loss curves.
 
 import { el, fmtLoss, panel, tile } from '../dom.js';
 import { getPath } from '../form.js';
@@ -15,28 +16,37 @@ const NORM_KINDS = [['layer_norm', 'LayerNorm'], ['rms_norm', 'RMSNorm']];
 const RESIDUALS = [['one', '1'], ['inv_sqrt_depth', '1/√depth'], ['skip_init', 'SkipInit (α = 0)'], ['none', 'no residual (plain)']];
 const INITS = [['kaiming', 'Kaiming'], ['xavier', 'Xavier'], ['lecun', 'LeCun'], ['orthogonal', 'orthogonal']];
 const ACTS = [['relu', 'ReLU'], ['gelu', 'GELU'], ['tanh', 'tanh'], ['selu', 'SELU'], ['linear', 'linear']];
+const BLOCKS = [['mlp', 'MLP (vector tasks)'], ['transformer', 'attention + MLP (sequence task)']];
 const METRICS = [
   ['grad_norm', 'gradient norm ‖∂L/∂W_l‖'],
   ['act_rms', 'activation RMS of h_l'],
   ['update_ratio', 'update/weight ratio ‖ΔW_l‖/‖W_l‖'],
+  ['max_logit', 'max attention logit q·k/√d (transformer blocks)'],
 ];
+// The gradient-norm drill-down: one matrix of each block (series `grad_<tensor>.LL`).
+const TENSORS = [['all', 'all of the block'], ['q', 'W_q'], ['k', 'W_k'], ['v', 'W_v'], ['o', 'W_o'], ['in', 'MLP W_in'], ['out', 'MLP W_out']];
 
 const stackNames = (spec) => Object.keys(getPath(spec, 'gradient_flow.models') || {});
+const transformer = (spec, p) => getPath(spec, `${p}.block`) === 'transformer';
 const key = (name, metric, l) => `${name}.${metric}.${String(l).padStart(2, '0')}`;
 
 /** The form: task, one field set per stack, optimizer, budget. */
 function fields(spec) {
-  const teacher = (s) => getPath(s, 'gradient_flow.task.kind') === 'teacher_student';
+  const taskIs = (kind) => (s) => getPath(s, 'gradient_flow.task.kind') === kind;
+  const copy = taskIs('copy');
   const groups = [['Task', [
-    { path: 'gradient_flow.task.kind', label: 'Task', kind: 'enum', choices: [['teacher_student', 'Teacher–student'], ['low_rank_linear', 'Low-rank linear map']] },
-    { path: 'gradient_flow.task.input_dim', label: 'Input dim', kind: 'int' },
-    { path: 'gradient_flow.task.output_dim', label: 'Output dim', kind: 'int' },
-    { path: 'gradient_flow.task.teacher_depth', label: 'Teacher depth', kind: 'int', when: teacher },
-    { path: 'gradient_flow.task.rank', label: 'Rank', kind: 'int', when: (s) => !teacher(s) },
+    { path: 'gradient_flow.task.kind', label: 'Task', kind: 'enum', choices: [['teacher_student', 'Teacher–student'], ['low_rank_linear', 'Low-rank linear map'], ['copy', 'Copy a sequence (transformer)']] },
+    { path: 'gradient_flow.task.input_dim', label: 'Input dim', kind: 'int', when: (s) => !copy(s) },
+    { path: 'gradient_flow.task.output_dim', label: 'Output dim', kind: 'int', when: (s) => !copy(s) },
+    { path: 'gradient_flow.task.teacher_depth', label: 'Teacher depth', kind: 'int', when: taskIs('teacher_student') },
+    { path: 'gradient_flow.task.rank', label: 'Rank', kind: 'int', when: taskIs('low_rank_linear') },
+    { path: 'gradient_flow.task.vocab', label: 'Symbols', kind: 'int', when: copy },
+    { path: 'gradient_flow.task.copy_length', label: 'Tokens to copy', kind: 'int', when: copy },
   ]]];
   for (const name of stackNames(spec)) {
     const p = `gradient_flow.models.${name}`;
     groups.push([`Stack “${name}”`, [
+      { path: `${p}.block`, label: 'Blocks', kind: 'enum', choices: BLOCKS },
       { path: `${p}.depth`, label: 'Depth', kind: 'int' },
       { path: `${p}.width`, label: 'Width', kind: 'int' },
       { path: `${p}.norm`, label: 'Norm placement', kind: 'enum', choices: NORMS },
@@ -46,6 +56,9 @@ function fields(spec) {
       { path: `${p}.init`, label: 'Init', kind: 'enum', choices: INITS },
       { path: `${p}.gain`, label: 'Init gain', kind: 'float' },
       { path: `${p}.activation`, label: 'Activation', kind: 'enum', choices: ACTS },
+      { path: `${p}.heads`, label: 'Attention heads', kind: 'int', when: (s) => transformer(s, p) },
+      { path: `${p}.qk_norm`, label: 'qk-LayerNorm', kind: 'bool', when: (s) => transformer(s, p) },
+      { path: `${p}.z_loss`, label: 'z-loss weight', kind: 'float', when: (s) => transformer(s, p) },
     ]]);
   }
   groups.push(['Optimizer', [
@@ -55,7 +68,7 @@ function fields(spec) {
     { path: 'gradient_flow.optimizer.grad_clip', label: 'Clip ‖g‖ (0 = off)', kind: 'float' },
   ]], ['Training', [
     { path: 'gradient_flow.training.steps', label: 'Steps', kind: 'int' },
-    { path: 'gradient_flow.training.batch_size', label: 'Inputs / step', kind: 'int' },
+    { path: 'gradient_flow.training.batch_size', label: 'Examples / step', kind: 'int' },
     { path: 'gradient_flow.training.eval_every', label: 'Evaluate every', kind: 'int' },
     { path: 'gradient_flow.seed', label: 'Seed', kind: 'int' },
   ]]);
@@ -68,7 +81,8 @@ function reportText(report, history) {
   const parts = report.stacks.map((m) => {
     const last = history.at(-1)?.series?.[`${m.name}.test_loss`];
     const ratio = Number.isFinite(m.last_over_first) ? `; last/first block ‖g‖ ${m.last_over_first.toPrecision(3)}` : '';
-    return `${m.name}: ${fmtLoss(last ?? m.last_loss)} (best ${fmtLoss(m.best_loss)} at step ${m.best_step})${ratio}`;
+    const logit = Number.isFinite(m.max_logit) ? `; max attention logit ${m.max_logit.toPrecision(3)}` : '';
+    return `${m.name}: ${fmtLoss(last ?? m.last_loss)} (best ${fmtLoss(m.best_loss)} at step ${m.best_step})${ratio}${logit}`;
   });
   return ['none', `Held-out loss — ${parts.join(' · ')}`];
 }
@@ -95,15 +109,26 @@ export default {
     let lossChart = null;
 
     // ---- the block × step heatmaps ------------------------------------------------------------
-    const metricSelect = el('select', { testid: 'flow-metric', onchange: () => { drawHeatmaps(); drawProfile(); } },
+    const redraw = () => { tensorSelect.hidden = metricSelect.value !== 'grad_norm'; drawHeatmaps(); drawProfile(); };
+    const metricSelect = el('select', { testid: 'flow-metric', 'aria-label': 'metric', onchange: redraw },
       ...METRICS.map(([v, t]) => el('option', { value: v }, t)));
+    const tensorSelect = el('select', { testid: 'flow-tensor', 'aria-label': 'weight matrix', onchange: redraw },
+      ...TENSORS.map(([v, t]) => el('option', { value: v }, t)));
+    // The series metric on screen: a block's gradient norm, or one of its matrices'.
+    const seriesMetric = () => (metricSelect.value === 'grad_norm' && tensorSelect.value !== 'all'
+      ? `grad_${tensorSelect.value}` : metricSelect.value);
+    const metricLabel = () => {
+      const base = METRICS.find(([m]) => m === metricSelect.value)[1];
+      const t = TENSORS.find(([v]) => v === tensorSelect.value);
+      return seriesMetric() === metricSelect.value ? base : `gradient norm of ${t[1]} ‖∂L/∂W‖`;
+    };
     const readout = el('div', { class: 'gs-readout', testid: 'flow-readout' });
     const scaleNote = el('span', { class: 'gs-summary', testid: 'flow-scale' });
     const mapsBox = el('div', { class: 'gs-flow-maps' });
     let maps = [];
     const heatmaps = el('div', { class: 'gs-panel gs-wide', testid: 'flow-heatmaps' },
       el('h3', {}, 'Per block (rows: block 1 at the top) × evaluation step (columns), one colour scale for all stacks — taken at each evaluation step '),
-      el('div', { class: 'gs-controls' }, metricSelect, scaleNote), mapsBox, readout);
+      el('div', { class: 'gs-controls' }, metricSelect, tensorSelect, scaleNote), mapsBox, readout);
 
     // ---- profiles -----------------------------------------------------------------------------
     const [profileBox, initBox] = [el('div'), el('div')];
@@ -137,7 +162,7 @@ export default {
         const canvas = el('canvas', { class: 'gs-pixels gs-flow-map', testid: `flow-heatmap-${n}` });
         const map = new LogHeatmap(canvas, readout, (r, c, v) => {
           const step = state.history[c]?.step;
-          const metric = METRICS.find(([m]) => m === metricSelect.value)[1];
+          const metric = metricLabel();
           const value = v == null || Number.isNaN(v) ? 'not taken' : v === 0 ? '0 (exactly)' : v.toExponential(3);
           return `${n}, block ${r + 1}, step ${step}: ${metric} = ${value}`;
         });
@@ -155,7 +180,7 @@ export default {
     }
 
     function drawHeatmaps() {
-      const metric = metricSelect.value;
+      const metric = seriesMetric();
       const h = state.history;
       let lo = Infinity;
       let hi = -Infinity;
@@ -179,14 +204,14 @@ export default {
 
     function drawProfile() {
       const last = state.history.at(-1);
-      const metric = metricSelect.value;
+      const metric = seriesMetric();
       const depth = Math.max(0, ...names.map((n) => depths[n]));
       const x = Array.from({ length: depth }, (_, i) => i + 1);
       const ys = names.map((n) => x.map((l) => {
         const v = last?.series?.[key(n, metric, l)];
         return v > 0 && Number.isFinite(v) ? v : null;
       }));
-      profileTitle.textContent = `Per-block ${METRICS.find(([m]) => m === metric)[1]} at step ${last?.step ?? '–'}`;
+      profileTitle.textContent = `Per-block ${metricLabel()} at step ${last?.step ?? '–'}`;
       profileChart.update(x, ys, w());
     }
 
