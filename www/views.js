@@ -168,7 +168,7 @@ export class ValueHeatmap {
   }
 
   hover(e) {
-    if (!this.data) return;
+    if (!this.data || !this.data.cols) return;
     const hit = cellAt(this.canvas, e, this.data.cols, this.data.rows);
     if (!hit) return;
     const [r, c] = hit;
@@ -204,16 +204,7 @@ export function drawComplexPlane(canvas, groups) {
  * the positive values), with an exact 0 in its own colour (white: e.g. SkipInit's branches at
  * init get no gradient at all) and a missing value (NaN, null) in grey. The gradient-flow
  * lab's layer × step view. */
-export class LogHeatmap {
-  constructor(canvas, readout, label) {
-    this.canvas = canvas;
-    this.readout = readout;
-    this.label = label;
-    this.data = null;
-    canvas.addEventListener('mousemove', (e) => this.hover(e));
-    canvas.addEventListener('mouseleave', () => { this.readout.textContent = ''; });
-  }
-
+export class LogHeatmap extends ValueHeatmap {
   update(rows, cols, values, [lo, hi]) {
     this.data = { rows, cols, values };
     const [a, b] = [Math.log10(lo), Math.log10(hi)];
@@ -229,13 +220,5 @@ export class LogHeatmap {
     // Nothing recorded yet: one grey pixel.
     if (!px.length) putPixels(this.canvas, 1, 1, new Uint8ClampedArray([206, 212, 218, 255]));
     else putPixels(this.canvas, cols, rows, px);
-  }
-
-  hover(e) {
-    if (!this.data || !this.data.cols) return;
-    const hit = cellAt(this.canvas, e, this.data.cols, this.data.rows);
-    if (!hit) return;
-    const [r, c] = hit;
-    this.readout.textContent = this.label(r, c, this.data.values[r * this.data.cols + c]);
   }
 }

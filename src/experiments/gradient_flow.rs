@@ -3,7 +3,7 @@
 //!
 //! **Per-block metrics** (`../shared/science.md` §3), on the last training step before each
 //! evaluation (the session says which step that is), and at step 0 on the initial weights:
-//! - `grad_norm.LL`: ‖∂L/∂W_l‖_F of block l's weights, W_in and W_out together (1-based,
+//! - `grad_norm.LL`: ‖∂L/∂W_l‖_F of block l's weight matrices together (1-based,
 //!   zero-padded so names sort in depth order and the first non-finite one is the shallowest);
 //! - `act_rms.LL`: RMS of block l's output on the training batch (forward signal propagation);
 //! - `update_ratio.LL`: ‖ΔW_l‖_F / ‖W_l‖_F of that optimizer step (all its matrices together);
