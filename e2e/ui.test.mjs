@@ -121,10 +121,10 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
 });
 
 test('no WebGPU: CPU fallback notice, and the default preset groks to test acc ≥ 0.99', async () => {
-  const { browser, page, errors } = await open(BASE_ARGS);
+  const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent === 'CPU (wasm)', null, { timeout: 120_000 });
-    await page.waitForFunction(() => location.hash.length > 1, null, { timeout: 60_000 });
+    await page.waitForFunction(() => /grokking\.task\./.test(location.hash), null, { timeout: 60_000 });
     const notice = byId(page, 'backend-notice');
     assert.equal(await notice.isVisible(), true);
     assert.match(await notice.textContent(), /WebGPU is not available.*CPU \(wasm\)/);
@@ -191,7 +191,7 @@ test('bad input: a bad link and a bad field are refused by name; the valid run i
 });
 
 test('presets, compare runs and a CLI metrics file', async () => {
-  const { browser, page, errors } = await open(BASE_ARGS);
+  const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
@@ -257,7 +257,7 @@ const SCANS_SMALL = '#scans.task.len=16&scans.task.data_tokens=2&scans.task.voca
   '&scans.training.batch_size=4&scans.training.eval_every=1&scans.training.steps=5000&scans.eval.sequences=8&scans.eval.extrapolation=2';
 
 test('labs: the header and the URL hash switch labs; the scans lab trains, explores kernels and races scans (CPU)', async () => {
-  const { browser, page, errors } = await open(BASE_ARGS);
+  const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     assert.equal(await page.evaluate(() => window.gradscope.lab()), 'grokking');
@@ -390,10 +390,14 @@ const FLOW_ATTENTION = '#gradient_flow.task.kind=copy&gradient_flow.task.vocab=8
     `&gradient_flow.models.${n}.width=16&gradient_flow.models.${n}.heads=2&gradient_flow.models.${n}.qk_norm=${n === 'qk'}`).join('') +
   '&gradient_flow.training.batch_size=8&gradient_flow.training.eval_every=1&gradient_flow.training.steps=5000';
 
-test('gradient flow: the lab opens from the header and a link, trains Pre- vs Post-LN, and the heatmap reads out (CPU)', async () => {
+test('gradient flow: the lab opens from the landing page\'s header and a link, trains Pre- vs Post-LN, and the heatmap reads out (CPU)', async () => {
   const { browser, page, errors } = await open(BASE_ARGS);
   try {
-    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    // No hash: the landing page, one card per lab, each with a live thumbnail that trains.
+    await byId(page, 'landing').waitFor({ timeout: 30_000 });
+    for (const id of ['grokking', 'scans', 'gradient_flow']) await byId(page, `landing-${id}`).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('gradscope-widget[thumbnail]')].every((w) => w.handle?.history().length > 0), null, { timeout: 120_000 });
+    await page.screenshot({ path: `${OUT}/landing.png` });
     await byId(page, 'lab-gradient_flow').click();
     await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && /^#gradient_flow\./.test(location.hash), null, { timeout: 60_000 });
     const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));

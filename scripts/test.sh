@@ -35,7 +35,9 @@ fi
 
 stage "end-to-end UI tests (playwright-core)"
 PORT="${E2E_PORT:-8137}"
-python3 -m http.server "$PORT" --bind 127.0.0.1 --directory dist >/dev/null 2>&1 &
+# dist/ with a strict Content-Security-Policy on every response, and the example blog page on
+# the next port (another origin) for the cross-origin embed test.
+node e2e/server.mjs dist "$PORT" >/dev/null 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done

@@ -220,6 +220,30 @@ mod cli {
         assert!(String::from_utf8_lossy(&out.stderr).contains("doshi-quick-grok"));
     }
 
+    /// The page's "Run natively" line: `gradscope run '#<hash>'` (or a whole link) trains that
+    /// spec, view options (`controls=`, `*_hide`) ignored; a bad hash is refused by field.
+    #[test]
+    fn run_takes_a_link_or_its_hash() {
+        let dir = std::env::temp_dir().join(format!("gradscope-cli-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out_path = dir.join("m.jsonl");
+        let link = "http://127.0.0.1:8080/#grokking.task.p=23&grokking.model.mlp.width=16\
+                    &grokking.seed=18446744073709551557&grokking.training.steps=4&grokking.training.eval_every=2\
+                    &controls=train,lr&lr_hide=true";
+        let out = gradscope(&["run", link, "--out", out_path.to_str().unwrap(), "--quiet"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(header["spec"]["grokking"]["task"]["p"], 23);
+        // Above 2^53 the seed is written as a string, exactly.
+        assert_eq!(header["spec"]["grokking"]["seed"], "18446744073709551557");
+        assert_eq!(text.lines().count(), 1 + 3, "header + evaluations at steps 0, 2, 4");
+
+        let out = gradscope(&["run", "#grokking.task.p=100"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("grokking.task.p"));
+    }
+
     #[test]
     fn presets_lists_the_default_preset() {
         let out = gradscope(&["presets"]);

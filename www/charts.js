@@ -1,11 +1,49 @@
-// Line charts (uPlot, global from uPlot.iife.min.js): the live run plus pinned runs overlaid
+// Line charts (uPlot): the live run plus pinned runs overlaid
 // as dashed lines. uPlot wants one shared x array, so runs are merged on the union of their
 // steps (missing values are gaps that uPlot spans).
+
+import uPlot from '../uPlot.esm.js';
 
 // Pinned runs: one colour per run (none of them the live run's orange/blue), and the metrics of a
 // run told apart by dash pattern (first metric dashed, second dotted, …).
 const PINNED_DASHES = [[7, 4], [2, 3], [10, 3, 2, 3], [1, 5]];
-export const PINNED_COLORS = ['#495057', '#2f9e44', '#ae3ec9', '#a0522d'];
+export const PINNED_COLORS = ['#495057', '#009e73', '#cc79a7', '#8c6d31']; // told apart by hue and by dash
+
+/** The charts on screen, for the Export menu (exports.js): `chartsIn(root)`. */
+const LIVE = new Set();
+export const chartsIn = (root) => [...LIVE].filter((c) => c.plot && root.contains(c.plot.root));
+
+/** Bumped when the OS switches between light and dark. */
+let scheme = 0;
+globalThis.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', () => {
+  scheme++;
+  for (const c of LIVE) c.plot?.redraw(false, true);
+});
+
+/** Axis and grid colours from the page's CSS variables. uPlot takes functions, so a switch to
+ * dark mode recolours charts already drawn; the values are cached per scheme, because
+ * getComputedStyle at every draw forces a style recalculation (it was the main thread's largest
+ * cost with five widgets on a page). */
+function axisStyle(target) {
+  let seen = -1;
+  let muted = '#667';
+  let line = '#e3e3e0';
+  const read = () => {
+    if (seen !== scheme) {
+      const css = getComputedStyle(target);
+      muted = css.getPropertyValue('--muted').trim() || muted;
+      line = css.getPropertyValue('--line').trim() || line;
+      seen = scheme;
+    }
+  };
+  const mutedFn = () => { read(); return muted; };
+  const lineFn = () => { read(); return line; };
+  // One font for tick labels and axis titles: uPlot sets ctx.font only when it changes, and in
+  // Chromium every ctx.font assignment forces a style recalculation of the document (with five
+  // widgets on a page, the bold-title/regular-tick alternation was most of the main thread's time).
+  return { stroke: mutedFn, grid: { stroke: lineFn, width: 1 }, ticks: { stroke: lineFn, width: 1 }, font: AXIS_FONT, labelFont: AXIS_FONT };
+}
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 
 /** Tick labels a log axis can read: 0.001 rather than a rounded 0. */
 const logTicks = (u, splits) => splits.map((v) => (v == null ? '' : v >= 0.01 && v < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(0)));
@@ -47,12 +85,13 @@ export class MetricChart {
     this.plot = new uPlot({
       width, height: this.height,
       scales: { x: { distr: 3, time: false }, y },
-      axes: [{ label: 'step (log)' }, { label: this.title, size: 64, values: this.yLog ? logTicks : undefined }],
+      axes: [{ label: 'step (log)', ...axisStyle(this.target) }, { label: this.title, size: 64, values: this.yLog ? logTicks : undefined, ...axisStyle(this.target) }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series,
     }, [[], ...series.slice(1).map(() => [])], this.target);
     this.pinnedCount = pinned.length;
+    LIVE.add(this);
   }
 
   /** Redraws with the live `history` and the `pinned` runs ([{ name, history }]). */
@@ -80,7 +119,7 @@ export class MetricChart {
   }
 
   resize(width) { this.plot?.setSize({ width, height: this.height }); }
-  destroy() { this.plot?.destroy(); }
+  destroy() { LIVE.delete(this); this.plot?.destroy(); }
 }
 
 /** A plain x/y chart (IPR histogram as bars, pruning curve as lines; `xLog`/`yLog` for the
@@ -107,7 +146,7 @@ export class XYChart {
       this.plot = new uPlot({
         width, height,
         scales: { x: xLog ? { time: false, distr: 3 } : { time: false }, y },
-        axes: [{ label: xLabel, values: xLog ? logTicks : undefined }, { label: yLabel, size: 56, values: yLog ? logTicks : undefined }],
+        axes: [{ label: xLabel, values: xLog ? logTicks : undefined, ...axisStyle(this.target) }, { label: yLabel, size: 56, values: yLog ? logTicks : undefined, ...axisStyle(this.target) }],
         legend: { live: true },
         // A series is [label, colour] or [label, colour, uPlot series options] (e.g. points only).
         series: [{ label: xLabel }, ...series.map(([label, stroke, extra = {}]) => ({
@@ -116,11 +155,13 @@ export class XYChart {
           value: (u, v) => (v == null ? '–' : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-2 && v !== 0 ? v.toExponential(2) : v.toFixed(3)),
         }))],
       }, [x, ...ys], this.target);
+      this.title = yLabel;
+      LIVE.add(this);
     } else {
       this.plot.setData([x, ...ys]);
     }
   }
 
   resize(width) { this.plot?.setSize({ width, height: this.opts.height }); }
-  destroy() { this.plot?.destroy(); }
+  destroy() { LIVE.delete(this); this.plot?.destroy(); }
 }

@@ -7,6 +7,9 @@ export function el(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'testid') node.dataset.testid = v;
     else if (k === 'class') node.className = v;
+    // Through CSSOM, not a style attribute: a strict Content-Security-Policy (style-src 'self')
+    // blocks inline style attributes but not style properties set from script.
+    else if (k === 'style') node.style.cssText = v;
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? '' : v);
   }
@@ -39,3 +42,7 @@ export function runSplit(token, steps) {
   };
   next(0);
 }
+
+/** A colour key before a name. Names stay in the ink colour: coloured text on white fails
+ * WCAG contrast for light series colours (axe-core's color-contrast rule). */
+export const swatch = (color) => el('i', { class: 'gs-swatch', style: `background: ${color}`, 'aria-hidden': 'true' });

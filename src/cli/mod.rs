@@ -47,7 +47,9 @@ impl From<BackendArg> for BackendKind {
 enum Command {
     /// Train a preset or a spec file; write one JSON object per evaluation.
     Run {
-        /// A preset name (see `gradscope presets`) or a spec JSON file. Default: the default preset.
+        /// A preset name (see `gradscope presets`), a spec JSON file, or a playground link or
+        /// its hash (`'#grokking.task.p=97&…'`, the page's "Run natively" line). Default: the
+        /// default preset.
         spec: Option<String>,
         #[arg(long, value_enum, default_value = "cpu")]
         backend: BackendArg,
@@ -146,11 +148,14 @@ enum Inspect {
     },
 }
 
-/// Resolves a preset name or a spec file path.
+/// Resolves a preset name, a spec file path, or a link / URL hash.
 fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
     let Some(arg) = arg else { return Ok(presets::default_preset().spec) };
     if let Some(preset) = presets::find(arg) {
         return Ok(preset.spec);
+    }
+    if let Some((_, hash)) = arg.split_once('#') {
+        return crate::spec::url_hash::decode(&strip_view_options(hash));
     }
     match std::fs::read_to_string(arg) {
         Ok(text) => ExperimentSpec::from_json(&text),
@@ -165,6 +170,18 @@ fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
             ))
         }
     }
+}
+
+/// Drops a link's view options (`controls=…`, `…_hide=true`, `autoplay=…`: which controls the
+/// page shows, www/links.js), keeping the spec pairs, which all start with the lab's key.
+fn strip_view_options(hash: &str) -> String {
+    hash.split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            key.contains('.') || !(key == "controls" || key == "autoplay" || key.ends_with("_hide"))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn with_steps(spec: ExperimentSpec, steps: Option<u64>) -> Result<ExperimentSpec, SpecError> {

@@ -34,6 +34,7 @@ pub const MAX_Z_LOSS: f64 = 1.0;
 #[serde(default, deny_unknown_fields)]
 pub struct GradientFlowSpec {
     /// Seeds the stacks' inits, the teacher and the batches.
+    #[serde(with = "super::seed")]
     pub seed: u64,
     pub task: FlowTask,
     /// The stacks trained side by side on the same batches, by name.

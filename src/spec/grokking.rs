@@ -26,6 +26,7 @@ pub const MAX_D_MLP: usize = 4096;
 #[serde(default, deny_unknown_fields)]
 pub struct GrokkingSpec {
     /// Seeds the train/test split, label noise, weight init and batch order.
+    #[serde(with = "super::seed")]
     pub seed: u64,
     pub task: ModularTask,
     pub model: GrokkingModel,

@@ -14,6 +14,7 @@ pub mod gradient_flow;
 mod grokking;
 pub mod presets;
 pub mod scans;
+pub mod seed;
 mod training;
 pub mod url_hash;
 

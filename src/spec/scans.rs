@@ -37,6 +37,7 @@ pub const MAX_EXTRAPOLATION: usize = 16;
 #[serde(default, deny_unknown_fields)]
 pub struct ScansSpec {
     /// Seeds the models' inits and the training and evaluation sequences.
+    #[serde(with = "super::seed")]
     pub seed: u64,
     pub task: MemoryTask,
     /// The models trained side by side on the same batches, by name (see the module doc).

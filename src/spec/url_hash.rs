@@ -20,11 +20,24 @@ pub fn encode(spec: &ExperimentSpec) -> String {
     out.finish()
 }
 
+/// Longest hash accepted. The longest real spec (a scans run with four models) is ~2 KiB.
+pub const MAX_HASH_BYTES: usize = 64 * 1024;
+/// Deepest field path accepted (the deepest real one, `grokking.model.mlp.input.embedding.dim`,
+/// has 6 parts). A hostile `a.a.a.…=1` would otherwise build a JSON tree deep enough to
+/// overflow the stack when it is deserialized or dropped.
+pub const MAX_KEY_DEPTH: usize = 12;
+
 /// Decodes a URL hash (with or without the leading `#`) into a validated spec.
 pub fn decode(hash: &str) -> Result<ExperimentSpec, SpecError> {
     let body = hash.strip_prefix('#').unwrap_or(hash);
     if body.trim().is_empty() {
         return Err(SpecError::new("(url hash)", "is empty; expected key=value pairs"));
+    }
+    if body.len() > MAX_HASH_BYTES {
+        return Err(SpecError::new(
+            "(url hash)",
+            format!("is {} bytes long; at most {MAX_HASH_BYTES} are accepted", body.len()),
+        ));
     }
     let mut root = Map::new();
     for part in body.split('&').filter(|s| !s.is_empty()) {
@@ -78,8 +91,19 @@ fn parse_leaf(raw: &str) -> Value {
 
 fn insert(root: &mut Map<String, Value>, key: &str, leaf: Value) -> Result<(), SpecError> {
     let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(SpecError::new("(url hash)", format!("`{key}` is not a valid field path")));
+    // Field names and model names are `[a-z0-9_-]` (model names: scans::valid_variant_name);
+    // anything else, a blank key from a stray `+` included, cannot name a field.
+    let part_ok = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !parts.iter().all(part_ok) {
+        let shown: String = key.chars().take(60).collect();
+        return Err(SpecError::new("(url hash)", format!("`{shown}` is not a field path (dotted names of a–z, 0–9, _ and -)")));
+    }
+    if parts.len() > MAX_KEY_DEPTH {
+        let shown: String = key.chars().take(60).collect();
+        return Err(SpecError::new(
+            "(url hash)",
+            format!("`{shown}…` has {} parts; no field is deeper than {MAX_KEY_DEPTH}", parts.len()),
+        ));
     }
     let mut node = root;
     for (i, part) in parts.iter().enumerate() {

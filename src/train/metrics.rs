@@ -238,3 +238,122 @@ impl ReadoutLayout {
         self.get(values, name).first().map_or(f64::NAN, |&v| v as f64)
     }
 }
+
+/// A metrics file as read back: `gradscope run --out`, the page's JSON export, or a format-1
+/// file without a header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsFile {
+    /// The file's lab: the header's, else guessed from the records (`series` → not grokking).
+    pub lab: Option<String>,
+    /// The spec that produced it (from the header; format-1 files have none).
+    pub spec: Option<serde_json::Value>,
+    pub version: u32,
+    pub records: Vec<MetricsRecord>,
+}
+
+/// Why a metrics file was refused: the 1-based line and the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, `{field}`: {message}")]
+pub struct MetricsFileError {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// Largest metrics file read (a 100 000-step run evaluated every step is ~30 MB).
+pub const MAX_METRICS_FILE_BYTES: usize = 256 << 20;
+
+/// Reads a metrics file: an optional [`file_header`] line, then one [`MetricsRecord`] per line
+/// (blank lines skipped). Every refusal names the line and the field. `null` in a series (a
+/// value that was NaN or infinite when written, e.g. the step a run diverged) reads as NaN.
+pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
+    let fail = |line: usize, field: &str, message: String| MetricsFileError { line, field: field.into(), message };
+    if text.len() > MAX_METRICS_FILE_BYTES {
+        return Err(fail(0, "(file)", format!("is {} bytes; at most {MAX_METRICS_FILE_BYTES} are read", text.len())));
+    }
+    let mut file = MetricsFile { lab: None, spec: None, version: 1, records: Vec::new() };
+    let mut header_seen = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| fail(line, "(json)", format!("not JSON: {e}")))?;
+        let serde_json::Value::Object(mut object) = value else {
+            return Err(fail(line, "(record)", "is not a JSON object".into()));
+        };
+        if object.get("format").is_some() {
+            if header_seen || !file.records.is_empty() {
+                return Err(fail(line, "format", "a header line may only come first".into()));
+            }
+            header_seen = true;
+            if object.get("format").and_then(|f| f.as_str()) != Some("gradscope-metrics") {
+                return Err(fail(line, "format", "must be \"gradscope-metrics\"".into()));
+            }
+            let version = object.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+            if !(2..=u64::from(METRICS_FORMAT_VERSION)).contains(&version) {
+                return Err(fail(line, "version", format!("must be 2 to {METRICS_FORMAT_VERSION}")));
+            }
+            file.version = version as u32;
+            let lab = object.get("lab").and_then(|l| l.as_str()).unwrap_or_default();
+            if !crate::spec::LABS.iter().any(|(key, _)| *key == lab) {
+                let known: Vec<&str> = crate::spec::LABS.iter().map(|(k, _)| *k).collect();
+                return Err(fail(line, "lab", format!("must be one of {}", known.join(", "))));
+            }
+            file.lab = Some(lab.to_string());
+            file.spec = object.remove("spec");
+            continue;
+        }
+        let Some(step) = object.remove("step").and_then(|s| s.as_u64()) else {
+            return Err(fail(line, "step", "must be a whole number ≥ 0 (one record per line, as `gradscope run --out` writes)".into()));
+        };
+        let wall_ms = match object.remove("wall_ms") {
+            None | Some(serde_json::Value::Null) => 0.0,
+            Some(v) => v.as_f64().ok_or_else(|| fail(line, "wall_ms", "must be a number".into()))?,
+        };
+        let series_lab = object.contains_key("series");
+        match (file.lab.as_deref(), series_lab) {
+            (Some("grokking"), true) => return Err(fail(line, "series", "a grokking file has no series".into())),
+            (Some(lab), false) if lab != "grokking" => {
+                return Err(fail(line, "series", format!("a {lab} record must have a `series` object")))
+            }
+            _ => {}
+        }
+        let lab = if series_lab {
+            let Some(serde_json::Value::Object(raw)) = object.remove("series") else {
+                return Err(fail(line, "series", "must be an object of named numbers".into()));
+            };
+            if let Some(other) = object.keys().next() {
+                return Err(fail(line, other, "is not a field of a series record (step, wall_ms, series)".into()));
+            }
+            let mut series = BTreeMap::new();
+            for (name, v) in raw {
+                let value = match v {
+                    // NaN and ±inf have no JSON form; serde_json writes them as null.
+                    serde_json::Value::Null => f64::NAN,
+                    v => v.as_f64().ok_or_else(|| fail(line, &format!("series.{name}"), "must be a number".into()))?,
+                };
+                series.insert(name, value);
+            }
+            LabMetrics::Series(SeriesMetrics { series })
+        } else {
+            let metrics: GrokkingMetrics = serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path.is_empty() || path == "." { "(record)".to_string() } else { path };
+                let inner = e.into_inner().to_string();
+                fail(line, &field, inner.split(" at line ").next().unwrap_or_default().to_string())
+            })?;
+            LabMetrics::Grokking(metrics)
+        };
+        if file.lab.is_none() && !series_lab {
+            file.lab = Some("grokking".into());
+        }
+        file.records.push(MetricsRecord { step, wall_ms, lab });
+    }
+    if file.records.is_empty() {
+        return Err(fail(text.lines().count(), "(file)", "holds no metrics records".into()));
+    }
+    Ok(file)
+}

@@ -12,5 +12,5 @@ pub mod optim;
 pub mod scan_race;
 pub mod session;
 
-pub use metrics::MetricsRecord;
+pub use metrics::{MetricsFile, MetricsFileError, MetricsRecord, read_metrics_file};
 pub use session::{RunError, TrainingSession};

@@ -6,7 +6,7 @@ use crate::analysis::{LabAnalysis, LabReport};
 use crate::backend::BackendKind;
 use crate::experiments::ExperimentSummary;
 use crate::models::ssm::s4d::{Discretization, S4dInit};
-use crate::train::MetricsRecord;
+use crate::train::{MetricsFile, MetricsRecord};
 use crate::train::bench::Speed;
 use crate::train::scan_race::{RaceEntry, RaceTarget};
 
@@ -89,6 +89,12 @@ pub enum Command {
     Bench {
         steps: u64,
     },
+    /// Read a metrics file (`gradscope run --out`, or the page's JSON export) and classify it.
+    /// Answered with [`Event::MetricsFile`], or an [`Event::Error`] naming the line and field.
+    ReadMetrics {
+        name: String,
+        text: String,
+    },
     /// Classify a history (e.g. a metrics file from the CLI loaded into the page).
     Report {
         records: Vec<MetricsRecord>,
@@ -111,6 +117,10 @@ pub enum Command {
         cap_ms: f64,
     },
     CancelRace,
+    /// Test hook: the next training slice fails as a lost WebGPU device does (a
+    /// `RunError::Device`), so the page's fallback can be exercised in a browser whose device
+    /// never fails. It touches nothing else.
+    SimulateDeviceLoss,
 }
 
 /// Worker → page.
@@ -130,6 +140,8 @@ pub enum Event {
     Analysis { analysis: LabAnalysis },
     /// A speed measurement on the active backend.
     Bench { label: String, speed: Speed },
+    /// A metrics file read for [`Command::ReadMetrics`], and its report.
+    MetricsFile { name: String, file: MetricsFile, report: LabReport },
     /// The report of a history sent with [`Command::Report`].
     Report { report: LabReport },
     /// [`Command::S4dKernel`]'s answer: `kernel[ℓ]`, and Ā of each mode as `[re, im]`.
@@ -141,6 +153,9 @@ pub enum Event {
     State { step: u64, running: bool, finished: bool, steps_per_sec: f64 },
     /// Something the user must see. `field` names the spec field at fault, if any.
     Error { message: String, field: Option<String> },
+    /// The GPU device failed mid-run (lost, or a readback failed). Training stopped at `step`;
+    /// the history so far was posted first. The page moves the run to the CPU backend.
+    DeviceLost { message: String, step: u64 },
     /// A Rust panic: the worker is dead and must be restarted.
     Panic { message: String },
 }

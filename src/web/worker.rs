@@ -17,7 +17,7 @@ use crate::backend::{self, Backend};
 use crate::spec::{ExperimentSpec, SpecError, url_hash};
 use crate::train::bench::measure;
 use crate::train::scan_race::{self, RaceTarget};
-use crate::train::{RunError, TrainingSession};
+use crate::train::{RunError, TrainingSession, read_metrics_file};
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -126,6 +126,8 @@ struct Worker {
     step_ms: Option<f64>,
     /// A scan race in progress: what is left to measure.
     race: Option<Race>,
+    /// Set by [`Command::SimulateDeviceLoss`]: the next slice fails as a lost device.
+    simulate_device_loss: bool,
 }
 
 /// The measurements a scan race still owes, one per loop turn so Cancel is honoured between
@@ -161,6 +163,15 @@ async fn run(rx: Receiver<Command>) {
 
 fn spec_error(e: &SpecError) -> Event {
     Event::Error { message: e.to_string(), field: Some(e.field.clone()) }
+}
+
+/// The event for an error that stopped training at `step`: a failed device is its own event
+/// (the page moves the run to the CPU), anything else a message.
+fn stopped_by(e: RunError, step: u64) -> Event {
+    match e {
+        RunError::Device(message) => Event::DeviceLost { message, step },
+        e => Event::Error { message: e.to_string(), field: None },
+    }
 }
 
 impl Worker {
@@ -303,6 +314,16 @@ impl Worker {
                     Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
                 }
             }
+            Command::ReadMetrics { name, text } => match read_metrics_file(&text) {
+                Ok(file) => {
+                    let report = LabReport::from_history(&file.records);
+                    post(&Event::MetricsFile { name, file, report });
+                }
+                Err(e) => post(&Event::Error {
+                    message: format!("{name}: {e}"),
+                    field: Some("metrics file".into()),
+                }),
+            },
             Command::Report { records } => {
                 post(&Event::Report { report: LabReport::from_history(&records) });
             }
@@ -331,6 +352,7 @@ impl Worker {
                     lengths.iter().flat_map(|&l| targets.iter().map(move |&t| (t, l))).collect();
                 self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
             }
+            Command::SimulateDeviceLoss => self.simulate_device_loss = true,
             Command::CancelRace => {
                 if self.race.take().is_some() {
                     self.post_race(None, true);
@@ -428,7 +450,11 @@ impl Worker {
         }
         let before = session.step();
         let started = Instant::now();
-        let result = session.advance(max_steps).await;
+        let result = if std::mem::take(&mut self.simulate_device_loss) {
+            Err(RunError::Device("the GPU device was lost (simulated by the page's test hook)".into()))
+        } else {
+            session.advance(max_steps).await
+        };
         let taken = session.step() - before;
         if taken > 0 {
             let ms = started.elapsed().as_secs_f64() * 1e3 / taken as f64;
@@ -445,7 +471,7 @@ impl Worker {
                 if let Some(r) = session.history().last() {
                     post(&Event::Metrics { record: r.clone(), report: session.report() });
                 }
-                post(&Event::Error { message: e.to_string(), field: None });
+                post(&stopped_by(e, session.step()));
                 self.post_state();
                 return;
             }
@@ -462,7 +488,7 @@ impl Worker {
                         if let Some(r) = session.history().last() {
                             post(&Event::Metrics { record: r.clone(), report: session.report() });
                         }
-                        post(&Event::Error { message: e.to_string(), field: None });
+                        post(&stopped_by(e, session.step()));
                         self.post_state();
                         return;
                     }

@@ -19,8 +19,16 @@ const VERDICTS = {
 };
 
 /** The badge text of a report: [verdict key, sentence]. */
-function reportText(report, history) {
+function reportText(report, history, { finished = true } = {}) {
   if (!report || !report.verdict) return ['none', 'Did it grok? —'];
+  // Mid-run, "no learning" and "memorized" are only the story so far: grokking is the very
+  // delay between the two accuracies, so the verdict waits for the budget (or a pause to judge).
+  const last = history.at(-1);
+  if (!finished && (report.verdict === 'no_learning' || report.verdict === 'memorized')) {
+    const so = report.verdict === 'no_learning' ? 'train accuracy has not reached 99% yet' :
+      `memorized at ${stepText(report.train_step)}; test accuracy may still follow (that delay is grokking)`;
+    return ['early', `Too early to judge at step ${last?.step ?? 0}: ${so}.`];
+  }
   const [title, why] = VERDICTS[report.verdict];
   const ratio = report.max_loss_ratio != null ? ` · max test/train loss ${report.max_loss_ratio.toExponential(1)}` : '';
   const atFit = report.test_acc_at_fit != null ? ` (test acc then ${report.test_acc_at_fit.toFixed(2)})` : '';
@@ -35,10 +43,6 @@ export default {
   id: 'grokking',
   title: 'Grokking',
   fields: FIELDS,
-  /** Fields every record of a metrics file must have. */
-  requiredKeys: ['step', 'train_loss', 'train_acc', 'test_loss', 'test_acc'],
-  /** Older files may lack these. */
-  normalizeRecord: (r) => ({ weight_norm: 0, wall_ms: 0, ...r }),
   reportText,
 
   /** Builds the lab's views. `ctx`: { state, fieldRows, chartWidth, summary }. */
@@ -140,7 +144,7 @@ export default {
         vNorm.textContent = last ? last.weight_norm.toFixed(2) : '–';
         vSc.textContent = fmtFrac(last?.softmax_collapse);
         vNlm.textContent = last?.nlm_cosine == null ? '–' : last.nlm_cosine.toFixed(3);
-        const [verdict, text] = reportText(state.history.length ? state.report : null, state.history);
+        const [verdict, text] = reportText(state.history.length ? state.report : null, state.history, { finished: state.finished });
         badge.dataset.verdict = verdict;
         badge.textContent = text;
       },

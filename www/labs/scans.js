@@ -3,12 +3,13 @@
 // with predictions, S4D kernels and eigenvalues, Mamba's Δ_t and states, memory decay,
 // extrapolation), the live S4D kernel explorer and the scan race.
 
-import { el, fmtAcc, stepText, panel, tile, runSplit } from '../dom.js';
+import { el, swatch, fmtAcc, stepText, panel, tile, runSplit } from '../dom.js';
 import { getPath } from '../form.js';
 import { MetricChart, XYChart } from '../charts.js';
 import { ValueHeatmap, drawComplexPlane } from '../views.js';
 
-const MODEL_COLORS = ['#1c7ed6', '#d9480f', '#2b8a3e', '#862e9c'];
+// Okabe–Ito colours (distinct under the common colour-vision deficiencies), led by the shell's blue and orange.
+const MODEL_COLORS = ['#1c7ed6', '#d9480f', '#009e73', '#cc79a7'];
 const RACE_COLORS = { sequential: '#c92a2a', parallel: '#1c7ed6', chunked: '#2b8a3e', fused: '#5f3dc4', s4d_conv: '#e67700' };
 const RACE_NAMES = { sequential: 'sequential scan', parallel: 'parallel scan', chunked: 'chunked scan', fused: 'fused scan (one kernel)', s4d_conv: 'S4D convolution' };
 const RACE_LENGTHS = [64, 256, 1024, 4096, 16384];
@@ -24,39 +25,63 @@ const modelNames = (spec) => Object.keys(getPath(spec, 'scans.models') || {});
 function fields(spec) {
   const copying = (s) => getPath(s, 'scans.task.kind') === 'selective_copying';
   const groups = [['Task', [
-    { path: 'scans.task.kind', label: 'Task', kind: 'enum', choices: [['selective_copying', 'Selective copying'], ['induction_heads', 'Induction heads']] },
-    { path: 'scans.task.len', label: 'Sequence length L', kind: 'int' },
-    { path: 'scans.task.vocab', label: 'Symbols', kind: 'int' },
-    { path: 'scans.task.data_tokens', label: 'Tokens to copy', kind: 'int', when: copying },
+    { path: 'scans.task.kind', label: 'Task', kind: 'enum', choices: [['selective_copying', 'Selective copying'], ['induction_heads', 'Induction heads']],
+      tip: 'Synthetic memory task of the Mamba paper (Gu & Dao 2023): selective copying or induction heads.' },
+    { path: 'scans.task.len', label: 'Sequence length L', kind: 'int',
+      tip: 'Training sequence length L, up to 4096 (copying: ≥ 2 × tokens to copy; induction heads: ≥ 4).' },
+    { path: 'scans.task.vocab', label: 'Symbols', kind: 'int',
+      tip: 'Data (copying) or value (induction) symbols, 2–256; noise, answer-slot or trigger tokens come on top.' },
+    { path: 'scans.task.data_tokens', label: 'Tokens to copy', kind: 'int', when: copying,
+      tip: 'Data tokens scattered among noise that the model must output in order at the end (1–64).' },
   ]]];
   for (const name of modelNames(spec)) {
     const p = `scans.models.${name}`;
     const mixer = (s) => getPath(s, `${p}.mixer`);
     groups.push([`Model “${name}”`, [
-      { path: `${p}.mixer`, label: 'Mixer', kind: 'enum', choices: MIXERS },
-      { path: `${p}.layers`, label: 'Layers', kind: 'int' },
-      { path: `${p}.d_model`, label: 'd_model', kind: 'int' },
-      { path: `${p}.d_state`, label: 'State size N', kind: 'int' },
-      { path: `${p}.expand`, label: 'Expand', kind: 'int', when: (s) => mixer(s) !== 's4d' },
-      { path: `${p}.s4d_init`, label: 'S4D init', kind: 'enum', choices: INITS, when: (s) => mixer(s) !== 'mamba' },
-      { path: `${p}.discretization`, label: 'Discretization', kind: 'enum', choices: DISCS, when: (s) => mixer(s) === 's4d' },
-      { path: `${p}.dt_min`, label: 'Δ min', kind: 'float' },
-      { path: `${p}.dt_max`, label: 'Δ max', kind: 'float' },
-      { path: `${p}.scan`, label: 'Scan', kind: 'enum', choices: SCANS, when: (s) => mixer(s) === 'mamba' },
+      { path: `${p}.mixer`, label: 'Mixer', kind: 'enum', choices: MIXERS,
+        tip: 'S4D (LTI, Gu et al. 2022), S4D in Mamba\'s gated block, or Mamba\'s selective SSM (Gu & Dao 2023).' },
+      { path: `${p}.layers`, label: 'Layers', kind: 'int',
+        tip: 'Stacked mixer blocks (1–8); the Mamba paper\'s synthetic-task models have 2.' },
+      { path: `${p}.d_model`, label: 'd_model', kind: 'int',
+        tip: 'Model width D: the channels each block mixes over time (1–512).' },
+      { path: `${p}.d_state`, label: 'State size N', kind: 'int',
+        tip: 'State size N per channel (1–256); even for S4D mixers (N/2 complex-conjugate pairs).' },
+      { path: `${p}.expand`, label: 'Expand', kind: 'int', when: (s) => mixer(s) !== 's4d',
+        tip: 'Inner-width multiplier of the gated (Mamba-style) block, 1–4 (Mamba\'s default is 2).' },
+      { path: `${p}.s4d_init`, label: 'S4D init', kind: 'enum', choices: INITS, when: (s) => mixer(s) !== 'mamba',
+        tip: 'Init of S4D\'s diagonal A: Lin (−½ + iπn), Inv (HiPPO-like) or Real (−(n+1)) (Gu et al. 2022).' },
+      { path: `${p}.discretization`, label: 'Discretization', kind: 'enum', choices: DISCS, when: (s) => mixer(s) === 's4d',
+        tip: 'How continuous A, B become Ā, B̄ for step Δ: zero-order hold or bilinear (Gu et al. 2022).' },
+      { path: `${p}.dt_min`, label: 'Δ min', kind: 'float',
+        tip: 'Lower end of the log-uniform init range of the step Δ, in [1e-5, 1] (S4D and Mamba use 1e-3).' },
+      { path: `${p}.dt_max`, label: 'Δ max', kind: 'float',
+        tip: 'Upper end of the log-uniform init range of the step Δ, in [Δ min, 10] (S4D and Mamba use 0.1).' },
+      { path: `${p}.scan`, label: 'Scan', kind: 'enum', choices: SCANS, when: (s) => mixer(s) === 'mamba',
+        tip: 'How Mamba\'s selective scan is computed: same numbers, different speed; fused runs one kernel.' },
     ]]);
   }
   groups.push(['Optimizer', [
-    { path: 'scans.optimizer.kind', label: 'Optimizer', kind: 'enum', choices: [['adam_w', 'AdamW'], ['adam', 'Adam'], ['sgd', 'SGD']] },
-    { path: 'scans.optimizer.lr', label: 'Learning rate', kind: 'float' },
-    { path: 'scans.optimizer.weight_decay', label: 'Weight decay', kind: 'float' },
-    { path: 'scans.optimizer.grad_clip', label: 'Clip ‖g‖ (0 = off)', kind: 'float' },
+    { path: 'scans.optimizer.kind', label: 'Optimizer', kind: 'enum', choices: [['adam_w', 'AdamW'], ['adam', 'Adam'], ['sgd', 'SGD']],
+      tip: 'AdamW (decoupled weight decay, Loshchilov & Hutter 2019), Adam with L2 decay, or SGD with momentum.' },
+    { path: 'scans.optimizer.lr', label: 'Learning rate', kind: 'float',
+      tip: 'Learning rate, in (0, 1000]; S4 advises ≤ 1e-3 for A and Δ at scale.' },
+    { path: 'scans.optimizer.weight_decay', label: 'Weight decay', kind: 'float',
+      tip: 'Weight-decay coefficient in [0, 100]: decoupled for AdamW, an L2 term on the gradient for Adam and SGD.' },
+    { path: 'scans.optimizer.grad_clip', label: 'Clip ‖g‖ (0 = off)', kind: 'float',
+      tip: 'Clip the global gradient L2 norm to this value before each step, in [0, 10⁶]; 0 = off.' },
   ]], ['Training', [
-    { path: 'scans.training.steps', label: 'Steps', kind: 'int' },
-    { path: 'scans.training.batch_size', label: 'Sequences / step', kind: 'int' },
-    { path: 'scans.training.eval_every', label: 'Evaluate every', kind: 'int' },
-    { path: 'scans.eval.sequences', label: 'Held-out sequences', kind: 'int' },
-    { path: 'scans.eval.extrapolation', label: 'Test up to × L', kind: 'int' },
-    { path: 'scans.seed', label: 'Seed', kind: 'int' },
+    { path: 'scans.training.steps', label: 'Steps', kind: 'int',
+      tip: 'Optimizer steps to run (1–10⁷).' },
+    { path: 'scans.training.batch_size', label: 'Sequences / step', kind: 'int',
+      tip: 'Fresh training sequences generated per step (1–1024).' },
+    { path: 'scans.training.eval_every', label: 'Evaluate every', kind: 'int',
+      tip: 'Score the held-out sequences every this many steps (1–10⁶).' },
+    { path: 'scans.eval.sequences', label: 'Held-out sequences', kind: 'int',
+      tip: 'Held-out sequences, fixed for the run, scored at each evaluation (1–4096).' },
+    { path: 'scans.eval.extrapolation', label: 'Test up to × L', kind: 'int',
+      tip: 'The final analysis tests at L, 2L, 4L, … up to this factor × L (1–16; 1 = L only).' },
+    { path: 'scans.seed', label: 'Seed', kind: 'int',
+      tip: 'Seeds the models\' inits and the training and evaluation sequences.' },
   ]]);
   return groups;
 }
@@ -87,8 +112,6 @@ export default {
   id: 'scans',
   title: 'S4D vs Mamba',
   fields,
-  requiredKeys: ['step', 'series'],
-  normalizeRecord: (r) => ({ wall_ms: 0, ...r }),
   reportText,
 
   mount(ctx) {
@@ -115,7 +138,7 @@ export default {
       el('div', { class: 'gs-ex-row' }, el('b', {}, 'input'), tokenStrip([0, 2, 0, 3, 1, 1], 4, 'selective_copying'),
         el('span', { class: 'gs-summary' }, 'An example appears after the first evaluation.')),
       el('div', { class: 'gs-ex-row' }, el('b', {}, 'target'), el('span', { class: 'gs-answers' }, '2 3'), el('span', { class: 'gs-summary' }, '')),
-      el('div', { class: 'gs-ex-row' }, el('b', { style: `color: ${MODEL_COLORS[0]}` }, 'model'),
+      el('div', { class: 'gs-ex-row' }, el('b', {}, swatch(MODEL_COLORS[0]), 'model'),
         el('span', { class: 'gs-answers' }, el('span', { class: 'ok' }, '2 '), el('span', { class: 'bad' }, '0 ')), el('span', { class: 'gs-summary' }, '1/2')));
     // "Your sequence": the views on token ids the user types, until they go back to the
     // held-out sequence (a bad one is refused by the worker, which names what is wrong).
@@ -161,10 +184,10 @@ export default {
       el('div', { class: 'gs-panel', testid: 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox));
 
     // ---- live kernel explorer ---------------------------------------------------------------
-    const kInit = el('select', { testid: 'explore-init' }, ...INITS.map(([v, t]) => el('option', { value: v }, t)));
-    const kDisc = el('select', { testid: 'explore-disc' }, ...DISCS.map(([v, t]) => el('option', { value: v }, t)));
+    const kInit = el('select', { testid: 'explore-init', 'aria-label': 'S4D init' }, ...INITS.map(([v, t]) => el('option', { value: v }, t)));
+    const kDisc = el('select', { testid: 'explore-disc', 'aria-label': 'Discretization' }, ...DISCS.map(([v, t]) => el('option', { value: v }, t)));
     const kDt = el('input', { type: 'range', min: '-4', max: '0', step: '0.05', value: '-2', testid: 'explore-dt' });
-    const kN = el('select', { testid: 'explore-n' }, ...[4, 8, 16, 32, 64].map((n) => el('option', { value: String(n) }, `N = ${n}`)));
+    const kN = el('select', { testid: 'explore-n', 'aria-label': 'State size N' }, ...[4, 8, 16, 32, 64].map((n) => el('option', { value: String(n) }, `N = ${n}`)));
     kN.value = '16';
     const kDtText = el('span', { class: 'gs-summary' });
     const kBox = el('div');
@@ -293,7 +316,7 @@ export default {
             el('div', { class: 'gs-ex-row' }, el('b', {}, 'target'), el('span', { class: 'gs-answers' }, ex.answers.join(' ')))];
           for (const m of models) {
             const right = m.prediction.filter((p, i) => p === ex.answers[i]).length;
-            rows.push(el('div', { class: 'gs-ex-row' }, el('b', { style: `color: ${colorOf(m.name)}` }, m.name),
+            rows.push(el('div', { class: 'gs-ex-row' }, el('b', {}, swatch(colorOf(m.name)), m.name),
               el('span', { class: 'gs-answers' }, ...m.prediction.map((p, i) => el('span', { class: p === ex.answers[i] ? 'ok' : 'bad' }, `${p} `))),
               el('span', { class: 'gs-summary' }, `${right}/${ex.answers.length}`)));
           }

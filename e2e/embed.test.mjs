@@ -1,0 +1,404 @@
+// End-to-end tests of embeds, links, exports, saved runs, the lost-device fallback, the page's
+// layout at 360 px and in dark mode, the Content-Security-Policy, and accessibility (axe-core).
+// The site is served by e2e/server.mjs (strict CSP on every response) on GRADSCOPE_URL's port;
+// the example blog page is served from the next port, another origin.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const URL_A = process.env.GRADSCOPE_URL || 'http://127.0.0.1:8137/';
+const PORT = Number(new URL(URL_A).port);
+const URL_B = `http://127.0.0.1:${PORT + 1}/`;
+const OUT = 'e2e-artifacts';
+mkdirSync(OUT, { recursive: true });
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=vulkan'];
+
+const SMALL = 'grokking.task.p=23&grokking.model.mlp.width=32&grokking.loss.kind=cross_entropy' +
+  '&grokking.optimizer.lr=0.02&grokking.optimizer.weight_decay=0.1&grokking.training.steps=400';
+
+/** A browser and a page that records errors, CSP violations and every request's origin. */
+async function open(args = BASE_ARGS, { viewport = { width: 1280, height: 900 }, bypassCSP = false, colorScheme = 'light' } = {}) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+  const context = await browser.newContext({ viewport, bypassCSP, colorScheme, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  const requests = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`); });
+  context.on('request', (r) => requests.push(r.url()));
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { browser, context, page, errors, requests };
+}
+
+const byId = (root, id) => root.locator(`[data-testid="${id}"]`);
+const stepOf = async (root) => Number(await byId(root, 'step-count').first().textContent());
+
+async function waitSteps(root, atLeast, timeout = 120_000) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeout) {
+    if ((await stepOf(root)) >= atLeast) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`step count stayed below ${atLeast}`);
+}
+
+/** axe-core's serious and critical violations on the page (WCAG 2.1 AA rules). */
+async function axeProblems(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+test('blog page on another origin: three widgets from three labs train independently; controls, styles and iframe height', async () => {
+  const { browser, page, errors } = await open();
+  try {
+    const t0 = Date.now();
+    await page.goto(URL_B + 'examples/blog-post.html');
+    const grok = page.locator('[data-testid="widget-grokking"]');
+    const flow = page.locator('[data-testid="widget-flow"]');
+    const scans = page.frameLocator('[data-testid="widget-scans"]');
+    // The first widget is in view: it starts (lazily) and loads its spec.
+    await byId(grok, 'train-button').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="widget-grokking"]').handle?.spec() != null, null, { timeout: 60_000 });
+    const firstPaint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+    console.log(`blog page: first contentful paint ${firstPaint?.toFixed(0)} ms; first widget ready after ${Date.now() - t0} ms`);
+    // The allow-list: train, lr, weight_decay and export show; the rest does not.
+    assert.ok(await byId(grok, 'field-optimizer-lr').isVisible());
+    assert.ok(await byId(grok, 'field-optimizer-weight_decay').isVisible());
+    assert.ok(!(await byId(grok, 'field-task-p').isVisible()), 'task.p is not in controls');
+    assert.ok(!(await byId(grok, 'backend-select').isVisible()), 'backend is not in controls');
+    assert.ok(!(await byId(grok, 'preset-select').isVisible()), 'preset is not in controls');
+    assert.ok(await byId(grok, 'export-menu').isVisible());
+    // The host page's `button { background: hotpink }` does not reach into the widget.
+    const bg = await byId(grok, 'train-button').evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.notEqual(bg, 'rgb(255, 105, 180)');
+    // The widget's styles do not leak out: the host's own button keeps its look.
+    const hostBg = await page.evaluate(() => { const b = document.createElement('button'); document.body.append(b); const c = getComputedStyle(b).backgroundColor; b.remove(); return c; });
+    assert.equal(hostBg, 'rgb(255, 105, 180)');
+
+    // Widget 1 trains on a click; the flow widget (autoplay) waits: widget 1 pushed it off-screen.
+    await byId(grok, 'train-button').click();
+    await waitSteps(grok, 20);
+    const flowBefore = await flow.evaluate((w) => w.handle?.step() ?? 0);
+    await page.waitForTimeout(1000);
+    assert.equal(await flow.evaluate((w) => !!w.handle?.running()), false, 'the off-screen widget does not train');
+    assert.equal(await flow.evaluate((w) => w.handle?.step() ?? 0), flowBefore);
+    // Scrolled into view, the flow widget starts by itself, and widget 1, now off-screen, pauses.
+    await flow.scrollIntoViewIfNeeded();
+    await waitSteps(flow, 10);
+    await page.waitForFunction(() => !document.querySelector('[data-testid="widget-grokking"]').handle.running(), null, { timeout: 20_000 });
+    const grokPaused = await stepOf(grok);
+    // The iframe widget trains too, and reports its height to the page.
+    const frame = page.locator('[data-testid="widget-scans"]');
+    await frame.scrollIntoViewIfNeeded();
+    await byId(scans, 'train-button').click({ timeout: 60_000 });
+    await waitSteps(scans, 5);
+    await page.waitForFunction(() => document.querySelector('[data-testid="widget-scans"]').style.height !== '', null, { timeout: 10_000 });
+    const frameHeight = await frame.evaluate((f) => f.style.height);
+    assert.ok(!(await byId(scans, 'field-task-len').isVisible()), 'the iframe shows only train and backend');
+    assert.ok(await byId(scans, 'backend-select').isVisible());
+    // Independence: widget 1 stayed paused while the others trained.
+    assert.equal(await stepOf(grok), grokPaused);
+    await page.screenshot({ path: `${OUT}/blog-1280.png`, fullPage: true });
+    console.log(`iframe height reported: ${frameHeight}; steps: grokking ${grokPaused}, flow ${await stepOf(flow)}, scans ${await stepOf(scans)}`);
+    assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a bad spec attribute is refused in the widget, by field, and never rendered as HTML', async () => {
+  const { browser, page } = await open();
+  try {
+    await page.goto(URL_B + 'examples/blog-post.html');
+    await page.evaluate(() => {
+      const add = (testid, spec) => {
+        const w = document.createElement('gradscope-widget');
+        w.dataset.testid = testid;
+        w.setAttribute('spec', spec);
+        document.querySelector('article').prepend(w);
+      };
+      add('bad-json', '{"grokking": {"task": {"p": "<img src=x onerror=window.__pwned=1>"}}}');
+      add('bad-lab', 'mystery.task.p=7');
+      add('bad-syntax', '{"grokking": ');
+    });
+    for (const [id, pattern] of [['bad-json', /task\.p/], ['bad-lab', /mystery/], ['bad-syntax', /not valid JSON/]]) {
+      const w = page.locator(`[data-testid="${id}"]`);
+      await byId(w, 'error-banner').waitFor({ state: 'visible', timeout: 60_000 });
+      const text = await byId(w, 'error-banner').textContent();
+      assert.match(text, pattern, `${id}: ${text}`);
+      // The widget still shows a run (its lab's first preset), and no markup came alive.
+      await w.evaluate((el) => new Promise((ok) => { const t = setInterval(() => { if (el.handle?.spec()) { clearInterval(t); ok(); } }, 100); }));
+      assert.equal(await w.evaluate((el) => el.shadowRoot.querySelectorAll('img').length), 0);
+    }
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('links: the hash round-trips the exact spec (seed above 2^53), hide flags and the controls allow-list', async () => {
+  const { browser, page } = await open();
+  try {
+    const seed = '18446744073709551557';
+    await page.goto(`${URL_A}#${SMALL}&grokking.seed=${seed}&lr_hide=true&backend_hide=true`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.gradscope.spec().grokking.seed), seed);
+    assert.equal(await byId(page, 'field-seed').inputValue(), seed);
+    assert.ok(!(await byId(page, 'field-optimizer-lr').isVisible()), 'lr_hide hides the learning rate');
+    assert.ok(!(await byId(page, 'backend-select').isVisible()), 'backend_hide hides the backend menu');
+    assert.ok(await byId(page, 'field-task-p').isVisible());
+    // An edit keeps the seed exact and the hide flags in the link.
+    await byId(page, 'field-task-p').fill('29');
+    await byId(page, 'field-task-p').press('Enter');
+    await page.waitForFunction(() => window.gradscope.spec().grokking.task.p === 29);
+    const hash = await page.evaluate(() => location.hash);
+    assert.ok(hash.includes(`grokking.seed=${seed}`), hash);
+    assert.ok(hash.includes('lr_hide=true'), hash);
+    // The link restores the same spec in a fresh page.
+    const spec = await page.evaluate(() => JSON.stringify(window.gradscope.spec()));
+    const fresh = await page.context().newPage();
+    await fresh.goto(URL_A + hash);
+    await fresh.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
+    assert.equal(await fresh.evaluate(() => JSON.stringify(window.gradscope.spec())), spec);
+    // The Embed menu's snippets carry this spec; the element snippet, pasted into a page on
+    // another origin, shows the same spec with the chosen controls.
+    await byId(fresh, 'embed-menu').locator('summary').click();
+    await byId(fresh, 'embed-controls').fill('train,p');
+    const iframeSnippet = await byId(fresh, 'embed-iframe').inputValue();
+    const elementSnippet = await byId(fresh, 'embed-element').inputValue();
+    console.log(`embed snippets for this spec: iframe ${iframeSnippet.length} bytes, script + element ${elementSnippet.length} bytes`);
+    assert.ok(iframeSnippet.includes(`embed.html#${hash.slice(1).replace(/&(lr|backend)_hide=true/g, '').replace(/&/g, '&amp;')}&amp;controls=train,p`), iframeSnippet);
+    const blog = await page.context().newPage();
+    await blog.goto(URL_B + 'examples/blog-post.html');
+    await blog.evaluate((html) => { document.querySelector('article').innerHTML = html; }, elementSnippet.replace(/<script[^>]*><\/script>\n?/, ''));
+    const pasted = blog.locator('gradscope-widget');
+    await pasted.evaluate((w) => new Promise((ok) => { const t = setInterval(() => { if (w.handle?.spec()) { clearInterval(t); ok(); } }, 100); }));
+    assert.equal(await pasted.evaluate((w) => JSON.stringify(w.handle.spec())), spec);
+    assert.ok(await byId(pasted, 'field-task-p').isVisible());
+    assert.ok(!(await byId(pasted, 'field-optimizer-lr').isVisible()));
+    await blog.close();
+
+    // controls= wins over hide flags.
+    await fresh.evaluate(() => { location.hash = location.hash + '&controls=train,lr'; });
+    await fresh.waitForFunction(() => !document.querySelector('[data-testid="field-task-p"]').checkVisibility());
+    assert.ok(await byId(fresh, 'field-optimizer-lr').isVisible(), 'controls= shows lr despite lr_hide');
+    assert.ok(!(await byId(fresh, 'preset-select').isVisible()));
+  } finally {
+    await browser.close();
+  }
+});
+
+test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PNG, SVG', async () => {
+  const { browser, page } = await open();
+  try {
+    await page.goto(`${URL_A}#${SMALL}`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => window.gradscope.history().length >= 3, null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    await page.waitForFunction(() => !window.gradscope.running());
+    await byId(page, 'export-menu').locator('summary').click();
+    const save = async (id) => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), byId(page, id).click()]);
+      const path = `${OUT}/${dl.suggestedFilename()}`;
+      await dl.saveAs(path);
+      return { path, name: dl.suggestedFilename(), text: readFileSync(path, 'utf8') };
+    };
+    const history = await page.evaluate(() => window.gradscope.history());
+    const csv = await save('export-csv');
+    const rows = csv.text.trim().split('\n');
+    assert.equal(rows.length, history.length + 1);
+    const header = rows[0].split(',');
+    for (const col of ['step', 'train_loss', 'test_acc']) assert.ok(header.includes(col), `CSV column ${col}`);
+    assert.equal(Number(rows[1].split(',')[header.indexOf('step')]), history[0].step);
+
+    const json = await save('export-json');
+    const lines = json.text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].format, 'gradscope-metrics');
+    assert.deepEqual(lines[0].spec, await page.evaluate(() => window.gradscope.spec()));
+    assert.deepEqual(lines.slice(1).map((r) => r.step), history.map((r) => r.step));
+
+    const spec = await save('export-spec');
+    assert.deepEqual(JSON.parse(spec.text), await page.evaluate(() => window.gradscope.spec()));
+    const png = await save('export-png-0');
+    assert.equal(readFileSync(png.path).subarray(1, 4).toString(), 'PNG');
+    const svg = await save('export-svg-0');
+    assert.match(svg.text, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok((svg.text.match(/<polyline /g) || []).length >= 1, 'the SVG draws the curves');
+
+    // The page reads its own JSON export back (as a pinned run).
+    await byId(page, 'load-metrics').setInputFiles(json.path);
+    await page.waitForFunction(() => document.querySelector('[data-testid="pinned-list"]').textContent.includes('.jsonl'), null, { timeout: 20_000 });
+
+    // The "run natively" line trains the same spec with the CLI, whose --out file loads too.
+    const line = await byId(page, 'cli-line').inputValue();
+    const hash = line.match(/^gradscope run '#(.*)' --out metrics\.jsonl$/)[1];
+    const bin = `${process.env.CARGO_TARGET_DIR || 'target'}/release/gradscope`;
+    const out = `${OUT}/cli-from-page.jsonl`;
+    execFileSync(bin, ['run', `#${hash}`, '--steps', '20', '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const cliLines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(cliLines[0].spec.grokking.task, lines[0].spec.grokking.task);
+    await byId(page, 'load-metrics').setInputFiles(out);
+    await page.waitForFunction(() => document.querySelector('[data-testid="pinned-list"]').textContent.includes('cli-from-page'), null, { timeout: 20_000 });
+    // A broken file is refused by line and field.
+    const broken = `${OUT}/broken.jsonl`;
+    writeFileSync(broken, `${JSON.stringify(lines[0])}\n{"step": 3, "train_loss": "high"}\n`);
+    await byId(page, 'load-metrics').setInputFiles(broken);
+    await byId(page, 'error-banner').waitFor({ state: 'visible' });
+    assert.match(await byId(page, 'error-banner').textContent(), /line 2, `train_loss`/);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('saved runs: a reloaded page lists the earlier run with its metrics; open, compare, rename, delete', async () => {
+  const { browser, page } = await open();
+  try {
+    await page.goto(`${URL_A}#${SMALL}`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => window.gradscope.history().length >= 4, null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    await page.waitForFunction(() => !window.gradscope.running());
+    const points = await page.evaluate(() => window.gradscope.history().length);
+    await page.reload();
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'runs-menu').locator('summary').click();
+    const run = byId(page, 'saved-run').first();
+    await run.waitFor({ timeout: 10_000 });
+    assert.match(await run.textContent(), new RegExp(`${points} evaluations`));
+    await byId(run, 'run-compare').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="pinned-list"]').children.length === 1);
+    await byId(run, 'run-rename').click();
+    await byId(page, 'run-name-input').fill('my weight-decay run');
+    await byId(page, 'run-name-input').press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid="runs-list"]').textContent.includes('my weight-decay run'));
+    await byId(byId(page, 'saved-run').first(), 'run-open').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="pinned-list"]').textContent.includes('saved: my weight-decay run'));
+    await page.screenshot({ path: `${OUT}/saved-runs.png` });
+    const before = await byId(page, 'saved-run').count();
+    await byId(byId(page, 'saved-run').first(), 'run-delete').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="saved-run"]').length === n - 1, before);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('WebGPU: a lost device moves the run to the CPU with its history kept', async () => {
+  const { browser, page } = await open([...BASE_ARGS, ...WEBGPU_ARGS]);
+  try {
+    await page.goto(`${URL_A}#${SMALL}&grokking.training.eval_every=1`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => window.gradscope.history().length >= 3, null, { timeout: 240_000 });
+    const gpuPoints = await page.evaluate(() => window.gradscope.history().length);
+    await page.evaluate(() => window.gradscope.simulateDeviceLoss());
+    await byId(page, 'device-notice').waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await byId(page, 'device-notice').textContent(), /GPU failed at step \d+: .*lost.*restarted on the CPU/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]').textContent.startsWith('CPU'), null, { timeout: 60_000 });
+    assert.match(await byId(page, 'pinned-list').textContent(), /WebGPU, until step \d+/);
+    // Training goes on, on the CPU.
+    await page.waitForFunction(() => window.gradscope.history().length >= 2 && window.gradscope.running(), null, { timeout: 120_000 });
+    assert.ok(gpuPoints >= 3);
+    await page.screenshot({ path: `${OUT}/device-lost.png` });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core on every page', async () => {
+  const { browser, page, errors, requests } = await open();
+  try {
+    await page.goto(`${URL_A}#${SMALL}`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });
+    await page.goto(`${URL_A}embed.html#${SMALL}&controls=train,lr,export`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'step-button').click();
+    await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });
+    assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
+    const foreign = requests.filter((u) => !u.startsWith(URL_A) && !/^(data|blob):/.test(u));
+    assert.deepEqual(foreign, [], 'requests outside the origin');
+    assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), [], 'console errors and warnings (the wasm-bindgen init warning among them)');
+
+    // 360 px: nothing wider than the screen; light and dark.
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(`${URL_A}#${SMALL}`);
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 362, 'no horizontal scroll at 360 px');
+    await page.screenshot({ path: `${OUT}/page-360.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${OUT}/page-1280-dark.png` });
+  } finally {
+    await browser.close();
+  }
+  // axe-core needs an injected script: a context that lets it past the CSP.
+  const { browser: b2, page: p2 } = await open(BASE_ARGS, { bypassCSP: true });
+  try {
+    const pages = [`${URL_A}#${SMALL}`, `${URL_A}#scans`, `${URL_A}#gradient_flow`, `${URL_A}embed.html#${SMALL}&controls=train,lr`, `${URL_B}examples/blog-post.html`];
+    const problems = [];
+    for (const url of pages) {
+      await p2.goto(url);
+      await p2.waitForFunction(() => window.gradscope?.spec() != null || document.querySelector('gradscope-widget')?.handle?.spec() != null, null, { timeout: 60_000 });
+      await p2.waitForTimeout(300);
+      for (const p of await axeProblems(p2)) problems.push(`${url.replace(/#.*/, '#…')}: ${p}`);
+    }
+    assert.deepEqual(problems, [], 'axe-core serious/critical violations');
+  } finally {
+    await b2.close();
+  }
+});
+
+test('five widgets training at once: main-thread long tasks (a figure, not an assertion)', async () => {
+  const { browser, page } = await open();
+  try {
+    await page.goto(URL_B + 'examples/blog-post.html');
+    await page.evaluate(() => {
+      document.querySelector('article').replaceChildren(...[0, 1, 2, 3, 4].map((i) => {
+        const w = document.createElement('gradscope-widget');
+        w.setAttribute('spec', `grokking.task.p=23&grokking.model.mlp.width=32&grokking.seed=${i}&grokking.training.steps=100000`);
+        w.setAttribute('autoplay', '');
+        w.setAttribute('controls', 'train');
+        w.style.cssText = 'height: 160px; overflow: hidden';
+        return w;
+      }));
+    });
+    await page.waitForFunction(() => [...document.querySelectorAll('gradscope-widget')].every((w) => w.handle?.running()), null, { timeout: 120_000 });
+    // Chrome's timeline: each main-thread task's wall time and its own CPU time (on 2 cores, five
+    // training workers preempt the main thread, so wall time overstates the page's work).
+    await browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline'] });
+    const before = await page.evaluate(() => [...document.querySelectorAll('gradscope-widget')].map((w) => w.handle.step()));
+    await page.waitForTimeout(10_000);
+    const after = await page.evaluate(() => [...document.querySelectorAll('gradscope-widget')].map((w) => w.handle.step()));
+    const { traceEvents } = JSON.parse((await browser.stopTracing()).toString());
+    const mains = new Set(traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+    const tasks = traceEvents.filter((e) => e.ph === 'X' && e.name === 'RunTask' && mains.has(`${e.pid}:${e.tid}`));
+    const wall = tasks.filter((t) => t.dur > 50_000).length;
+    const cpu = tasks.filter((t) => (t.tdur ?? t.dur) > 50_000).length;
+    const maxCpu = Math.max(0, ...tasks.map((t) => (t.tdur ?? t.dur) / 1000));
+    const busy = tasks.reduce((a, t) => a + (t.tdur ?? t.dur), 0) / 1e6 / 10;
+    const rss = Number(execFileSync('bash', ['-c', "ps -C chromium -o rss= | awk '{s+=$1} END {print s}'"]).toString()) / 1024;
+    console.log(`5 widgets training, 10 s: main-thread tasks over 50 ms: ${wall} by wall time, ${cpu} by the thread's own CPU time ` +
+      `(longest ${maxCpu.toFixed(0)} ms CPU); main thread busy ${(100 * busy).toFixed(0)}% of the time; ` +
+      `steps/s per widget ${after.map((a, i) => ((a - before[i]) / 10).toFixed(1)).join(', ')}; Chromium RSS ${rss.toFixed(0)} MiB`);
+  } finally {
+    await browser.close();
+  }
+});

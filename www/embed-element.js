@@ -1,0 +1,97 @@
+// <gradscope-widget spec="grokking.task.p=97&…" controls="train,lr" autoplay>: a gradscope
+// widget for any page, from one module script (docs/embedding.md).
+//
+// - Each element is its own widget with its own worker and handle (`element.handle`: start,
+//   pause, stop …; `element.start()`, `element.pause()`, `element.destroy()` forward to it).
+// - Lazy: nothing loads until the element comes near the viewport; off-screen or in a hidden
+//   tab it pauses, and resumes when it shows again.
+// - Sized by its container: charts follow the element's width.
+// - Styles live in a shadow root: the host page's CSS does not reach in, and ours does not
+//   leak out.
+// - `spec` is a URL-hash spec (as in a link, without `#`) or a spec's JSON. A bad one is refused
+//   with a message in the widget, which then shows its lab's first preset; nothing in it is
+//   rendered as HTML.
+// Attributes: spec, controls (allow-list; default "train"), hide (names to hide), autoplay,
+// backend (auto | webgpu | cpu), thumbnail (the first chart only: the landing page's cards).
+import { start, SITE } from './gradscope.js';
+
+const STYLES = ['uPlot.min.css', 'www/style.css'].map((path) => new URL(path, SITE).href);
+
+export class GradscopeWidget extends HTMLElement {
+  static get observedAttributes() { return ['spec']; }
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    /** The widget's handle (see start() in gradscope.js) once it has started, else null. */
+    this.handle = null;
+    this.container = null;
+    this.lazy = null;
+  }
+
+  connectedCallback() {
+    if (this.container) return;
+    const shadow = this.shadowRoot;
+    shadow.replaceChildren(...STYLES.map((href) => Object.assign(document.createElement('link'), { rel: 'stylesheet', href })));
+    this.container = document.createElement('div');
+    this.container.className = 'gs-host';
+    const waiting = document.createElement('p');
+    waiting.className = 'gs-summary gs-waiting';
+    waiting.textContent = 'gradscope widget — starts when scrolled into view.';
+    this.container.append(waiting);
+    shadow.append(this.container);
+    this.lazy = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.lazy.disconnect();
+      this.lazy = null;
+      this.boot();
+    }, { rootMargin: '200px' });
+    this.lazy.observe(this);
+  }
+
+  boot() {
+    const spec = (this.getAttribute('spec') || '').trim();
+    const options = {
+      backend: this.getAttribute('backend') || 'auto',
+      controls: this.hasAttribute('controls') ? this.getAttribute('controls') : 'train',
+      hide: this.getAttribute('hide'),
+      autoplay: this.hasAttribute('autoplay') && this.getAttribute('autoplay') !== 'false',
+      saveRuns: false,
+      pauseWhenHidden: true,
+      thumbnail: this.hasAttribute('thumbnail'),
+    };
+    let error = null;
+    if (spec.startsWith('{')) {
+      try { options.spec = JSON.parse(spec); } catch (e) { error = `The spec attribute is not valid JSON (${e.message}); showing the default preset.`; }
+    } else {
+      options.hash = spec;
+    }
+    this.container.replaceChildren();
+    this.handle = start(this.container, options);
+    if (error) this.handle.showError(error);
+    this.dispatchEvent(new CustomEvent('gradscope-start', { detail: this.handle }));
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (!this.handle || old === value || name !== 'spec') return;
+    const text = (value || '').trim();
+    if (!text.startsWith('{')) { this.handle.loadHash(text); return; }
+    try { this.handle.load(JSON.parse(text)); } catch (e) { this.handle.showError(`The spec attribute is not valid JSON (${e.message}).`); }
+  }
+
+  disconnectedCallback() {
+    this.lazy?.disconnect();
+    this.lazy = null;
+    this.handle?.stop();
+    this.handle = null;
+    this.container = null;
+    this.shadowRoot.replaceChildren();
+  }
+
+  start() { this.handle?.start(); }
+  pause() { this.handle?.pause(); }
+  /** Stops training and removes the widget's contents (re-inserting the element starts afresh). */
+  destroy() { this.remove(); }
+}
+
+if (!customElements.get('gradscope-widget')) customElements.define('gradscope-widget', GradscopeWidget);

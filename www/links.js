@@ -1,0 +1,81 @@
+// Links and control visibility. A gradscope URL hash carries the spec (`grokking.task.p=97&…`,
+// decoded and validated by the worker: src/spec/url_hash.rs) and, beside it, view options that
+// are not part of the spec and never reach the worker:
+//   `controls=train,lr`     an allow-list: only these controls show (wins over hide flags);
+//   `<control>_hide=true`   TF Playground's convention: hide one control (`lr_hide=true`);
+//   `autoplay=true`         start training once loaded (embeds).
+// A control is named by a UI part (CONTROL_PARTS) or by a spec field: its path after the lab
+// (`optimizer.lr`) or that path's last part (`lr`). `form` names all fields at once.
+
+/** The named parts of a widget besides the spec fields. */
+export const CONTROL_PARTS = {
+  preset: 'the preset menu and its source note',
+  train: 'Train, Pause, Step and Reset, and the progress line',
+  backend: 'the backend menu (Auto / WebGPU / CPU)',
+  bench: 'the Benchmark button',
+  compare: 'Pin run, loading a metrics file, and the pinned runs',
+  export: 'the Export menu (CSV, JSON, PNG, SVG, spec, CLI line)',
+  runs: 'the saved-runs list',
+  embed: 'the Embed button (iframe and <gradscope-widget> snippets)',
+  form: 'every spec field',
+};
+
+const LAB_KEY = /^[a-z_]+\./;
+
+/** Splits a hash (with or without `#`) into the spec part and the view options. */
+export function splitHash(hash) {
+  const body = String(hash || '').replace(/^#/, '');
+  const spec = [];
+  const view = { controls: null, hide: new Set(), autoplay: false };
+  for (const part of body.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+    const value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    if (LAB_KEY.test(key) || (eq < 0 && !spec.length && /^[a-z_]+$/.test(key) && key !== 'autoplay')) {
+      spec.push(part); // a spec pair, or a lab key alone (`#scans`)
+    } else if (key === 'controls') {
+      view.controls = parseControls(value);
+    } else if (key.endsWith('_hide')) {
+      if (value !== 'false') view.hide.add(key.slice(0, -'_hide'.length));
+    } else if (key === 'autoplay') {
+      view.autoplay = value !== 'false';
+    } else {
+      spec.push(part); // let the worker name it
+    }
+  }
+  return { spec: spec.join('&'), view };
+}
+
+/** `"train, lr"` → Set {train, lr}; an empty list shows no controls at all (charts only). */
+export function parseControls(text) {
+  return new Set(String(text).split(/[\s,]+/).filter(Boolean));
+}
+
+/** The view options as hash pairs, to append to a spec hash (empty string if none). */
+export function viewHash(view) {
+  const parts = [];
+  if (view.controls) parts.push(`controls=${[...view.controls].join(',')}`);
+  for (const name of view.hide) parts.push(`${name}_hide=true`);
+  if (view.autoplay) parts.push('autoplay=true');
+  return parts.join('&');
+}
+
+/** Spec hash + view options. */
+export function joinHash(specHash, view) {
+  const extra = viewHash(view);
+  return extra ? `${specHash}&${extra}` : specHash;
+}
+
+/** The names a field answers to: `optimizer.lr` and `lr` for `grokking.optimizer.lr`. */
+export function fieldNames(path) {
+  const rest = path.split('.').slice(1);
+  return [rest.join('.'), rest.at(-1)];
+}
+
+/** Whether a control shows under `view`. `names` are the control's names (a part, or a field's
+ * names plus `form`). */
+export function shows(view, names) {
+  if (view.controls) return names.some((n) => view.controls.has(n));
+  return !names.some((n) => view.hide.has(n));
+}

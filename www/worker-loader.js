@@ -1,0 +1,6 @@
+// The training worker's entry point when the page and the worker share an origin: load
+// wasm-bindgen's glue (trunk's no-modules build) and instantiate the wasm. The object form of
+// the init call is the one wasm-bindgen ≥ 0.2.93 accepts without a deprecation warning.
+// Pages on other origins start the worker from a blob with the same two lines (www/gradscope.js).
+importScripts('../gradscope-worker.js');
+wasm_bindgen({ module_or_path: new URL('../gradscope-worker_bg.wasm', self.location.href) });
