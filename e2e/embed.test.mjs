@@ -52,6 +52,16 @@ async function waitSteps(root, atLeast, timeout = 120_000) {
   assert.fail(`step count stayed below ${atLeast}`);
 }
 
+/** Opens `url` in the page, trains until `evaluations` metrics records, and pauses. */
+async function trainThenPause(page, url, evaluations) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+  await byId(page, 'train-button').click();
+  await page.waitForFunction((n) => window.gradscope.history().length >= n, evaluations, { timeout: 120_000 });
+  await byId(page, 'pause-button').click();
+  await page.waitForFunction(() => !window.gradscope.running());
+}
+
 /** axe-core's serious and critical violations on the page (WCAG 2.1 AA rules). */
 async function axeProblems(page) {
   await page.evaluate(AXE);
@@ -203,12 +213,7 @@ test('links: the hash round-trips the exact spec (seed above 2^53), hide flags a
 test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PNG, SVG', async () => {
   const { browser, page } = await open();
   try {
-    await page.goto(`${URL_A}#${SMALL}`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
-    await byId(page, 'train-button').click();
-    await page.waitForFunction(() => window.gradscope.history().length >= 3, null, { timeout: 120_000 });
-    await byId(page, 'pause-button').click();
-    await page.waitForFunction(() => !window.gradscope.running());
+    await trainThenPause(page, `${URL_A}#${SMALL}`, 3);
     await byId(page, 'export-menu').locator('summary').click();
     const save = async (id) => {
       const [dl] = await Promise.all([page.waitForEvent('download'), byId(page, id).click()]);
@@ -266,12 +271,7 @@ test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PN
 test('saved runs: a reloaded page lists the earlier run with its metrics; open, compare, rename, delete', async () => {
   const { browser, page } = await open();
   try {
-    await page.goto(`${URL_A}#${SMALL}`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
-    await byId(page, 'train-button').click();
-    await page.waitForFunction(() => window.gradscope.history().length >= 4, null, { timeout: 120_000 });
-    await byId(page, 'pause-button').click();
-    await page.waitForFunction(() => !window.gradscope.running());
+    await trainThenPause(page, `${URL_A}#${SMALL}`, 4);
     const points = await page.evaluate(() => window.gradscope.history().length);
     await page.reload();
     await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
@@ -319,6 +319,20 @@ test('WebGPU: a lost device moves the run to the CPU with its history kept', asy
   }
 });
 
+test('storage refused (as in some private modes): a notice, and training goes on', async () => {
+  const { browser, context, page } = await open();
+  try {
+    await context.addInitScript(() => {
+      IDBFactory.prototype.open = () => { throw new DOMException('The user denied permission to access the database.', 'SecurityError'); };
+    });
+    await trainThenPause(page, `${URL_A}#${SMALL}`, 2);
+    await byId(page, 'store-notice').waitFor({ state: 'visible' });
+    assert.match(await byId(page, 'store-notice').textContent(), /Saved runs are off: .*SecurityError.*Training goes on/);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core on every page', async () => {
   const { browser, page, errors, requests } = await open();
   try {
@@ -326,7 +340,8 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
     await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'step-button').click();
     await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });
-    await page.goto(`${URL_A}embed.html#${SMALL}&controls=train,lr,export`);
+    // The iframe page, from the site deployed under a sub-path.
+    await page.goto(`${URL_A}gradscope/embed.html#${SMALL}&controls=train,lr,export`);
     await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'step-button').click();
     await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });

@@ -4,6 +4,7 @@
 //   more (they fail on a `securitypolicyviolation` event).
 // - Access-Control-Allow-Origin: * — embeds on another origin fetch the module scripts and
 //   the wasm with CORS (GitHub Pages sends the same header).
+// - The same site under the sub-path /gradscope/, as a project page on a static host.
 // - A second server on another port stands for a blog on another origin: it serves the example
 //   blog page with the widget script pointed at the first origin.
 // Run alone: `node e2e/server.mjs dist 8137` (the blog origin is the next port).
@@ -35,7 +36,8 @@ export function serve(root, port, { csp = CSP, rewrite = null } = {}) {
   const base = resolve(root);
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
-    let path = normalize(decodeURIComponent(url.pathname));
+    // The site also answers under /gradscope/, as on a static host's sub-path (GitHub Pages).
+    let path = normalize(decodeURIComponent(url.pathname)).replace(/^\/gradscope(\/|$)/, '/');
     if (path.endsWith('/')) path += 'index.html';
     const file = join(base, path);
     if (!file.startsWith(base)) { res.writeHead(403).end(); return; }

@@ -24,7 +24,8 @@ export class RunStore {
     const message = `Saved runs are off: ${what} (${error?.name || 'error'}: ${error?.message || error}). Training goes on; export the metrics to keep them.`;
     if (!this.problem) {
       this.problem = message;
-      this.onProblem(message);
+      // Later: the store is opened while its widget is still being built.
+      queueMicrotask(() => this.onProblem(message));
     }
     return null;
   }
