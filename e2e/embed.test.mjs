@@ -90,6 +90,10 @@ test('blog page on another origin: three widgets from three labs train independe
     assert.ok(!(await byId(grok, 'backend-select').isVisible()), 'backend is not in controls');
     assert.ok(!(await byId(grok, 'preset-select').isVisible()), 'preset is not in controls');
     assert.ok(await byId(grok, 'export-menu').isVisible());
+    // views="summary,charts": the tiles and charts show, the analysis views do not.
+    assert.ok(await byId(grok, 'metric-test-acc').isVisible());
+    assert.ok(await byId(grok, 'chart-loss').isVisible());
+    assert.ok(!(await byId(grok, 'fourier-heatmap').isVisible()), 'analysis views are not in views=');
     // The host page's `button { background: hotpink }` does not reach into the widget.
     const bg = await byId(grok, 'train-button').evaluate((b) => getComputedStyle(b).backgroundColor);
     assert.notEqual(bg, 'rgb(255, 105, 180)');
@@ -97,6 +101,10 @@ test('blog page on another origin: three widgets from three labs train independe
     const hostBg = await page.evaluate(() => { const b = document.createElement('button'); document.body.append(b); const c = getComputedStyle(b).backgroundColor; b.remove(); return c; });
     assert.equal(hostBg, 'rgb(255, 105, 180)');
 
+    // A longer budget, so that widget 1 is still training when it scrolls away (changing the
+    // spec attribute loads the new spec).
+    await grok.evaluate((w) => w.setAttribute('spec', w.getAttribute('spec').replace('steps=400', 'steps=100000')));
+    await page.waitForFunction(() => document.querySelector('[data-testid="widget-grokking"]').handle.spec().grokking.training.steps === 100000);
     // Widget 1 trains on a click; the flow widget (autoplay) waits: widget 1 pushed it off-screen.
     await byId(grok, 'train-button').click();
     await waitSteps(grok, 20);
@@ -104,11 +112,13 @@ test('blog page on another origin: three widgets from three labs train independe
     await page.waitForTimeout(1000);
     assert.equal(await flow.evaluate((w) => !!w.handle?.running()), false, 'the off-screen widget does not train');
     assert.equal(await flow.evaluate((w) => w.handle?.step() ?? 0), flowBefore);
-    // Scrolled into view, the flow widget starts by itself, and widget 1, now off-screen, pauses.
-    await flow.scrollIntoViewIfNeeded();
+    // Scrolled to the top of the view, the flow widget starts by itself, and widget 1, now
+    // entirely above the view, pauses.
+    await flow.evaluate((w) => w.scrollIntoView({ block: 'start' }));
     await waitSteps(flow, 10);
     await page.waitForFunction(() => !document.querySelector('[data-testid="widget-grokking"]').handle.running(), null, { timeout: 20_000 });
     const grokPaused = await stepOf(grok);
+    assert.ok(grokPaused < 100000, 'widget 1 paused off-screen, before its budget');
     // The iframe widget trains too, and reports its height to the page.
     const frame = page.locator('[data-testid="widget-scans"]');
     await frame.scrollIntoViewIfNeeded();
@@ -234,6 +244,12 @@ test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PN
     assert.equal(lines[0].format, 'gradscope-metrics');
     assert.deepEqual(lines[0].spec, await page.evaluate(() => window.gradscope.spec()));
     assert.deepEqual(lines.slice(1).map((r) => r.step), history.map((r) => r.step));
+    // The CLI reads the page's export: `gradscope report` classifies it.
+    const bin = `${process.env.CARGO_TARGET_DIR || 'target'}/release/gradscope`;
+    const report = JSON.parse(execFileSync(bin, ['report', json.path]).toString());
+    assert.equal(report.lab, 'grokking');
+    assert.equal(report.records, history.length);
+    assert.deepEqual(report.spec, lines[0].spec);
 
     const spec = await save('export-spec');
     assert.deepEqual(JSON.parse(spec.text), await page.evaluate(() => window.gradscope.spec()));
@@ -250,7 +266,6 @@ test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PN
     // The "run natively" line trains the same spec with the CLI, whose --out file loads too.
     const line = await byId(page, 'cli-line').inputValue();
     const hash = line.match(/^gradscope run '#(.*)' --out metrics\.jsonl$/)[1];
-    const bin = `${process.env.CARGO_TARGET_DIR || 'target'}/release/gradscope`;
     const out = `${OUT}/cli-from-page.jsonl`;
     execFileSync(bin, ['run', `#${hash}`, '--steps', '20', '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const cliLines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

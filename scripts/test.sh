@@ -20,10 +20,11 @@ cargo test --release --target wasm32-unknown-unknown --test web
 
 stage "trunk build"
 # wasm-bindgen + wasm-opt -Oz take ~5 minutes on 2 cores even when nothing changed, so the built
-# dist/ is cached outside the clone, keyed by everything that goes into it.
+# dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
+# data-trunk links: the worker's wasm, www/, examples/, embed.html, gradscope-embed.js, uPlot).
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker
 key=$(cat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/gradscope-worker.wasm" index.html Trunk.toml \
-  package-lock.json $(find www -type f | sort) | sha256sum | cut -c1-16)
+  package-lock.json embed.html gradscope-embed.js $(find www examples -type f | sort) | sha256sum | cut -c1-16)
 cache="$(dirname "$CARGO_TARGET_DIR")/dist-$key"
 if [ -f "$cache/index.html" ]; then
   echo "dist/ unchanged since the last build: reusing $cache"

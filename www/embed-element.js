@@ -12,6 +12,7 @@
 //   with a message in the widget, which then shows its lab's first preset; nothing in it is
 //   rendered as HTML.
 // Attributes: spec, controls (allow-list; default "train"), hide (names to hide), autoplay,
+// views (the lab's outputs to show: summary, charts, analysis; default all),
 // backend (auto | webgpu | cpu), thumbnail (the first chart only: the landing page's cards).
 import { start, SITE } from './gradscope.js';
 
@@ -55,6 +56,7 @@ export class GradscopeWidget extends HTMLElement {
       backend: this.getAttribute('backend') || 'auto',
       controls: this.hasAttribute('controls') ? this.getAttribute('controls') : 'train',
       hide: this.getAttribute('hide'),
+      views: this.getAttribute('views'),
       autoplay: this.hasAttribute('autoplay') && this.getAttribute('autoplay') !== 'false',
       saveRuns: false,
       pauseWhenHidden: true,

@@ -18,7 +18,7 @@
 import { el } from './dom.js';
 import { getPath, setPath, inputValue, showValue } from './form.js';
 import { PINNED_COLORS } from './charts.js';
-import { splitHash, joinHash, fieldNames, shows, parseControls } from './links.js';
+import { splitHash, joinHash, fieldNames, shows, showsOutput, parseControls } from './links.js';
 import { RunStore, newRunId } from './runs.js';
 import { download, fileStem, metricsJsonl, metricsCsv, cliLine, chartSvg, chartPng, chartsOf } from './exports.js';
 import grokking from './labs/grokking.js';
@@ -70,8 +70,8 @@ export function labOf(specOrHash) {
  * - `hash`: a spec URL hash (view options such as `controls=` may ride along, see links.js), or
  *   a lab key such as `scans`; `spec`: a spec object instead;
  * - `backend`: 'auto' | 'webgpu' | 'cpu';
- * - `controls` (allow-list), `hide` (names to hide), `autoplay`: as in links.js, and winning
- *   over the hash's;
+ * - `controls` (allow-list), `hide` (names to hide), `autoplay`, `views` (the lab's outputs
+ *   to show): as in links.js, and winning over the hash's;
  * - `thumbnail`: show the lab's first chart or view only (the landing page's cards);
  * - `saveRuns` (default true): keep runs in IndexedDB; `pauseWhenHidden`: pause training while
  *   the widget is off-screen or its tab hidden, and resume when it shows again (embeds);
@@ -83,6 +83,7 @@ export function start(root, options = {}) {
     controls: options.controls != null ? toSet(options.controls) : fromHash.view.controls,
     hide: new Set([...fromHash.view.hide, ...(toSet(options.hide) || [])]),
     autoplay: options.autoplay ?? fromHash.view.autoplay,
+    views: options.views != null ? toSet(options.views) : fromHash.view.views,
   };
   const store = options.saveRuns === false ? null : new RunStore((message) => { storeNotice.textContent = message; storeNotice.hidden = false; });
   /** Elements that show or hide with the view: [{ el, names }]. */
@@ -223,6 +224,7 @@ export function start(root, options = {}) {
     state.view = module.mount(ctx);
     top.replaceChildren(...state.view.top);
     bottom.replaceChildren(...state.view.bottom);
+    applyView();
     lab.dataset.lab = id;
     fillPresets();
     options.onLab?.(id);
@@ -284,6 +286,8 @@ export function start(root, options = {}) {
     const formShown = anyField || !presetSet.hidden;
     form.hidden = !formShown;
     lab.classList.toggle('gs-noform', !formShown);
+    top.hidden = !showsOutput(view, 'summary');
+    [...bottom.children].forEach((block, i) => { block.hidden = !showsOutput(view, i === 0 ? 'charts' : 'analysis'); });
   }
 
   // ---- rendering ----------------------------------------------------------------------------
@@ -367,6 +371,7 @@ export function start(root, options = {}) {
     const now = performance.now();
     if (force) a.wantFinal = !state.running;
     if (a.inFlight || !ready || state.spec == null) return;
+    if (!showsOutput(view, 'analysis')) return; // nobody would see it
     if (!state.running) a.wantFinal = false;
     if (!force && now - a.last < Math.max(1000, 4 * a.cost)) return;
     a.inFlight = true;
@@ -539,10 +544,11 @@ export function start(root, options = {}) {
     const fill = () => {
       const c = controls.value.split(/[\s,]+/).filter(Boolean).join(',');
       const title = `gradscope: ${state.lab?.title ?? ''}`;
-      iframe.value = `<iframe src="${attr(`${SITE.href}embed.html#${state.specHash}&controls=${c}`)}" title="${attr(title)}" ` +
+      const views = view.views ? [...view.views].join(',') : null;
+      iframe.value = `<iframe src="${attr(`${SITE.href}embed.html#${state.specHash}&controls=${c}${views ? `&views=${views}` : ''}`)}" title="${attr(title)}" ` +
         'style="width:100%;height:640px;border:0" loading="lazy"></iframe>';
       element.value = `<script type="module" src="${attr(`${SITE.href}gradscope-embed.js`)}"></script>\n` +
-        `<gradscope-widget spec="${attr(state.specHash)}" controls="${attr(c)}"></gradscope-widget>`;
+        `<gradscope-widget spec="${attr(state.specHash)}" controls="${attr(c)}"${views ? ` views="${attr(views)}"` : ''}></gradscope-widget>`;
     };
     controls.addEventListener('input', fill);
     fill();
@@ -565,6 +571,7 @@ export function start(root, options = {}) {
   function loadHash(hash) {
     const parts = splitHash(hash);
     if (options.controls == null) view.controls = parts.view.controls;
+    if (options.views == null) view.views = parts.view.views;
     view.hide = new Set([...parts.view.hide, ...(toSet(options.hide) || [])]);
     applyView();
     const body = parts.spec;

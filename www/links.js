@@ -3,7 +3,9 @@
 // are not part of the spec and never reach the worker:
 //   `controls=train,lr`     an allow-list: only these controls show (wins over hide flags);
 //   `<control>_hide=true`   TF Playground's convention: hide one control (`lr_hide=true`);
-//   `autoplay=true`         start training once loaded (embeds).
+//   `autoplay=true`         start training once loaded (embeds);
+//   `views=summary,charts`  which of the lab's outputs show (VIEW_PARTS; default all), to keep
+//                           an embed in a blog post compact.
 // A control is named by a UI part (CONTROL_PARTS) or by a spec field: its path after the lab
 // (`optimizer.lr`) or that path's last part (`lr`). `form` names all fields at once.
 
@@ -20,13 +22,20 @@ export const CONTROL_PARTS = {
   form: 'every spec field',
 };
 
+/** The lab's outputs, for `views=`. */
+export const VIEW_PARTS = {
+  summary: 'the metric tiles, the verdict and the run\'s facts',
+  charts: 'the lab\'s main charts (or, in the gradient-flow lab, its heatmaps)',
+  analysis: 'the lab\'s other views (spectra, examples, kernels, profiles, the scan race)',
+};
+
 const LAB_KEY = /^[a-z_]+\./;
 
 /** Splits a hash (with or without `#`) into the spec part and the view options. */
 export function splitHash(hash) {
   const body = String(hash || '').replace(/^#/, '');
   const spec = [];
-  const view = { controls: null, hide: new Set(), autoplay: false };
+  const view = { controls: null, hide: new Set(), autoplay: false, views: null };
   for (const part of body.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
@@ -38,6 +47,8 @@ export function splitHash(hash) {
       view.controls = parseControls(value);
     } else if (key.endsWith('_hide')) {
       if (value !== 'false') view.hide.add(key.slice(0, -'_hide'.length));
+    } else if (key === 'views') {
+      view.views = parseControls(value);
     } else if (key === 'autoplay') {
       view.autoplay = value !== 'false';
     } else {
@@ -57,6 +68,7 @@ export function viewHash(view) {
   const parts = [];
   if (view.controls) parts.push(`controls=${[...view.controls].join(',')}`);
   for (const name of view.hide) parts.push(`${name}_hide=true`);
+  if (view.views) parts.push(`views=${[...view.views].join(',')}`);
   if (view.autoplay) parts.push('autoplay=true');
   return parts.join('&');
 }
@@ -72,6 +84,9 @@ export function fieldNames(path) {
   const rest = path.split('.').slice(1);
   return [rest.join('.'), rest.at(-1)];
 }
+
+/** Whether the lab's output `part` (VIEW_PARTS) shows under `view`. */
+export const showsOutput = (view, part) => !view.views || view.views.has(part);
 
 /** Whether a control shows under `view`. `names` are the control's names (a part, or a field's
  * names plus `form`). */

@@ -76,6 +76,12 @@ enum Command {
         #[arg(long, value_name = "STEPS")]
         stop_after_grok: Option<u64>,
     },
+    /// Read a metrics file (`run --out`, or the playground's "Metrics JSON" export) and print
+    /// its lab, size and the lab's report ("did it grok?", "which model solved it?") as JSON.
+    Report {
+        /// The metrics file.
+        file: String,
+    },
     /// List the presets.
     Presets,
     /// Print a preset's (or a spec file's) full, validated spec as JSON.
@@ -203,6 +209,34 @@ pub fn main() -> ExitCode {
                 );
             }
             ExitCode::SUCCESS
+        }
+        Command::Report { file } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read {file}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match crate::train::read_metrics_file(&text) {
+                Ok(metrics) => {
+                    let report = crate::analysis::LabReport::from_history(&metrics.records);
+                    let out = serde_json::json!({
+                        "lab": metrics.lab,
+                        "format_version": metrics.version,
+                        "records": metrics.records.len(),
+                        "last_step": metrics.records.last().map(|r| r.step),
+                        "spec": metrics.spec,
+                        "report": report,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&out).expect("reports serialize"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {file}: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Spec { spec } => match load_spec(spec.as_deref()) {
             Ok(spec) => {

@@ -162,8 +162,9 @@ export default {
     const profileChart = new XYChart(profileBox, { xLabel: 'block l', yLabel: 'value (log)', series: [], yLog: true });
     const initChart = new XYChart(initBox, { xLabel: 'block l', yLabel: 'RMS of h_l at init', series: [], yLog: true });
     const profileTitle = el('h3', {}, 'Per-block profile at the latest evaluation');
+    // The heatmaps are the lab's main chart (its own block: `views=charts` shows them alone).
+    const mainMaps = el('div', { class: 'gs-views gs-views-one', testid: 'flow-main' }, heatmaps);
     const views = el('div', { class: 'gs-views', testid: 'flow-views' },
-      heatmaps,
       el('div', { class: 'gs-panel', testid: 'flow-profile' }, profileTitle, profileBox),
       el('div', { class: 'gs-panel', testid: 'flow-init-rms' }, el('h3', {}, 'Signal propagation at initialisation: activation RMS through depth (before any training)'), initBox),
       el('div', { class: 'gs-panel' }, el('h3', {}, 'Held-out loss'), lossBox),
@@ -244,7 +245,7 @@ export default {
 
     return {
       top: [tiles, el('div', { class: 'gs-row' }, badge, ctx.summary)],
-      bottom: [views],
+      bottom: [mainMaps, views],
       loaded(ev) { buildStacks(ev.spec); },
       draw() {
         lossChart?.update(state.history, state.pinned, w());
