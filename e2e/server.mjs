@@ -36,8 +36,14 @@ export function serve(root, port, { csp = CSP, rewrite = null } = {}) {
   const base = resolve(root);
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
-    // The site also answers under /gradscope/, as on a static host's sub-path (GitHub Pages).
-    let path = normalize(decodeURIComponent(url.pathname)).replace(/^\/gradscope(\/|$)/, '/');
+    let path;
+    try {
+      // The site also answers under /gradscope/, as on a static host's sub-path (GitHub Pages).
+      path = normalize(decodeURIComponent(url.pathname)).replace(/^\/gradscope(\/|$)/, '/');
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (path.endsWith('/')) path += 'index.html';
     const file = join(base, path);
     if (!file.startsWith(base)) { res.writeHead(403).end(); return; }

@@ -229,7 +229,7 @@ mod cli {
         let out_path = dir.join("m.jsonl");
         let link = "http://127.0.0.1:8080/#grokking.task.p=23&grokking.model.mlp.width=16\
                     &grokking.seed=18446744073709551557&grokking.training.steps=4&grokking.training.eval_every=2\
-                    &controls=train,lr&lr_hide=true";
+                    &controls=train,lr&lr_hide=true&optimizer.weight_decay_hide=true&views=charts";
         let out = gradscope(&["run", link, "--out", out_path.to_str().unwrap(), "--quiet"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&out_path).unwrap();

@@ -15,6 +15,7 @@
 // views (the lab's outputs to show: summary, charts, analysis; default all),
 // backend (auto | webgpu | cpu), thumbnail (the first chart only: the landing page's cards).
 import { start, SITE } from './gradscope.js';
+import { splitHash } from './links.js';
 
 const STYLES = ['uPlot.min.css', 'www/style.css'].map((path) => new URL(path, SITE).href);
 
@@ -31,7 +32,7 @@ export class GradscopeWidget extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.container) return;
+    if (this.container) return; // moved, not new: the widget goes on
     const shadow = this.shadowRoot;
     shadow.replaceChildren(...STYLES.map((href) => Object.assign(document.createElement('link'), { rel: 'stylesheet', href })));
     this.container = document.createElement('div');
@@ -41,23 +42,28 @@ export class GradscopeWidget extends HTMLElement {
     waiting.textContent = 'gradscope widget — starts when scrolled into view.';
     this.container.append(waiting);
     shadow.append(this.container);
-    this.lazy = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
-      this.lazy.disconnect();
+    const lazy = new IntersectionObserver((entries) => {
+      if (this.lazy !== lazy || !entries.some((e) => e.isIntersecting)) return;
+      lazy.disconnect();
       this.lazy = null;
       this.boot();
     }, { rootMargin: '200px' });
-    this.lazy.observe(this);
+    this.lazy = lazy;
+    lazy.observe(this);
   }
 
   boot() {
     const spec = (this.getAttribute('spec') || '').trim();
+    // Attributes win; a spec copied from a link may carry its own view options
+    // (`…&controls=train,lr&autoplay=true`); else only the Train controls show.
+    const fromSpec = spec.startsWith('{') ? null : splitHash(spec).view;
+    const attr = (name) => (this.hasAttribute(name) ? this.getAttribute(name) : undefined);
     const options = {
-      backend: this.getAttribute('backend') || 'auto',
-      controls: this.hasAttribute('controls') ? this.getAttribute('controls') : 'train',
-      hide: this.getAttribute('hide'),
-      views: this.getAttribute('views'),
-      autoplay: this.hasAttribute('autoplay') && this.getAttribute('autoplay') !== 'false',
+      backend: attr('backend') || 'auto',
+      controls: attr('controls') ?? (fromSpec?.controls ? undefined : 'train'),
+      hide: attr('hide'),
+      views: attr('views'),
+      autoplay: this.hasAttribute('autoplay') ? this.getAttribute('autoplay') !== 'false' : undefined,
       saveRuns: false,
       pauseWhenHidden: true,
       thumbnail: this.hasAttribute('thumbnail'),
@@ -82,6 +88,11 @@ export class GradscopeWidget extends HTMLElement {
   }
 
   disconnectedCallback() {
+    // A move in the DOM is a disconnect then a connect: keep the run unless the element stays out.
+    queueMicrotask(() => { if (!this.isConnected) this.teardown(); });
+  }
+
+  teardown() {
     this.lazy?.disconnect();
     this.lazy = null;
     this.handle?.stop();

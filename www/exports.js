@@ -72,7 +72,9 @@ const seriesColor = (u, i) => {
 
 /** Tick values for an axis from `min` to `max` (powers of ten on a log axis). */
 function ticks(min, max, log) {
-  if (!(Number.isFinite(min) && Number.isFinite(max)) || min === max) return [min];
+  // An empty chart has no scale yet (null); a log axis needs min > 0.
+  if (!(Number.isFinite(min) && Number.isFinite(max)) || (log && min <= 0)) return [];
+  if (min === max) return [min];
   if (log) {
     const out = [];
     for (let e = Math.ceil(Math.log10(min)); e <= Math.floor(Math.log10(max)); e++) out.push(10 ** e);

@@ -47,7 +47,7 @@ const SAVE_EVERY_MS = 2000;
 export function newWorker() {
   if (WORKER_LOADER.origin === location.origin) return new Worker(WORKER_LOADER);
   const source = `importScripts(${JSON.stringify(WORKER_JS.href)});\n` +
-    `wasm_bindgen({ module_or_path: ${JSON.stringify(WORKER_WASM.href)} });\n`;
+    `wasm_bindgen({ module_or_path: ${JSON.stringify(WORKER_WASM.href)} }).catch((e) => setTimeout(() => { throw e; }));\n`;
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const worker = new Worker(url);
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
@@ -95,7 +95,7 @@ export function start(root, options = {}) {
     float64: true, pendingDraw: false, worker: null, pinned: [], lab: null, view: null,
     fieldSignature: '', analysis: { inFlight: false, last: 0, cost: 0 }, benches: [], pendingLab: null,
     run: null, lastSave: 0, saveTimer: null, pendingPin: null, autoplayed: false, resumeOnShow: false,
-    specHash: '', backendKind: null, visible: true,
+    specHash: '', backendKind: null, visible: !options.pauseWhenHidden || document.visibilityState !== 'hidden',
   };
 
   // ---- form ---------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ export function start(root, options = {}) {
   const onResize = () => {
     if (resizeQueued) return;
     resizeQueued = true;
-    requestAnimationFrame(() => { resizeQueued = false; measureChartWidth(); state.view?.resize(chartWidth()); });
+    requestAnimationFrame(() => { resizeQueued = false; if (state.stopped) return; measureChartWidth(); state.view?.resize(chartWidth()); });
   };
   const resizeObserver = new ResizeObserver(onResize);
   resizeObserver.observe(mainCol);
@@ -356,6 +356,7 @@ export function start(root, options = {}) {
     if (state.pendingDraw) return;
     state.pendingDraw = true;
     const draw = () => requestAnimationFrame(() => {
+      if (state.stopped) return;
       state.pendingDraw = false;
       state.lastDraw = performance.now();
       state.view?.draw();
@@ -411,7 +412,7 @@ export function start(root, options = {}) {
   /** The GPU failed mid-run: keep what was trained (pinned on the charts and in saved runs) and
    * go on on the CPU backend. Weights are not checkpointed yet, so the CPU run restarts from
    * step 0 with the same spec and seed; `respawn` when the worker itself died. */
-  function recoverOnCpu(why, respawn = false) {
+  function recoverOnCpu(why, wasRunning, respawn = false) {
     const lostAt = state.step;
     if (state.history.length) {
       saveRun(true, ' (GPU lost)');
@@ -430,14 +431,14 @@ export function start(root, options = {}) {
     } else {
       send({ type: 'init', backend: 'cpu' });
     }
-    send({ type: 'start' });
+    if (wasRunning) requestStart();
   }
 
   // ---- saved runs ---------------------------------------------------------------------------
   /** Writes the run on screen to IndexedDB: at once when `now`, else at most every
    * SAVE_EVERY_MS (a trailing save catches the last evaluations). */
   function saveRun(now, suffix = '') {
-    if (!store || !state.history.length || !state.spec) return;
+    if (!store || !state.history.length || !state.spec || state.runDeleted) return;
     if (!now && performance.now() - state.lastSave < SAVE_EVERY_MS) {
       state.saveTimer ??= setTimeout(() => { state.saveTimer = null; saveRun(true); }, SAVE_EVERY_MS);
       return;
@@ -457,7 +458,7 @@ export function start(root, options = {}) {
       ...state.run, lab: state.lab.id, spec: state.spec, hash: state.specHash, backend: backendLabel.textContent,
       updated: Date.now(), step: state.step, history: state.history, finished: state.finished,
     };
-    store.put(record).then(() => { if (runsMenu.open) renderRuns(); });
+    store.put(record).then(() => { if (runsMenu.open && !state.renaming) renderRuns(); });
   }
 
   function buildRunsMenu() {
@@ -491,14 +492,32 @@ export function start(root, options = {}) {
         }, !sameLab),
         act('Rename', 'Rename this run', 'run-rename', () => {
           const input = el('input', { type: 'text', value: run.name, 'aria-label': 'Run name', testid: 'run-name-input' });
-          const done = async () => { await store.rename(run.id, input.value.trim() || run.name); renderRuns(); };
-          input.addEventListener('keydown', (e) => { if (e.key === 'Enter') done(); if (e.key === 'Escape') renderRuns(); });
-          input.addEventListener('blur', done, { once: true });
+          // Saves while training would re-render the list under the input: hold them off.
+          state.renaming = true;
+          let settled = false;
+          const done = async (save) => {
+            if (settled) return;
+            settled = true;
+            state.renaming = false;
+            const name = input.value.trim() || run.name;
+            if (save) {
+              if (state.run?.id === run.id) state.run.name = name; // the next save keeps it
+              await store.rename(run.id, name);
+            }
+            renderRuns();
+          };
+          input.addEventListener('keydown', (e) => { if (e.key === 'Enter') done(true); if (e.key === 'Escape') done(false); });
+          input.addEventListener('blur', () => done(true));
           name.replaceWith(input);
           input.focus();
           input.select();
         }),
-        act('Delete', 'Delete this run from the browser', 'run-delete', async () => { await store.delete(run.id); if (state.run?.id === run.id) state.run = null; renderRuns(); })));
+        act('Delete', 'Delete this run from the browser', 'run-delete', async () => {
+          // Deleting the run on screen stops its saving until a new run is loaded.
+          if (state.run?.id === run.id) { state.run = null; state.runDeleted = true; }
+          await store.delete(run.id);
+          renderRuns();
+        })));
       return li;
     }));
   }
@@ -523,7 +542,7 @@ export function start(root, options = {}) {
         btn('Metrics JSON', 'The CLI\'s --out format (a header line, then one record per line): this page and `gradscope` read it back', 'export-json', () => download(`${stem}.jsonl`, text(metricsJsonl(lab, state.spec, state.history), 'application/x-ndjson'))),
         btn('Spec JSON', 'The spec as `gradscope run spec.json` reads it', 'export-spec', () => download(`${stem.replace(/-step\d+$/, '')}.spec.json`, text(JSON.stringify(state.spec, null, 2) + '\n', 'application/json')))),
       el('div', { class: 'gs-menu-row' }, el('span', {}, 'Run natively:'), cli,
-        btn('Copy', 'Copy the command', 'copy-cli', () => navigator.clipboard?.writeText(cli.value).catch(() => cli.select()))),
+        btn('Copy', 'Copy the command', 'copy-cli', () => copyText(cli))),
       ...charts.map(({ title, plot }, i) => el('div', { class: 'gs-menu-row' }, el('span', { class: 'gs-chart-name' }, title),
         btn('PNG', `${title} as a PNG image`, `export-png-${i}`, async () => download(`${stem}-${fileStem('', title, '').slice(1, -5)}.png`, await chartPng(plot, title))),
         btn('SVG', `${title} as an SVG vector image`, `export-svg-${i}`, () => download(`${stem}-${fileStem('', title, '').slice(1, -5)}.svg`, text(chartSvg(plot, title), 'image/svg+xml'))))));
@@ -552,7 +571,7 @@ export function start(root, options = {}) {
     };
     controls.addEventListener('input', fill);
     fill();
-    const copy = (ta) => el('button', { type: 'button', onclick: () => navigator.clipboard?.writeText(ta.value).catch(() => ta.select()) }, 'Copy');
+    const copy = (ta) => el('button', { type: 'button', onclick: () => copyText(ta) }, 'Copy');
     body.replaceChildren(
       el('label', { class: 'gs-menu-row' }, 'Controls shown (names in docs/embedding.md; empty: charts only)', controls),
       el('div', { class: 'gs-menu-row' }, el('b', {}, 'iframe'), copy(iframe)), iframe,
@@ -568,7 +587,8 @@ export function start(root, options = {}) {
   }
 
   /** Loads a URL hash: a full spec hash, or a lab key alone (`#scans`) for that lab's first preset. */
-  function loadHash(hash) {
+  function loadHash(hash, initial = false) {
+    if (!initial) state.loadRequested = true; // a later request wins over the first spec
     const parts = splitHash(hash);
     if (options.controls == null) view.controls = parts.view.controls;
     if (options.views == null) view.views = parts.view.views;
@@ -578,6 +598,7 @@ export function start(root, options = {}) {
     const labOnly = LABS.find((l) => l.id === body);
     if (labOnly) {
       if (!state.presets.length) { state.pendingLab = labOnly.id; return; }
+      state.pendingLab = null;
       const preset = state.presets.find((p) => p.lab === labOnly.id);
       if (preset) send({ type: 'load', spec: preset.spec });
       return;
@@ -594,10 +615,10 @@ export function start(root, options = {}) {
         for (const cmd of queue) state.worker.postMessage(JSON.stringify(cmd));
         queue = [];
         if (state.pendingLab) { loadHash(state.pendingLab); state.pendingLab = null; }
-        else if (!state.lastGood && !options.spec) {
+        else if (!state.lastGood && !options.spec && !state.loadRequested) {
           // First start: the URL hash if it has a spec, else the default preset. (A spec object
           // given as an option was queued before this and is loading already.)
-          if (splitHash(options.hash).spec) loadHash(options.hash);
+          if (splitHash(options.hash).spec) loadHash(options.hash, true);
           else send({ type: 'load', spec: ev.presets[0].spec });
         }
         break;
@@ -626,6 +647,7 @@ export function start(root, options = {}) {
         fillForm(ev.spec);
         state.view.loaded(ev);
         state.run = null; // a new run starts (saved at its first evaluation)
+        state.runDeleted = false;
         state.specHash = ev.hash;
         state.step = 0;
         stepCount.textContent = '0';
@@ -656,7 +678,7 @@ export function start(root, options = {}) {
         break;
       case 'metrics_file': {
         const { name, file, report } = ev;
-        if (file.lab && file.lab !== state.lab.id) {
+        if (file.lab && state.lab && file.lab !== state.lab.id) {
           showError(`${name} holds a ${file.lab} run; open the ${LABS.find((l) => l.id === file.lab)?.title ?? file.lab} lab to compare it.`);
           break;
         }
@@ -670,7 +692,9 @@ export function start(root, options = {}) {
         break;
       }
       case 'device_lost':
-        recoverOnCpu(`The GPU failed at step ${ev.step}: ${ev.message}.`);
+        // The worker posts this before the state event that says training stopped, so
+        // `running` still tells whether it was training (not a single Step, not paused).
+        recoverOnCpu(`The GPU failed at step ${ev.step}: ${ev.message}.`, state.running || state.startRequested);
         break;
       case 'analysis':
         state.analysis.inFlight = false;
@@ -730,23 +754,26 @@ export function start(root, options = {}) {
         if (!state.lastGood && state.presets.length) {
           // A bad link must not leave an empty page: run the default preset, keep the message.
           state.keepError = true;
-          const wanted = LABS.find((l) => l.id === labOf(options.hash || ''));
+          const wanted = LABS.find((l) => l.id === labOf(splitHash(options.hash).spec));
           const preset = (wanted && state.presets.find((p) => p.lab === wanted.id)) || state.presets[0];
           send({ type: 'load', spec: preset.spec });
         }
         break;
       }
-      case 'panic':
+      case 'panic': {
+        const wasRunning = state.running || state.startRequested;
         state.running = false;
+        state.crashed = true; // the wasm traps next: its error event is not a failed start
         ready = false;
         // On WebGPU a crash is most often the device (lost, out of memory): go on on the CPU.
-        if (state.backendKind === 'webgpu' && state.lastGood) {
+        if (state.backendKind === 'wgpu' && state.lastGood) {
           state.worker.terminate();
-          recoverOnCpu(`The WebGPU worker crashed at step ${state.step}: ${ev.message.split('\n')[0]}.`, true);
+          recoverOnCpu(`The WebGPU worker crashed at step ${state.step}: ${ev.message.split('\n')[0]}.`, wasRunning, true);
           break;
         }
         showError(`The training worker crashed: ${ev.message}\nYour curves are kept; press Reset to restart the worker.`);
         break;
+      }
     }
     updateButtons();
   }
@@ -760,8 +787,9 @@ export function start(root, options = {}) {
       showError(`The training worker could not be started here: ${e.message}`);
       return;
     }
-    worker.onmessage = (e) => onEvent(JSON.parse(e.data));
-    worker.onerror = (e) => { showError(`The training worker failed to start: ${e.message || 'unknown error (is the site reachable, and its .wasm served with CORS when embedded from another origin?)'}`); };
+    worker.onmessage = (e) => { if (!state.stopped) onEvent(JSON.parse(e.data)); };
+    state.crashed = false;
+    worker.onerror = (e) => { if (state.crashed || state.stopped) return; showError(`The training worker failed to start: ${e.message || 'unknown error (is the site reachable, and its .wasm served with CORS when embedded from another origin?)'}`); };
     state.worker = worker;
     send({ type: 'init', backend: state.backend });
   }
@@ -793,7 +821,7 @@ export function start(root, options = {}) {
      * current run is kept if the hash is invalid. */
     loadHash,
     /** Loads a spec object. */
-    load(spec) { send({ type: 'load', spec }); },
+    load(spec) { state.loadRequested = true; state.pendingLab = null; send({ type: 'load', spec }); },
     start() { requestStart(); },
     pause() { state.resumeOnShow = false; send({ type: 'pause' }); },
     /** Metrics so far (one object per evaluation). */
@@ -819,6 +847,9 @@ export function start(root, options = {}) {
     /** Stops training and removes the widget (its saved run stays in IndexedDB). */
     stop() {
       saveRun(true);
+      state.stopped = true;
+      clearTimeout(state.saveTimer);
+      store?.close();
       state.worker?.terminate();
       resizeObserver.disconnect();
       visibilityObserver?.disconnect();
@@ -827,6 +858,13 @@ export function start(root, options = {}) {
       lab.remove();
     },
   };
+}
+
+/** Copies an input's text; where the Clipboard API is missing (plain http) or refused, selects
+ * it for the reader to copy. */
+function copyText(input) {
+  input.select();
+  navigator.clipboard?.writeText(input.value).catch(() => {});
 }
 
 /** One formatter for step counts (toLocaleString builds a new one at every call). */

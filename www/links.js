@@ -29,7 +29,11 @@ export const VIEW_PARTS = {
   analysis: 'the lab\'s other views (spectra, examples, kernels, profiles, the scan race)',
 };
 
-const LAB_KEY = /^[a-z_]+\./;
+/** Percent-decoding that never throws: a stray `%` (`train_frac=50%`) is left as it is, for
+ * the worker to refuse by field instead of the page failing to start. */
+function decode(text) {
+  try { return decodeURIComponent(text); } catch { return text; }
+}
 
 /** Splits a hash (with or without `#`) into the spec part and the view options. */
 export function splitHash(hash) {
@@ -39,20 +43,19 @@ export function splitHash(hash) {
   for (const part of body.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-    const value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
-    if (LAB_KEY.test(key) || (eq < 0 && !spec.length && /^[a-z_]+$/.test(key) && key !== 'autoplay')) {
-      spec.push(part); // a spec pair, or a lab key alone (`#scans`)
-    } else if (key === 'controls') {
-      view.controls = parseControls(value);
-    } else if (key.endsWith('_hide')) {
-      if (value !== 'false') view.hide.add(key.slice(0, -'_hide'.length));
+    const key = decode(eq < 0 ? part : part.slice(0, eq));
+    const value = () => decode(eq < 0 ? '' : part.slice(eq + 1).replace(/\+/g, ' '));
+    // View options first: `optimizer.lr_hide` starts like a spec key but is not one.
+    if (key === 'controls') {
+      view.controls = parseControls(value());
     } else if (key === 'views') {
-      view.views = parseControls(value);
+      view.views = parseControls(value());
     } else if (key === 'autoplay') {
-      view.autoplay = value !== 'false';
+      view.autoplay = value() !== 'false';
+    } else if (key.endsWith('_hide')) {
+      if (value() !== 'false') view.hide.add(key.slice(0, -'_hide'.length));
     } else {
-      spec.push(part); // let the worker name it
+      spec.push(part); // a spec pair, or a lab key alone (`#scans`); the worker judges it
     }
   }
   return { spec: spec.join('&'), view };

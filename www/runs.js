@@ -41,7 +41,12 @@ export class RunStore {
         const store = request.result.createObjectStore(STORE, { keyPath: 'id' });
         store.createIndex('updated', 'updated');
       };
-      request.onsuccess = () => { this.db = request.result; resolve(this.db); };
+      request.onsuccess = () => {
+        this.db = request.result;
+        // A newer gradscope in another tab upgrades the database: let it.
+        this.db.onversionchange = () => { this.db.close(); this.db = null; this.opening = Promise.resolve(null); };
+        resolve(this.db);
+      };
       request.onerror = () => resolve(this.fail('IndexedDB cannot be opened here', request.error));
       request.onblocked = () => resolve(this.fail('another tab holds an older gradscope database', 'blocked'));
     });
@@ -78,9 +83,20 @@ export class RunStore {
       .map(({ history, ...rest }) => ({ ...rest, points: history?.length ?? 0 }));
   }
 
-  async rename(id, name) {
-    const run = await this.get(id);
-    if (run) { run.name = name; await this.put(run); }
+  /** Renames a run in one transaction (a save between a get and a put would be lost). */
+  rename(id, name) {
+    return this.tx('readwrite', (s) => {
+      const req = s.get(id);
+      req.onsuccess = () => { if (req.result) s.put({ ...req.result, name }); };
+      return null;
+    });
+  }
+
+  /** Closes the database (the widget is gone). */
+  close() {
+    this.db?.close();
+    this.db = null;
+    this.opening = Promise.resolve(null);
   }
 
   delete(id) { return this.tx('readwrite', (s) => s.delete(id)); }

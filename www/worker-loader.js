@@ -3,4 +3,7 @@
 // the init call is the one wasm-bindgen ≥ 0.2.93 accepts without a deprecation warning.
 // Pages on other origins start the worker from a blob with the same two lines (www/gradscope.js).
 importScripts('../gradscope-worker.js');
-wasm_bindgen({ module_or_path: new URL('../gradscope-worker_bg.wasm', self.location.href) });
+// A failed fetch or compile rejects a promise, which the page never hears of: rethrow it from a
+// task, so it reaches the page's worker.onerror with its message.
+wasm_bindgen({ module_or_path: new URL('../gradscope-worker_bg.wasm', self.location.href) })
+  .catch((e) => setTimeout(() => { throw e; }));

@@ -178,13 +178,13 @@ fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
     }
 }
 
-/// Drops a link's view options (`controls=…`, `…_hide=true`, `autoplay=…`: which controls the
-/// page shows, www/links.js), keeping the spec pairs, which all start with the lab's key.
+/// Drops a link's view options (`controls=…`, `views=…`, `autoplay=…`, `…_hide=true`: what the
+/// page shows, www/links.js), keeping the spec pairs; no spec field is named like them.
 fn strip_view_options(hash: &str) -> String {
     hash.split('&')
         .filter(|pair| {
             let key = pair.split('=').next().unwrap_or_default();
-            key.contains('.') || !(key == "controls" || key == "autoplay" || key.ends_with("_hide"))
+            !(matches!(key, "controls" | "views" | "autoplay") || key.ends_with("_hide"))
         })
         .collect::<Vec<_>>()
         .join("&")
