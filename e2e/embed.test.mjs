@@ -382,7 +382,7 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
   // axe-core needs an injected script: a context that lets it past the CSP.
   const { browser: b2, page: p2 } = await open(BASE_ARGS, { bypassCSP: true });
   try {
-    const pages = [`${URL_A}#${SMALL}`, `${URL_A}#scans`, `${URL_A}#gradient_flow`, `${URL_A}embed.html#${SMALL}&controls=train,lr`, `${URL_B}examples/blog-post.html`];
+    const pages = [URL_A, `${URL_A}#${SMALL}`, `${URL_A}#scans`, `${URL_A}#gradient_flow`, `${URL_A}embed.html#${SMALL}&controls=train,lr`, `${URL_B}examples/blog-post.html`];
     const problems = [];
     for (const url of pages) {
       await p2.goto(url);
