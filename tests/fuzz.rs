@@ -90,8 +90,10 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
         (0u64..2000).prop_map(Value::from),
-        any::<f64>().prop_filter_map("JSON has no NaN", |f| serde_json::Number::from_f64(f).map(Value::Number)),
-        prop_oneof![Just(1e300), Just(-0.0), Just(5e-324), Just(0.5), Just(1e-3)].prop_map(Value::from),
+        any::<f64>().prop_filter_map("JSON has no NaN", |f| serde_json::Number::from_f64(f)
+            .map(Value::Number)),
+        prop_oneof![Just(1e300), Just(-0.0), Just(5e-324), Just(0.5), Just(1e-3)]
+            .prop_map(Value::from),
         "[ -~]{0,16}".prop_map(Value::from),
         Just(Value::from("<img src=x onerror=alert(1)>")),
         select(known_keys()).prop_map(Value::from),
@@ -99,7 +101,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(8, 96, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(key(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -107,13 +110,14 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// A spec input: a preset with one node replaced, or arbitrary JSON under a lab key or not.
 fn spec_value() -> impl Strategy<Value = Value> {
     let presets = preset_values();
-    let mutated = (select(presets), any::<Index>(), json_value()).prop_map(|(mut spec, at, new)| {
-        let mut all = Vec::new();
-        paths(&spec, &mut Vec::new(), &mut all);
-        let path = at.get(&all).clone();
-        replace_at(&mut spec, &path, new);
-        spec
-    });
+    let mutated =
+        (select(presets), any::<Index>(), json_value()).prop_map(|(mut spec, at, new)| {
+            let mut all = Vec::new();
+            paths(&spec, &mut Vec::new(), &mut all);
+            let path = at.get(&all).clone();
+            replace_at(&mut spec, &path, new);
+            spec
+        });
     let labbed = (select(vec!["grokking", "scans", "gradient_flow", "mystery"]), json_value())
         .prop_map(|(lab, v)| serde_json::json!({ lab: v }));
     prop_oneof![4 => mutated, 2 => labbed, 1 => json_value()]
@@ -121,7 +125,11 @@ fn spec_value() -> impl Strategy<Value = Value> {
 
 fn assert_names_a_field(e: &gradscope::spec::SpecError, input: &str) {
     assert!(!e.field.trim().is_empty(), "refusal names no field: {e} (input {input})");
-    assert!(!e.message.trim().is_empty(), "refusal says nothing: field {} (input {input})", e.field);
+    assert!(
+        !e.message.trim().is_empty(),
+        "refusal says nothing: field {} (input {input})",
+        e.field
+    );
 }
 
 proptest! {
@@ -258,8 +266,10 @@ fn metrics_input() -> impl Strategy<Value = String> {
     let spec = presets::all()[0].spec.clone();
     let header = gradscope::train::metrics::file_header(&spec);
     let grok = r#"{"step":10,"wall_ms":3.5,"train_loss":0.5,"train_acc":0.9,"test_loss":1.5,"test_acc":0.2,"weight_norm":3.0}"#;
-    let series = r#"{"step":10,"wall_ms":3.5,"series":{"pre.test_loss":0.5,"post.test_loss":null}}"#;
-    let flow_header = r#"{"format":"gradscope-metrics","version":2,"lab":"gradient_flow","spec":{}}"#;
+    let series =
+        r#"{"step":10,"wall_ms":3.5,"series":{"pre.test_loss":0.5,"post.test_loss":null}}"#;
+    let flow_header =
+        r#"{"format":"gradscope-metrics","version":2,"lab":"gradient_flow","spec":{}}"#;
     let line = prop_oneof![
         4 => select(vec![header.clone(), grok.to_string(), series.to_string(), flow_header.to_string(), String::new()]),
         2 => json_value().prop_map(|v| v.to_string()),
@@ -278,7 +288,8 @@ fn deep_nesting_is_refused() {
     let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let e = ExperimentSpec::from_json(&deep_json).unwrap_err();
     assert!(!e.field.is_empty());
-    let deep_spec = format!(r#"{{"grokking":{}1{}}}"#, r#"{"a":"#.repeat(50_000), "}".repeat(50_000));
+    let deep_spec =
+        format!(r#"{{"grokking":{}1{}}}"#, r#"{"a":"#.repeat(50_000), "}".repeat(50_000));
     assert!(ExperimentSpec::from_json(&deep_spec).is_err());
     let deep_hash = format!("{}=1", vec!["grokking"; 1_000].join("."));
     let e = url_hash::decode(&deep_hash).unwrap_err();

@@ -247,14 +247,28 @@ mod cli {
         let out = gradscope(&["report", out_path.to_str().unwrap()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!((report["lab"].as_str(), report["records"].as_u64(), report["last_step"].as_u64()), (Some("grokking"), Some(3), Some(4)));
+        assert_eq!(
+            (report["lab"].as_str(), report["records"].as_u64(), report["last_step"].as_u64()),
+            (Some("grokking"), Some(3), Some(4))
+        );
         assert!(report["report"]["verdict"].is_string(), "{report}");
         // A broken file is refused by line and field, exit code 2.
         let broken = dir.join("broken.jsonl");
-        std::fs::write(&broken, format!("{}\n{{\"step\": 1, \"train_loss\": \"high\"}}\n", text.lines().next().unwrap())).unwrap();
+        std::fs::write(
+            &broken,
+            format!(
+                "{}\n{{\"step\": 1, \"train_loss\": \"high\"}}\n",
+                text.lines().next().unwrap()
+            ),
+        )
+        .unwrap();
         let out = gradscope(&["report", broken.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("line 2, `train_loss`"), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("line 2, `train_loss`"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]

@@ -93,16 +93,24 @@ fn insert(root: &mut Map<String, Value>, key: &str, leaf: Value) -> Result<(), S
     let parts: Vec<&str> = key.split('.').collect();
     // Field names and model names are `[a-z0-9_-]` (model names: scans::valid_variant_name);
     // anything else, a blank key from a stray `+` included, cannot name a field.
-    let part_ok = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let part_ok = |p: &&str| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     if !parts.iter().all(part_ok) {
         let shown: String = key.chars().take(60).collect();
-        return Err(SpecError::new("(url hash)", format!("`{shown}` is not a field path (dotted names of a–z, 0–9, _ and -)")));
+        return Err(SpecError::new(
+            "(url hash)",
+            format!("`{shown}` is not a field path (dotted names of a–z, 0–9, _ and -)"),
+        ));
     }
     if parts.len() > MAX_KEY_DEPTH {
         let shown: String = key.chars().take(60).collect();
         return Err(SpecError::new(
             "(url hash)",
-            format!("`{shown}…` has {} parts; no field is deeper than {MAX_KEY_DEPTH}", parts.len()),
+            format!(
+                "`{shown}…` has {} parts; no field is deeper than {MAX_KEY_DEPTH}",
+                parts.len()
+            ),
         ));
     }
     let mut node = root;

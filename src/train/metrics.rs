@@ -267,9 +267,17 @@ pub const MAX_METRICS_FILE_BYTES: usize = 256 << 20;
 /// (blank lines skipped). Every refusal names the line and the field. `null` in a series (a
 /// value that was NaN or infinite when written, e.g. the step a run diverged) reads as NaN.
 pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
-    let fail = |line: usize, field: &str, message: String| MetricsFileError { line, field: field.into(), message };
+    let fail = |line: usize, field: &str, message: String| MetricsFileError {
+        line,
+        field: field.into(),
+        message,
+    };
     if text.len() > MAX_METRICS_FILE_BYTES {
-        return Err(fail(0, "(file)", format!("is {} bytes; at most {MAX_METRICS_FILE_BYTES} are read", text.len())));
+        return Err(fail(
+            0,
+            "(file)",
+            format!("is {} bytes; at most {MAX_METRICS_FILE_BYTES} are read", text.len()),
+        ));
     }
     let mut file = MetricsFile { lab: None, spec: None, version: 1, records: Vec::new() };
     let mut header_seen = false;
@@ -294,7 +302,11 @@ pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
             }
             let version = object.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
             if !(2..=u64::from(METRICS_FORMAT_VERSION)).contains(&version) {
-                return Err(fail(line, "version", format!("must be 2 to {METRICS_FORMAT_VERSION}")));
+                return Err(fail(
+                    line,
+                    "version",
+                    format!("must be 2 to {METRICS_FORMAT_VERSION}"),
+                ));
             }
             file.version = version as u32;
             let lab = object.get("lab").and_then(|l| l.as_str()).unwrap_or_default();
@@ -307,17 +319,30 @@ pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
             continue;
         }
         let Some(step) = object.remove("step").and_then(|s| s.as_u64()) else {
-            return Err(fail(line, "step", "must be a whole number ≥ 0 (one record per line, as `gradscope run --out` writes)".into()));
+            return Err(fail(
+                line,
+                "step",
+                "must be a whole number ≥ 0 (one record per line, as `gradscope run --out` writes)"
+                    .into(),
+            ));
         };
         let wall_ms = match object.remove("wall_ms") {
             None | Some(serde_json::Value::Null) => 0.0,
-            Some(v) => v.as_f64().ok_or_else(|| fail(line, "wall_ms", "must be a number".into()))?,
+            Some(v) => {
+                v.as_f64().ok_or_else(|| fail(line, "wall_ms", "must be a number".into()))?
+            }
         };
         let series_lab = object.contains_key("series");
         match (file.lab.as_deref(), series_lab) {
-            (Some("grokking"), true) => return Err(fail(line, "series", "a grokking file has no series".into())),
+            (Some("grokking"), true) => {
+                return Err(fail(line, "series", "a grokking file has no series".into()));
+            }
             (Some(lab), false) if lab != "grokking" => {
-                return Err(fail(line, "series", format!("a {lab} record must have a `series` object")))
+                return Err(fail(
+                    line,
+                    "series",
+                    format!("a {lab} record must have a `series` object"),
+                ));
             }
             _ => {}
         }
@@ -326,22 +351,32 @@ pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
                 return Err(fail(line, "series", "must be an object of named numbers".into()));
             };
             if let Some(other) = object.keys().next() {
-                return Err(fail(line, other, "is not a field of a series record (step, wall_ms, series)".into()));
+                return Err(fail(
+                    line,
+                    other,
+                    "is not a field of a series record (step, wall_ms, series)".into(),
+                ));
             }
             let mut series = BTreeMap::new();
             for (name, v) in raw {
                 let value = match v {
                     // NaN and ±inf have no JSON form; serde_json writes them as null.
                     serde_json::Value::Null => f64::NAN,
-                    v => v.as_f64().ok_or_else(|| fail(line, &format!("series.{name}"), "must be a number".into()))?,
+                    v => v.as_f64().ok_or_else(|| {
+                        fail(line, &format!("series.{name}"), "must be a number".into())
+                    })?,
                 };
                 series.insert(name, value);
             }
             LabMetrics::Series(SeriesMetrics { series })
         } else {
-            let metrics: GrokkingMetrics = serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|e| {
+            let metrics: GrokkingMetrics = serde_path_to_error::deserialize(
+                serde_json::Value::Object(object),
+            )
+            .map_err(|e| {
                 let path = e.path().to_string();
-                let field = if path.is_empty() || path == "." { "(record)".to_string() } else { path };
+                let field =
+                    if path.is_empty() || path == "." { "(record)".to_string() } else { path };
                 let inner = e.into_inner().to_string();
                 fail(line, &field, inner.split(" at line ").next().unwrap_or_default().to_string())
             })?;

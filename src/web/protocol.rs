@@ -6,9 +6,9 @@ use crate::analysis::{LabAnalysis, LabReport};
 use crate::backend::BackendKind;
 use crate::experiments::ExperimentSummary;
 use crate::models::ssm::s4d::{Discretization, S4dInit};
-use crate::train::{MetricsFile, MetricsRecord};
 use crate::train::bench::Speed;
 use crate::train::scan_race::{RaceEntry, RaceTarget};
+use crate::train::{MetricsFile, MetricsRecord};
 
 /// Which backend the page asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -451,7 +451,9 @@ impl Worker {
         let before = session.step();
         let started = Instant::now();
         let result = if std::mem::take(&mut self.simulate_device_loss) {
-            Err(RunError::Device("the GPU device was lost (simulated by the page's test hook)".into()))
+            Err(RunError::Device(
+                "the GPU device was lost (simulated by the page's test hook)".into(),
+            ))
         } else {
             session.advance(max_steps).await
         };
