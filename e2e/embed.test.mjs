@@ -55,11 +55,11 @@ async function waitSteps(root, atLeast, timeout = 120_000) {
 /** Opens `url` in the page, trains until `evaluations` metrics records, and pauses. */
 async function trainThenPause(page, url, evaluations) {
   await page.goto(url);
-  await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+  await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
   await byId(page, 'train-button').click();
-  await page.waitForFunction((n) => window.gradscope.history().length >= n, evaluations, { timeout: 120_000 });
+  await page.waitForFunction((n) => window.gradscope?.history().length >= n, evaluations, { timeout: 120_000 });
   await byId(page, 'pause-button').click();
-  await page.waitForFunction(() => !window.gradscope.running());
+  await page.waitForFunction(() => window.gradscope?.running() === false);
 }
 
 /** axe-core's serious and critical violations on the page (WCAG 2.1 AA rules). */
@@ -173,7 +173,7 @@ test('links: the hash round-trips the exact spec (seed above 2^53), hide flags a
   try {
     const seed = '18446744073709551557';
     await page.goto(`${URL_A}#${SMALL}&grokking.seed=${seed}&lr_hide=true&backend_hide=true`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     assert.equal(await page.evaluate(() => window.gradscope.spec().grokking.seed), seed);
     assert.equal(await byId(page, 'field-seed').inputValue(), seed);
     assert.ok(!(await byId(page, 'field-optimizer-lr').isVisible()), 'lr_hide hides the learning rate');
@@ -182,7 +182,7 @@ test('links: the hash round-trips the exact spec (seed above 2^53), hide flags a
     // An edit keeps the seed exact and the hide flags in the link.
     await byId(page, 'field-task-p').fill('29');
     await byId(page, 'field-task-p').press('Enter');
-    await page.waitForFunction(() => window.gradscope.spec().grokking.task.p === 29);
+    await page.waitForFunction(() => window.gradscope?.spec().grokking.task.p === 29);
     const hash = await page.evaluate(() => location.hash);
     assert.ok(hash.includes(`grokking.seed=${seed}`), hash);
     assert.ok(hash.includes('lr_hide=true'), hash);
@@ -289,7 +289,7 @@ test('saved runs: a reloaded page lists the earlier run with its metrics; open, 
     await trainThenPause(page, `${URL_A}#${SMALL}`, 4);
     const points = await page.evaluate(() => window.gradscope.history().length);
     await page.reload();
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'runs-menu').locator('summary').click();
     const run = byId(page, 'saved-run').first();
     await run.waitFor({ timeout: 10_000 });
@@ -316,9 +316,9 @@ test('WebGPU: a lost device moves the run to the CPU with its history kept', asy
   try {
     await page.goto(`${URL_A}#${SMALL}&grokking.training.eval_every=1`);
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'train-button').click();
-    await page.waitForFunction(() => window.gradscope.history().length >= 3, null, { timeout: 240_000 });
+    await page.waitForFunction(() => window.gradscope?.history().length >= 3, null, { timeout: 240_000 });
     const gpuPoints = await page.evaluate(() => window.gradscope.history().length);
     await page.evaluate(() => window.gradscope.simulateDeviceLoss());
     await byId(page, 'device-notice').waitFor({ state: 'visible', timeout: 60_000 });
@@ -326,7 +326,7 @@ test('WebGPU: a lost device moves the run to the CPU with its history kept', asy
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]').textContent.startsWith('CPU'), null, { timeout: 60_000 });
     assert.match(await byId(page, 'pinned-list').textContent(), /WebGPU, until step \d+/);
     // Training goes on, on the CPU.
-    await page.waitForFunction(() => window.gradscope.history().length >= 2 && window.gradscope.running(), null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope?.history().length >= 2 && window.gradscope?.running(), null, { timeout: 120_000 });
     assert.ok(gpuPoints >= 3);
     await page.screenshot({ path: `${OUT}/device-lost.png` });
   } finally {
@@ -352,14 +352,14 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
   const { browser, page, errors, requests } = await open();
   try {
     await page.goto(`${URL_A}#${SMALL}`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'step-button').click();
-    await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.history().length >= 1, null, { timeout: 60_000 });
     // The iframe page, from the site deployed under a sub-path.
     await page.goto(`${URL_A}gradscope/embed.html#${SMALL}&controls=train,lr,export`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     await byId(page, 'step-button').click();
-    await page.waitForFunction(() => window.gradscope.history().length >= 1, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.history().length >= 1, null, { timeout: 60_000 });
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
     const foreign = requests.filter((u) => !u.startsWith(URL_A) && !/^(data|blob):/.test(u));
     assert.deepEqual(foreign, [], 'requests outside the origin');
@@ -368,7 +368,7 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
     // 360 px: nothing wider than the screen; light and dark.
     await page.setViewportSize({ width: 360, height: 780 });
     await page.goto(`${URL_A}#${SMALL}`);
-    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
     await page.waitForTimeout(500);
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 362, 'no horizontal scroll at 360 px');
     await page.screenshot({ path: `${OUT}/page-360.png`, fullPage: true });

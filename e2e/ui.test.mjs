@@ -263,7 +263,7 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
     assert.equal(await page.evaluate(() => window.gradscope.lab()), 'grokking');
     // The header's lab link: the scans lab's first preset, its form and its link.
     await byId(page, 'lab-scans').click();
-    await page.waitForFunction(() => window.gradscope.lab() === 'scans' && /^#scans\./.test(location.hash), null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.lab() === 'scans' && /^#scans\./.test(location.hash), null, { timeout: 60_000 });
     assert.match(await page.locator('nav a.active').textContent(), /Mamba/);
     const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
     for (const name of ['selective-copying', 's4d-kernels', 'mamba-selectivity', 'scan-race', 'induction-heads', 'memory-decay']) {
@@ -333,7 +333,7 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
 
     // Back to grokking through the header: its form and views return.
     await byId(page, 'lab-grokking').click();
-    await page.waitForFunction(() => window.gradscope.lab() === 'grokking' && /^#grokking\./.test(location.hash), null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.lab() === 'grokking' && /^#grokking\./.test(location.hash), null, { timeout: 60_000 });
     assert.equal(await byId(page, 'field-task-p').inputValue(), '97');
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {
@@ -345,7 +345,7 @@ test('WebGPU: the scan race and a Mamba step on SwiftShader', async () => {
   const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], SCANS_SMALL);
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
-    await page.waitForFunction(() => window.gradscope.lab() === 'scans' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope?.lab() === 'scans' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     // L ≤ 256 for the parallel, chunked and fused scans and S4D; the sequential scan at 64 only
     // (one dispatch group per step: ~10⁴ dispatches at 1024 on a software GPU).
     for (const l of [1024, 4096]) await byId(page, `race-len-${l}`).uncheck();
@@ -368,7 +368,7 @@ test('WebGPU: the scan race and a Mamba step on SwiftShader', async () => {
     // One training step of both models on the GPU.
     await byId(page, 'step-button').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').textContent === '1', null, { timeout: 240_000 });
-    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1), null, { timeout: 240_000 });
+    await page.waitForFunction(() => window.gradscope?.history().some((r) => r.step === 1), null, { timeout: 240_000 });
     const last = await page.evaluate(() => window.gradscope.history().at(-1));
     assert.ok(Number.isFinite(last.series['mamba.train_loss']) && Number.isFinite(last.series['s4d.train_loss']));
     await page.screenshot({ path: `${OUT}/scans-webgpu.png`, fullPage: true });
@@ -399,7 +399,7 @@ test('gradient flow: the lab opens from the landing page\'s header and a link, t
     await page.waitForFunction(() => [...document.querySelectorAll('gradscope-widget[thumbnail]')].every((w) => w.handle?.history().length > 0), null, { timeout: 120_000 });
     await page.screenshot({ path: `${OUT}/landing.png` });
     await byId(page, 'lab-gradient_flow').click();
-    await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && /^#gradient_flow\./.test(location.hash), null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.gradscope?.lab() === 'gradient_flow' && /^#gradient_flow\./.test(location.hash), null, { timeout: 60_000 });
     const names = await page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
     for (const name of ['norm-placement', 'residual-scaling', 'selu-vs-relu', 'deep-linear-orthogonal', 'attention-logit-growth']) {
       assert.ok(names.includes(name), `preset ${name} listed`);
@@ -443,7 +443,7 @@ test('gradient flow: the lab opens from the landing page\'s header and a link, t
     await page.waitForFunction(() => /task\.kind=copy/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled &&
       window.gradscope.history().every((r) => !('pre.test_loss' in r.series)), null, { timeout: 60_000 });
     await byId(page, 'train-button').click();
-    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step >= 3 && 'qk.train_loss' in r.series), null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope?.history().some((r) => r.step >= 3 && 'qk.train_loss' in r.series), null, { timeout: 120_000 });
     await byId(page, 'pause-button').click();
     const attn = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['qk.max_logit.01', 'plain.max_logit.02', 'qk.grad_q.01', 'plain.grad_o.02', 'qk.test_loss']) {
@@ -470,9 +470,9 @@ test('gradient flow: a Step of Pre- vs Post-LN, then of two transformers, on Web
   const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], FLOW_SMALL);
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
-    await page.waitForFunction(() => window.gradscope.lab() === 'gradient_flow' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.gradscope?.lab() === 'gradient_flow' && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     await byId(page, 'step-button').click();
-    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1), null, { timeout: 240_000 });
+    await page.waitForFunction(() => window.gradscope?.history().some((r) => r.step === 1), null, { timeout: 240_000 });
     const last = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['pre.grad_norm.01', 'post.grad_norm.06', 'post.update_ratio.01']) {
       assert.ok(Number.isFinite(last.series[k]) && last.series[k] > 0, `${k} on WebGPU: ${last.series[k]}`);
@@ -482,7 +482,7 @@ test('gradient flow: a Step of Pre- vs Post-LN, then of two transformers, on Web
     await page.waitForFunction(() => /task\.kind=copy/.test(location.hash) && !document.querySelector('[data-testid="step-button"]').disabled &&
       window.gradscope.history().every((r) => !('pre.test_loss' in r.series)), null, { timeout: 240_000 });
     await byId(page, 'step-button').click();
-    await page.waitForFunction(() => window.gradscope.history().some((r) => r.step === 1 && 'qk.train_loss' in r.series), null, { timeout: 240_000 });
+    await page.waitForFunction(() => window.gradscope?.history().some((r) => r.step === 1 && 'qk.train_loss' in r.series), null, { timeout: 240_000 });
     const attn = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['qk.max_logit.01', 'plain.max_logit.02', 'qk.grad_k.02', 'plain.train_loss']) {
       assert.ok(Number.isFinite(attn.series[k]), `${k} on WebGPU: ${attn.series[k]}`);
