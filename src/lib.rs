@@ -14,6 +14,7 @@
 //! | [`train`] | losses, optimizers, the training loop and its metrics |
 //! | [`experiments`] | a spec turned into a running experiment (dataset + model + trainer) |
 //! | [`analysis`] | host-side views of a model and a history: Fourier/IPR, "did it grok?" |
+//! | [`sweep`] | sweep files, their points, result lines, merging shards |
 //! | [`backend`] | the one place that names concrete burn devices (Flex CPU, wgpu, WebGPU) |
 //! | `cli` | the native command line (not on wasm) |
 //! | `web` | the browser worker: wasm-bindgen and web-sys live only there |
@@ -34,6 +35,7 @@ pub mod data;
 pub mod experiments;
 pub mod models;
 pub mod spec;
+pub mod sweep;
 pub mod train;
 
 #[cfg(not(target_arch = "wasm32"))]

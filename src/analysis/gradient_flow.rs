@@ -76,6 +76,24 @@ impl FlowReport {
     }
 }
 
+impl FlowReport {
+    /// The gradient-flow lab's sweep verdict, per stack: held-out loss at the start, at the
+    /// end and at best, and the last block's gradient norm over the first's at the end.
+    pub fn sweep_fields(&self, _history: &[MetricsRecord]) -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        for m in &self.stacks {
+            out.push((format!("{}.initial_loss", m.name), m.initial_loss.into()));
+            out.push((format!("{}.final_loss", m.name), m.last_loss.into()));
+            out.push((format!("{}.best_loss", m.name), m.best_loss.into()));
+            out.push((format!("{}.last_over_first", m.name), m.last_over_first.into()));
+            if let Some(l) = m.max_logit {
+                out.push((format!("{}.max_logit", m.name), l.into()));
+            }
+        }
+        out
+    }
+}
+
 /// Whether a record is the gradient-flow lab's (its series carry per-block gradient norms).
 pub fn is_flow_record(record: &MetricsRecord) -> bool {
     match &record.lab {

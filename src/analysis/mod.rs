@@ -60,6 +60,29 @@ impl LabReport {
         report
     }
 
+    /// The fields a sweep records for a run of this lab (`gradscope sweep`), each lab naming
+    /// its own: steps to grok for grokking, per-model accuracy for scans, per-stack loss for
+    /// gradient flow. Non-finite numbers are written as `null`.
+    pub fn sweep_fields(&self, history: &[MetricsRecord]) -> Vec<(String, serde_json::Value)> {
+        match self {
+            LabReport::Grokking(r) => r.sweep_fields(history),
+            LabReport::Scans(r) => r.sweep_fields(history),
+            LabReport::GradientFlow(r) => r.sweep_fields(history),
+        }
+    }
+
+    /// Whether a sweep table shows this verdict field (the rest are in the JSON lines), and
+    /// in which place among those it shows.
+    pub fn headline_field(lab: &str, key: &str) -> Option<usize> {
+        match lab {
+            "grokking" => ["verdict", "train_step_99", "test_step_99", "final_test_acc"]
+                .iter()
+                .position(|k| *k == key),
+            "scans" => key.ends_with(".final_test_acc").then_some(0),
+            _ => key.ends_with(".final_loss").then_some(0),
+        }
+    }
+
     pub fn grokking(&self) -> Option<&GrokReport> {
         match self {
             LabReport::Grokking(r) => Some(r),

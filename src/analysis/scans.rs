@@ -53,6 +53,25 @@ impl ScansReport {
     }
 }
 
+impl ScansReport {
+    /// The scans lab's sweep verdict, per model: its final and best held-out accuracy and the
+    /// step at which it first solved the task (accuracy ≥ [`SOLVED_ACC`]) or "never".
+    pub fn sweep_fields(&self, history: &[MetricsRecord]) -> Vec<(String, serde_json::Value)> {
+        let last = history.last();
+        let mut out = Vec::new();
+        for m in &self.models {
+            let final_acc = last.and_then(|r| r.series(&format!("{}.test_acc", m.name)));
+            out.push((format!("{}.final_test_acc", m.name), final_acc.into()));
+            out.push((format!("{}.best_acc", m.name), m.best_acc.into()));
+            out.push((
+                format!("{}.solved_step", m.name),
+                super::verdict::step_or_never(m.solved_step),
+            ));
+        }
+        out
+    }
+}
+
 /// A `rows × cols` grid of values, row-major.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Heatmap {

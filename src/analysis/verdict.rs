@@ -88,3 +88,34 @@ impl GrokReport {
         };
     }
 }
+
+/// A step, or `"never"` when the threshold was not reached within the budget (sweep tables and
+/// phase diagrams mark those apart rather than as a large number).
+pub fn step_or_never(step: Option<u64>) -> serde_json::Value {
+    step.map_or_else(|| serde_json::Value::from("never"), serde_json::Value::from)
+}
+
+impl GrokReport {
+    /// The grokking lab's sweep verdict: the verdict, the steps at which train and test
+    /// accuracy first reached 99% (or "never"), the final accuracies and losses, the largest
+    /// softmax-collapse fraction seen (Prieto et al. 2025) and PAIR's loss ratio.
+    pub fn sweep_fields(&self, history: &[MetricsRecord]) -> Vec<(String, serde_json::Value)> {
+        let last = history.last().and_then(MetricsRecord::grokking);
+        let max_collapse = history
+            .iter()
+            .filter_map(|r| r.grokking().map(|m| m.softmax_collapse))
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+        let verdict = serde_json::to_value(self.verdict).expect("verdicts serialize");
+        vec![
+            ("verdict".into(), verdict),
+            ("train_step_99".into(), step_or_never(self.train_step)),
+            ("test_step_99".into(), step_or_never(self.test_step)),
+            ("final_train_acc".into(), last.map(|m| m.train_acc).into()),
+            ("final_test_acc".into(), last.map(|m| m.test_acc).into()),
+            ("final_train_loss".into(), last.map(|m| m.train_loss).into()),
+            ("final_test_loss".into(), last.map(|m| m.test_loss).into()),
+            ("max_softmax_collapse".into(), max_collapse.into()),
+            ("max_loss_ratio".into(), self.max_loss_ratio.into()),
+        ]
+    }
+}

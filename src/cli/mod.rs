@@ -1,6 +1,8 @@
-//! The native command line: `gradscope run | presets | spec | bench | inspect`.
+//! The native command line: `gradscope run | sweep | report | presets | spec | bench | inspect`.
 //!
 //! Exit codes: 0 success, 1 a run failed (divergence, device), 2 bad input (spec, arguments).
+
+mod sweep;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -82,6 +84,13 @@ enum Command {
         /// The metrics file.
         file: String,
     },
+    /// Run a sweep: a base spec and axes over its fields (`docs/sweeps.md`); every point is
+    /// trained and its verdict appended to the output as one JSON line. Rerunning it skips the
+    /// points already in the output. `gradscope sweep merge FILES…` joins shards.
+    Sweep(SweepArgs),
+    /// Runs one sweep point for `gradscope sweep` (a request on stdin, the result on stdout).
+    #[command(name = "sweep-point", hide = true)]
+    SweepPoint,
     /// List the presets.
     Presets,
     /// Print a preset's (or a spec file's) full, validated spec as JSON.
@@ -114,6 +123,63 @@ enum Command {
     Inspect {
         #[command(subcommand)]
         what: Inspect,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCommand>,
+    /// The sweep file (JSON: `{"base": …, "axes": {…}}`).
+    #[arg(required = true)]
+    file: Option<String>,
+    /// Result lines go here (appended; points already in it are skipped). Default:
+    /// FILE's stem + `.jsonl` (`.shard-i-of-N.jsonl` with --shard) in the current folder.
+    #[arg(long)]
+    out: Option<String>,
+    /// Worker processes. Default: the cores divided by --threads.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Threads per worker (pinned, so results do not depend on the machine's core count).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Run only slice i of N (0-based): points i, i+N, i+2N, …
+    #[arg(long, value_name = "i/N")]
+    shard: Option<String>,
+    /// Print the points, how many are left, and an estimated time; run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print a cluster script instead of running: `slurm` (a job array over --tasks shards).
+    #[arg(long, value_enum)]
+    emit: Option<EmitKind>,
+    /// With --emit: array tasks (shards). Default: one per point, at most 1000.
+    #[arg(long, requires = "emit")]
+    tasks: Option<usize>,
+    /// With --emit: the folder the tasks write their shards and logs to. Default: FILE's
+    /// stem + `.shards`.
+    #[arg(long, requires = "emit")]
+    out_dir: Option<String>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EmitKind {
+    /// A Slurm job-array script (`sbatch` it).
+    Slurm,
+}
+
+#[derive(Subcommand, Debug)]
+enum SweepCommand {
+    /// Merge result files (shards, reruns): one line per point, in point order, and the table.
+    Merge {
+        /// Result files (`out/*.jsonl`).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Write the merged lines here (and print the table); default: the lines on stdout.
+        #[arg(long)]
+        out: Option<String>,
     },
 }
 
@@ -210,6 +276,22 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Sweep(args) => match args.merge {
+            Some(SweepCommand::Merge { files, out }) => sweep::merge(&files, out.as_deref()),
+            None => sweep::sweep(sweep::SweepOptions {
+                file: args.file.expect("clap requires the file"),
+                out: args.out,
+                jobs: args.jobs,
+                threads: args.threads,
+                shard: args.shard,
+                dry_run: args.dry_run,
+                emit_slurm: matches!(args.emit, Some(EmitKind::Slurm)),
+                tasks: args.tasks,
+                out_dir: args.out_dir,
+                backend: args.backend.into(),
+            }),
+        },
+        Command::SweepPoint => sweep::sweep_point(),
         Command::Report { file } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,

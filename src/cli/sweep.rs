@@ -1,0 +1,548 @@
+//! `gradscope sweep`: runs a sweep file's points in worker processes, appends one result line
+//! per run, and resumes where a killed sweep stopped; `--shard i/N` runs one slice,
+//! `--emit slurm` prints a job-array script over the slices, `sweep merge` joins them.
+//!
+//! Why processes and not threads: a run's numbers depend on its thread count (Flex splits its
+//! matmuls across rayon's pool), so every point runs in its own `gradscope sweep-point` process
+//! with `RAYON_NUM_THREADS` pinned (`--threads`, default 1), which makes a sharded sweep, a local
+//! one and a rerun of one point give the same numbers. A child watches its parent and exits when
+//! the parent dies, so a killed sweep leaves nothing running and loses only the runs in flight.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Mutex, mpsc};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::backend::{self, BackendKind};
+use crate::spec::ExperimentSpec;
+use crate::sweep::{self, Point, PointResult, RunResult, SweepPlan};
+use crate::train::{RunError, TrainingSession};
+
+/// What `sweep` was asked to do, from its flags.
+pub struct SweepOptions {
+    pub file: String,
+    pub out: Option<String>,
+    pub jobs: Option<usize>,
+    pub threads: usize,
+    pub shard: Option<String>,
+    pub dry_run: bool,
+    pub emit_slurm: bool,
+    pub tasks: Option<usize>,
+    pub out_dir: Option<String>,
+    pub backend: BackendKind,
+}
+
+/// What the parent sends a `sweep-point` child on its stdin (one JSON line).
+#[derive(Serialize, Deserialize)]
+struct PointRequest {
+    spec: serde_json::Value,
+    backend: String,
+    /// Measure this many steps' speed instead of running the point (`--dry-run`'s estimate).
+    #[serde(default)]
+    probe_steps: Option<u64>,
+}
+
+/// What a `sweep-point` child prints (one JSON line).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PointReply {
+    Done(RunResult),
+    Probe { step_ms: f64, eval_ms: f64 },
+    Failed(String),
+}
+
+fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(code)
+}
+
+fn read_plan(file: &str) -> Result<SweepPlan, ExitCode> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(format!("cannot read sweep file {file}: {e}"), 2))?;
+    SweepPlan::from_json(&text).map_err(|e| fail(format!("{file}: {e}"), 2))
+}
+
+fn stem(file: &str) -> String {
+    Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string()
+}
+
+/// `gradscope sweep FILE …`.
+pub fn sweep(opts: SweepOptions) -> ExitCode {
+    let plan = match read_plan(&opts.file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if opts.threads == 0 {
+        return fail("--threads must be at least 1", 2);
+    }
+    if opts.emit_slurm {
+        if opts.shard.is_some() {
+            return fail("--emit slurm writes the shards itself; leave out --shard", 2);
+        }
+        return emit_slurm(&opts, &plan);
+    }
+    let shard = match opts.shard.as_deref().map(sweep::parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("--shard: {e}"), 2),
+    };
+    let jobs = opts.jobs.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (cores / opts.threads).max(1)
+    });
+    if jobs == 0 {
+        return fail("--jobs must be at least 1", 2);
+    }
+    let out = opts.out.clone().unwrap_or_else(|| match shard {
+        Some((i, n)) => format!("{}.shard-{i}-of-{n}.jsonl", stem(&opts.file)),
+        None => format!("{}.jsonl", stem(&opts.file)),
+    });
+    if Path::new(&out) == Path::new(&opts.file) {
+        return fail(format!("--out {out} is the sweep file itself"), 2);
+    }
+    let (shard_i, shards) = shard.unwrap_or((0, 1));
+    let in_shard: Vec<usize> = sweep::shard_indices(plan.len(), shard_i, shards).collect();
+
+    // What the output already holds: those points are skipped (by spec hash, not index).
+    let existing = match std::fs::read_to_string(&out) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return fail(format!("cannot read {out}: {e}"), 2),
+    };
+    let previous = existing.as_deref().map(sweep::read_results).unwrap_or_default();
+    for (line, why) in &previous.skipped {
+        eprintln!("warning: {out} line {line} is not a sweep result ({why}); its point reruns");
+    }
+    let done: HashSet<String> = previous.results.iter().map(|r| r.hash.clone()).collect();
+    let pending: Vec<Point> = in_shard
+        .iter()
+        .map(|&i| plan.point(i).expect("validated"))
+        .filter(|p| !done.contains(&p.hash))
+        .collect();
+    let already = in_shard.len() - pending.len();
+
+    if opts.dry_run {
+        return dry_run(&plan, &pending, in_shard.len(), already, shard, jobs, &opts);
+    }
+
+    // A truncated last line (a killed write) is cut off before appending.
+    let mut file = match OpenOptions::new().create(true).append(true).open(&out) {
+        Ok(f) => f,
+        Err(e) => return fail(format!("cannot write {out}: {e}"), 2),
+    };
+    if let Some(text) = &existing {
+        if previous.complete_len < text.len() {
+            if let Err(e) = file.set_len(previous.complete_len as u64) {
+                return fail(format!("cannot repair {out}: {e}"), 2);
+            }
+            eprintln!("note: dropped a truncated last line from {out}; its point reruns");
+        }
+    }
+    eprintln!(
+        "{} points{}: {} to run, {} already in {out} · {jobs} job{} × {} thread{}",
+        plan.len(),
+        shard.map(|(i, n)| format!(" (shard {i}/{n}: {})", in_shard.len())).unwrap_or_default(),
+        pending.len(),
+        already,
+        if jobs == 1 { "" } else { "s" },
+        opts.threads,
+        if opts.threads == 1 { "" } else { "s" },
+    );
+    let failures = run_points(pending, jobs, &opts, &mut file, &out);
+
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let mine: HashSet<String> =
+        in_shard.iter().map(|&i| plan.point(i).expect("validated").hash).collect();
+    let results: Vec<PointResult> = sweep::merge(sweep::read_results(&text).results)
+        .into_iter()
+        .filter(|r| mine.contains(&r.hash))
+        .collect();
+    print!("{}", sweep::table(&results));
+    if failures > 0 {
+        return fail(format!("{failures} point(s) failed (see above); rerun to retry them"), 1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `pending` on `jobs` child processes, appending each result to `file` as it arrives.
+/// Returns how many failed.
+fn run_points(
+    pending: Vec<Point>,
+    jobs: usize,
+    opts: &SweepOptions,
+    file: &mut File,
+    out: &str,
+) -> usize {
+    let total = pending.len() as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} points [{elapsed_precise}<{eta_precise}] {msg}",
+        )
+        .expect("static template"),
+    );
+    let queue = Mutex::new(VecDeque::from(pending));
+    let (tx, rx) = mpsc::channel::<(Point, Result<RunResult, String>)>();
+    let mut failures = 0;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                loop {
+                    let Some(point) = queue.lock().expect("queue lock").pop_front() else { break };
+                    let reply = run_child(&point.spec, opts.backend, opts.threads, None);
+                    let result = match reply {
+                        Ok(PointReply::Done(r)) => Ok(r),
+                        Ok(PointReply::Failed(e)) => Err(e),
+                        Ok(PointReply::Probe { .. }) => Err("the child answered a probe".into()),
+                        Err(e) => Err(e),
+                    };
+                    if tx.send((point, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (point, result) in rx {
+            bar.inc(1);
+            match result {
+                Ok(r) => {
+                    let line = PointResult::new(&point, r).to_line();
+                    // One write per line, flushed: a kill leaves at most a truncated last line.
+                    let written =
+                        file.write_all(format!("{line}\n").as_bytes()).and_then(|_| file.flush());
+                    if let Err(e) = written {
+                        bar.println(format!("error: cannot write {out}: {e}"));
+                        failures += 1;
+                    }
+                    bar.set_message(format!("#{} {}", point.index, describe(&point)));
+                }
+                Err(e) => {
+                    bar.println(format!(
+                        "error: point #{} ({}): {e}",
+                        point.index,
+                        describe(&point)
+                    ));
+                    failures += 1;
+                }
+            }
+        }
+    });
+    bar.finish();
+    failures
+}
+
+fn describe(point: &Point) -> String {
+    point
+        .values
+        .iter()
+        .map(|(p, v)| format!("{}={v}", p.rsplit('.').next().unwrap_or(p)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs one point (or a speed probe) in a `gradscope sweep-point` child with `threads` threads.
+fn run_child(
+    spec: &ExperimentSpec,
+    backend: BackendKind,
+    threads: usize,
+    probe_steps: Option<u64>,
+) -> Result<PointReply, String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the gradscope binary: {e}"))?;
+    let request = PointRequest {
+        spec: serde_json::from_str(&spec.to_json()).expect("specs serialize"),
+        backend: match backend {
+            BackendKind::Cpu => "cpu".into(),
+            BackendKind::Wgpu => "wgpu".into(),
+        },
+        probe_steps,
+    };
+    let mut child = Command::new(exe)
+        .arg("sweep-point")
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start a worker process: {e}"))?;
+    let line = serde_json::to_string(&request).expect("requests serialize");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| format!("cannot reach the worker: {e}"))?;
+    }
+    let output = child.wait_with_output().map_err(|e| format!("worker process: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match stdout.lines().last().map(serde_json::from_str::<PointReply>) {
+        Some(Ok(reply)) => Ok(reply),
+        _ => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+            Err(format!(
+                "the worker process ended ({}) without a result{}",
+                output.status,
+                if tail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | "))
+                }
+            ))
+        }
+    }
+}
+
+/// `gradscope sweep-point` (internal): reads a [`PointRequest`] from stdin, runs it, prints a
+/// [`PointReply`]. Exits when its parent does.
+pub fn sweep_point() -> ExitCode {
+    watch_parent();
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+        return fail(format!("sweep-point: cannot read the request: {e}"), 2);
+    }
+    let request: PointRequest = match serde_json::from_str(&line) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("sweep-point: bad request: {e}"), 2),
+    };
+    let reply = match ExperimentSpec::from_value(request.spec) {
+        Err(e) => PointReply::Failed(format!("invalid spec: {e}")),
+        Ok(spec) => {
+            let kind = if request.backend == "wgpu" { BackendKind::Wgpu } else { BackendKind::Cpu };
+            match backend::native(kind) {
+                Err(e) => PointReply::Failed(e.to_string()),
+                Ok(b) => match request.probe_steps {
+                    Some(steps) => probe(spec, &b, steps),
+                    None => match pollster::block_on(sweep::run_point(spec, &b.device, b.limits)) {
+                        Ok(r) => PointReply::Done(r),
+                        Err(e) => PointReply::Failed(e.to_string()),
+                    },
+                },
+            }
+        }
+    };
+    println!("{}", serde_json::to_string(&reply).expect("replies serialize"));
+    ExitCode::SUCCESS
+}
+
+/// Exits this process when its parent goes away (the parent was killed): the child is
+/// re-parented, so its parent id changes. Polled once a second.
+fn watch_parent() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                if std::os::unix::process::parent_id() != parent {
+                    std::process::exit(3);
+                }
+            }
+        });
+    }
+}
+
+/// Times `steps` training steps and one evaluation of `spec`, after a warm-up.
+fn probe(spec: ExperimentSpec, b: &backend::Backend, steps: u64) -> PointReply {
+    let run = async {
+        let mut session = TrainingSession::new(spec, &b.device, b.limits)?;
+        session.evaluate().await?;
+        session.experiment_mut().train_step(false);
+        session.evaluate().await?;
+        let started = Instant::now();
+        for _ in 0..steps {
+            session.experiment_mut().train_step(false);
+        }
+        session.evaluate().await?;
+        let train_and_eval = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        session.evaluate().await?;
+        let eval_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok::<_, RunError>(((train_and_eval - eval_ms).max(0.0) / steps as f64, eval_ms))
+    };
+    match pollster::block_on(run) {
+        Ok((step_ms, eval_ms)) => PointReply::Probe { step_ms, eval_ms },
+        Err(e) => PointReply::Failed(e.to_string()),
+    }
+}
+
+fn dry_run(
+    plan: &SweepPlan,
+    pending: &[Point],
+    in_shard: usize,
+    already: usize,
+    shard: Option<(usize, usize)>,
+    jobs: usize,
+    opts: &SweepOptions,
+) -> ExitCode {
+    println!("points: {}", plan.len());
+    for axis in &plan.axes {
+        let values: Vec<String> = axis.values.iter().map(|v| v.to_string()).collect();
+        println!("  {} ({}): {}", axis.path, values.len(), values.join(", "));
+    }
+    if let Some((i, n)) = shard {
+        println!("shard {i}/{n}: {in_shard} points");
+    }
+    println!("already done: {already}");
+    println!("to run: {}", pending.len());
+    let Some(first) = pending.first() else { return ExitCode::SUCCESS };
+    let probe_steps = first.spec.steps().clamp(1, 10);
+    match run_child(&first.spec, opts.backend, opts.threads, Some(probe_steps)) {
+        Ok(PointReply::Probe { step_ms, eval_ms }) => {
+            let ms: f64 = pending
+                .iter()
+                .map(|p| {
+                    let steps = p.spec.steps() as f64;
+                    let evals = (p.spec.steps() / p.spec.training().eval_every) as f64 + 1.0;
+                    steps * step_ms + evals * eval_ms
+                })
+                .sum();
+            let parallel = jobs.min(pending.len()).max(1);
+            println!(
+                "estimated time: {} with {parallel} job{} × {} thread{} (point #{}: {step_ms:.2} ms/step, {eval_ms:.1} ms/evaluation; points of other sizes run at other speeds)",
+                human_duration(ms / 1e3 / parallel as f64),
+                if parallel == 1 { "" } else { "s" },
+                opts.threads,
+                if opts.threads == 1 { "" } else { "s" },
+                first.index,
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(PointReply::Failed(e)) | Err(e) => {
+            fail(format!("measuring point #{}: {e}", first.index), 1)
+        }
+        Ok(PointReply::Done(_)) => fail("the probe ran the whole point", 1),
+    }
+}
+
+fn human_duration(s: f64) -> String {
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// A shell word for `s`, single-quoted where needed.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn absolute(path: &str) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path))
+}
+
+/// `--emit slurm`: a job-array script, one task per shard.
+fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
+    // Slurm's default MaxArraySize is 1001 (indices 0–1000).
+    let tasks = opts.tasks.unwrap_or(plan.len().min(1000));
+    if tasks == 0 || tasks > plan.len() {
+        return fail(format!("--tasks must be in 1..={} (the number of points)", plan.len()), 2);
+    }
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "gradscope".into());
+    let file = absolute(&opts.file).display().to_string();
+    let name = stem(&opts.file);
+    let out_dir = absolute(opts.out_dir.as_deref().unwrap_or(&format!("{name}.shards")))
+        .display()
+        .to_string();
+    let jobs = opts.jobs.unwrap_or(1);
+    let backend = match opts.backend {
+        BackendKind::Cpu => "cpu",
+        BackendKind::Wgpu => "wgpu",
+    };
+    // Slurm opens a task's log before the script runs, so the folder must exist already; and
+    // `#SBATCH` lines are not shell words: a path there cannot be quoted.
+    if out_dir.chars().any(|c| c.is_whitespace() || "'\"$`\\%".contains(c)) {
+        return fail(
+            format!(
+                "--out-dir `{out_dir}`: Slurm's #SBATCH lines cannot hold spaces, quotes, $ or %; pick a plainer path"
+            ),
+            2,
+        );
+    }
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        return fail(format!("cannot create {out_dir}: {e}"), 2);
+    }
+    let q = shell_quote;
+    println!("#!/bin/bash");
+    println!(
+        "# {name}: {} points as {tasks} Slurm array tasks; task i runs points i, i+{tasks}, …",
+        plan.len()
+    );
+    println!(
+        "# Submit: sbatch THIS_FILE   Merge: {} sweep merge {}/*.jsonl --out {}",
+        q(&exe),
+        q(&out_dir),
+        q(&format!("{name}.jsonl"))
+    );
+    println!(
+        "# A task that is killed or requeued resumes: its output keeps the points it finished."
+    );
+    println!(
+        "#SBATCH --job-name=gradscope-{}",
+        name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "_")
+    );
+    println!("#SBATCH --array=0-{}", tasks - 1);
+    println!("#SBATCH --ntasks=1");
+    println!("#SBATCH --cpus-per-task={}", jobs * opts.threads);
+    println!("#SBATCH --output={out_dir}/slurm-%A_%a.log");
+    println!("set -euo pipefail");
+    println!(
+        "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl",
+        q(&exe),
+        q(&file),
+        opts.threads,
+        q(&out_dir),
+        q(&name),
+    );
+    ExitCode::SUCCESS
+}
+
+/// `gradscope sweep merge FILES… [--out FILE]`: one line per point hash, in point order.
+pub fn merge(files: &[String], out: Option<&str>) -> ExitCode {
+    let mut all = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => return fail(format!("cannot read {f}: {e}"), 2),
+        };
+        let read = sweep::read_results(&text);
+        for (line, why) in &read.skipped {
+            eprintln!("warning: {f} line {line} skipped: {why}");
+        }
+        all.extend(read.results);
+    }
+    let merged = sweep::merge(all);
+    let text: String = merged.iter().map(|r| format!("{}\n", r.to_line())).collect();
+    match out {
+        Some(path) => {
+            let mut f = match File::create(path) {
+                Ok(f) => f,
+                Err(e) => return fail(format!("cannot write {path}: {e}"), 2),
+            };
+            if let Err(e) = f.write_all(text.as_bytes()) {
+                return fail(format!("cannot write {path}: {e}"), 2);
+            }
+            eprintln!("{} results from {} file(s) → {path}", merged.len(), files.len());
+            print!("{}", sweep::table(&merged));
+        }
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,18 @@
+//! Sweeps: one base spec, axes over any of its fields, every point of their product trained and
+//! its verdict written as one JSON line.
+//!
+//! - [`plan`]: the sweep file, its points, and the hash that recognizes a point across reruns,
+//!   edits of the file and shards;
+//! - [`outcome`]: a point's run and verdict, the result lines, reading them back (a killed
+//!   sweep's truncated last line included), merging shards, and the table.
+//!
+//! The processes that run the points (`--jobs`, `--shard`, the Slurm script) are the CLI's
+//! (`cli::sweep`); everything here also builds for the browser worker. See `docs/sweeps.md`.
+
+pub mod outcome;
+pub mod plan;
+
+pub use outcome::{
+    PointResult, ResultsFile, RunResult, RunStatus, merge, read_results, run_point, table,
+};
+pub use plan::{Axis, Point, SweepPlan, parse_shard, shard_indices, spec_hash};

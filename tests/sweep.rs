@@ -1,0 +1,289 @@
+//! `gradscope sweep`: points from a sweep file, every point run once, results that do not depend
+//! on how the sweep was split (jobs, shards) or interrupted (SIGKILL, a truncated line), and the
+//! errors a user sees for a bad file. The Slurm job array runs in `scripts/slurm-test.sh`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use gradscope::spec::ExperimentSpec;
+use gradscope::sweep::{self, PointResult, SweepPlan};
+use serde_json::{Value, json};
+
+const TINY: &str = include_str!("fixtures/sweep-tiny.json");
+
+fn gradscope(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh folder under the target dir, named for the test.
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sweep-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn results(path: &Path) -> Vec<PointResult> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let read = sweep::read_results(&text);
+    assert!(read.skipped.is_empty(), "{:?}", read.skipped);
+    read.results
+}
+
+/// Results by point index, wall times zeroed (the one field that differs between equal runs).
+fn comparable(mut r: Vec<PointResult>) -> Vec<PointResult> {
+    r.sort_by_key(|r| r.index);
+    r.iter().map(PointResult::without_wall_time).collect()
+}
+
+#[test]
+fn axes_expand_to_the_cartesian_product_last_axis_fastest() {
+    let plan = SweepPlan::from_json(TINY).unwrap();
+    assert_eq!(plan.len(), 8);
+    assert_eq!(plan.axes[0].path, "grokking.task.train_frac", "the lab key is added");
+    assert_eq!(plan.axes[0].values, vec![json!(0.3), json!(0.4), json!(0.5), json!(0.6)]);
+    assert_eq!(plan.axes[1].values, vec![json!(0), json!(1)]);
+    let points: Vec<_> = plan.points().collect();
+    let ExperimentSpec::Grokking(s3) = &points[3].spec else { panic!("grokking") };
+    assert_eq!((s3.task.train_frac, s3.seed), (0.4, 1));
+    assert_eq!(s3.task.p, 11, "the base is kept");
+    let hashes: BTreeSet<_> = points.iter().map(|p| p.hash.clone()).collect();
+    assert_eq!(hashes.len(), 8, "every point has its own hash");
+    assert_eq!(points[3].hash, sweep::spec_hash(&points[3].spec));
+}
+
+#[test]
+fn generators_follow_numpy_and_python() {
+    let axis = |spec: Value| {
+        let file = json!({"base": "pair-tiny-mlp", "axes": {"optimizer.lr": spec}});
+        SweepPlan::from_json(&file.to_string()).map(|p| p.axes[0].values.clone())
+    };
+    // numpy.logspace(-3, -1, 3) = [0.001, 0.01, 0.1]; linspace includes both ends.
+    assert_eq!(
+        axis(json!({"logspace": [-3, -1, 3]})).unwrap(),
+        vec![json!(0.001), json!(0.01), json!(0.1)]
+    );
+    assert_eq!(axis(json!({"linspace": [0.1, 0.2, 1]})).unwrap(), vec![json!(0.1)]);
+    let steps = |spec: Value| {
+        let file = json!({"base": "pair-tiny-mlp", "axes": {"training.steps": spec}});
+        SweepPlan::from_json(&file.to_string()).map(|p| p.axes[0].values.clone())
+    };
+    // range(100, 400, 100) = [100, 200, 300]; an integer field takes linspace's whole numbers.
+    assert_eq!(
+        steps(json!({"range": [100, 400, 100]})).unwrap(),
+        vec![json!(100), json!(200), json!(300)]
+    );
+    let plan = SweepPlan::from_json(
+        &json!({"base": "pair-tiny-mlp", "axes": {"training.steps": {"linspace": [100, 300, 3]}}})
+            .to_string(),
+    )
+    .unwrap();
+    assert_eq!(plan.points().map(|p| p.spec.steps()).collect::<Vec<_>>(), vec![100, 200, 300]);
+}
+
+#[test]
+fn bad_sweep_files_name_what_is_wrong() {
+    let err = |file: Value| SweepPlan::from_json(&file.to_string()).unwrap_err().to_string();
+    let e = err(json!({"base": "pair-tiny-mlp", "axes": {"optimizer.learning_rate": [0.1]}}));
+    assert!(
+        e.contains("optimizer.learning_rate") && e.contains("names no field") && e.contains("lr"),
+        "{e}"
+    );
+    let e = err(json!({"base": "pair-tiny-mlp", "axes": {"task.p": [97, 1]}}));
+    assert!(
+        e.contains("task.p") && e.contains("at point 1") && e.contains("grokking.task.p=1"),
+        "{e}"
+    );
+    let e = err(json!({"base": "no-such-preset"}));
+    assert!(e.contains("base") && e.contains("neither a preset"), "{e}");
+    let e = err(
+        json!({"base": "pair-tiny-mlp", "axes": {"seed": {"seeds": 1000}, "optimizer.lr": {"linspace": [0.001, 0.1, 1000]}}}),
+    );
+    assert!(e.contains("more than 100000 points"), "{e}");
+    let e = err(json!({"base": "pair-tiny-mlp", "axes": {"seed": {"range": [0, 10, 0]}}}));
+    assert!(e.contains("axes.seed") && e.contains("step must not be 0"), "{e}");
+    let e = err(json!({"base": "pair-tiny-mlp", "axes": {"seed": []}}));
+    assert!(e.contains("has no values"), "{e}");
+    let e = err(json!({"base": "pair-tiny-mlp", "axis": {}}));
+    assert!(e.contains("axis"), "{e}");
+    assert!(sweep::parse_shard("4/4").is_err() && sweep::parse_shard("1/0").is_err());
+    assert_eq!(sweep::parse_shard("3/4"), Ok((3, 4)));
+}
+
+#[test]
+fn a_point_recorded_by_the_sweep_is_the_run_gradscope_run_gives() {
+    let dir = workdir("same-as-run");
+    std::fs::write(dir.join("tiny.json"), TINY).unwrap();
+    let o = gradscope(&["sweep", "tiny.json", "--jobs", "2"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("train_frac") && table.contains("final_test_acc"), "{table}");
+    let all = results(&dir.join("tiny.jsonl"));
+    assert_eq!(all.len(), 8);
+    // Point 5, rerun on its own with `gradscope run`: the same final metrics (one thread both).
+    let r = all.iter().find(|r| r.index == 5).unwrap();
+    std::fs::write(dir.join("p5.json"), r.spec.to_string()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gradscope"))
+        .args(["run", "p5.json", "--quiet"])
+        .env("RAYON_NUM_THREADS", "1")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(r.result.steps, 60);
+    for k in ["train_acc", "test_acc", "train_loss", "test_loss"] {
+        assert_eq!(r.result.verdict[&format!("final_{k}")], last[k], "{k}");
+    }
+    // Rerunning runs nothing and leaves the file as it was.
+    let before = std::fs::read_to_string(dir.join("tiny.jsonl")).unwrap();
+    let o = gradscope(&["sweep", "tiny.json"], &dir);
+    assert!(stderr(&o).contains("0 to run, 8 already"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.join("tiny.jsonl")).unwrap(), before);
+}
+
+#[test]
+fn shards_merge_to_the_unsharded_results() {
+    let dir = workdir("shards");
+    std::fs::write(dir.join("tiny.json"), TINY).unwrap();
+    let o = gradscope(&["sweep", "tiny.json", "--jobs", "1", "--out", "whole.jsonl"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let o = gradscope(&["sweep", "tiny.json", "--shard", &shard, "--jobs", "2"], &dir);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let file = format!("tiny.shard-{i}-of-3.jsonl");
+        let indices: Vec<usize> = results(&dir.join(&file)).iter().map(|r| r.index).collect();
+        let mut sorted = indices.clone();
+        sorted.sort();
+        assert_eq!(sorted, (i..8).step_by(3).collect::<Vec<_>>(), "shard {shard}");
+        files.push(file);
+    }
+    let mut args = vec!["sweep", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--out", "merged.jsonl"]);
+    let o = gradscope(&args, &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        comparable(results(&dir.join("merged.jsonl"))),
+        comparable(results(&dir.join("whole.jsonl")))
+    );
+}
+
+/// Worker processes working in `dir` (other tests run sweeps at the same time).
+fn workers_in(dir: &Path) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path().join("cwd")).is_ok_and(|cwd| cwd == dir))
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("sweep-point"))
+        })
+        .count()
+}
+
+#[test]
+fn a_killed_sweep_resumes_and_runs_every_point_once() {
+    let dir = workdir("killed");
+    // Three short points, then a long one (~7 s) that is in flight when the sweep is killed.
+    let file = json!({
+        "base": {"grokking": {"task": {"p": 11}, "model": {"mlp": {"width": 32}}, "training": {"steps": 2000, "eval_every": 500}}},
+        "axes": {"training.steps": [2000, 2001, 2002, 100000]}
+    });
+    std::fs::write(dir.join("slow.json"), file.to_string()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
+        .args(["sweep", "slow.json", "--jobs", "1"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = dir.join("slow.jsonl");
+    let started = Instant::now();
+    let lines = || std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0);
+    while lines() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it was killed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(lines(), 3, "killed while the long point ran");
+    // Its worker notices the parent is gone (polled each second) and exits, mid-run.
+    let killed = Instant::now();
+    while workers_in(&dir) > 0 {
+        assert!(
+            killed.elapsed() < Duration::from_millis(2500),
+            "the killed sweep's worker kept running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A write cut short by the kill: the rerun drops the partial line.
+    let mut text = std::fs::read_to_string(&out).unwrap();
+    text.push_str(r#"{"format":"gradscope-sweep","version":1,"hash":"#);
+    std::fs::write(&out, &text).unwrap();
+    let o = gradscope(&["sweep", "slow.json", "--jobs", "2"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 to run, 3 already"), "{}", stderr(&o));
+    let all = results(&out);
+    assert_eq!(all.len(), 4, "every point once");
+    let indices: BTreeSet<usize> = all.iter().map(|r| r.index).collect();
+    assert_eq!(indices, (0..4).collect());
+}
+
+#[test]
+fn points_are_recognized_by_their_spec_not_their_index() {
+    let dir = workdir("by-hash");
+    std::fs::write(dir.join("s.json"), TINY).unwrap();
+    assert!(gradscope(&["sweep", "s.json"], &dir).status.success());
+    // A new value at the front of the first axis shifts every index; only its 2 points run.
+    let mut file: Value = serde_json::from_str(TINY).unwrap();
+    file["axes"]["task.train_frac"] = json!([0.2, 0.3, 0.4, 0.5, 0.6]);
+    std::fs::write(dir.join("s.json"), file.to_string()).unwrap();
+    let o = gradscope(&["sweep", "s.json", "--dry-run"], &dir);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("points: 10")
+            && text.contains("already done: 8")
+            && text.contains("to run: 2"),
+        "{text}"
+    );
+    assert!(text.contains("estimated time:"), "{text}");
+    let o = gradscope(&["sweep", "s.json"], &dir);
+    assert!(stderr(&o).contains("2 to run, 8 already"), "{}", stderr(&o));
+    assert_eq!(results(&dir.join("s.jsonl")).len(), 10);
+}
+
+#[test]
+fn the_slurm_script_runs_each_shard_with_the_same_flags() {
+    let dir = workdir("emit");
+    std::fs::write(dir.join("tiny.json"), TINY).unwrap();
+    let o = gradscope(
+        &["sweep", "tiny.json", "--emit", "slurm", "--tasks", "4", "--out-dir", "shards"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = String::from_utf8_lossy(&o.stdout);
+    assert!(script.starts_with("#!/bin/bash\n"), "{script}");
+    assert!(script.contains("#SBATCH --array=0-3\n"), "{script}");
+    assert!(script.contains("--shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{script}");
+    assert!(
+        dir.join("shards").is_dir(),
+        "Slurm opens the log before the script runs: the folder must exist"
+    );
+    let o = gradscope(&["sweep", "tiny.json", "--emit", "slurm", "--tasks", "9"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--tasks must be in 1..=8"), "{}", stderr(&o));
+    let o = gradscope(&["sweep", "tiny.json", "--shard", "4/4"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+}
