@@ -13,6 +13,9 @@ stage() { echo; echo "=== $* ($(date +%T))"; }
 stage "native tests"
 cargo test --release
 
+stage "a sweep as a Slurm job array (single-node Slurm on 127.0.0.1)"
+scripts/slurm-test.sh "$CARGO_TARGET_DIR/release/gradscope"
+
 stage "browser tests (wasm-bindgen-test, headless Chromium)"
 export WASM_BINDGEN_TEST_TIMEOUT=600
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$GRADSCOPE_ROOT/webdriver.json"

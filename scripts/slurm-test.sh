@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# A sweep as a 4-task Slurm job array on a real single-node Slurm, merged, equals the same sweep
+# run locally (wall times excluded). Slurm and MUNGE are Debian's (slurm-wlm 22.05, munge),
+# started here by hand on 127.0.0.1 from a private folder: no systemd, no cgroups
+# (proctrack/linuxproc, task/none), no root-owned state outside the folder, ports 16817/16818.
+#   scripts/slurm-test.sh [GRADSCOPE_BINARY]
+# About 30 s when the packages are installed (sbatch --wait polls every 10 s).
+set -euo pipefail
+GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$GRADSCOPE_ROOT/scripts/env.sh"
+BIN="${1:-$CARGO_TARGET_DIR/release/gradscope}"
+SWEEP="$GRADSCOPE_ROOT/tests/fixtures/sweep-tiny.json"
+say() { echo "[slurm-test] $*" >&2; }
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
+  say "installing slurmctld slurmd slurm-client munge"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    slurmctld slurmd slurm-client munge >/dev/null
+fi
+
+D="$(mktemp -d /tmp/gradscope-slurm.XXXXXX)"
+export SLURM_CONF="$D/slurm.conf"
+cleanup() {
+  scontrol shutdown >/dev/null 2>&1 || true
+  [ -f "$D/slurmd.pid" ] && kill "$(cat "$D/slurmd.pid")" 2>/dev/null || true
+  [ -f "$D/slurmctld.pid" ] && kill "$(cat "$D/slurmctld.pid")" 2>/dev/null || true
+  munged -s --socket="$D/munge/munge.sock" >/dev/null 2>&1 || true
+  sleep 0.5
+  rm -rf "$D"
+}
+trap cleanup EXIT
+mkdir -p "$D"/{munge,state,spool,log}
+chmod 755 "$D" "$D/munge"
+dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none
+chmod 400 "$D/munge/munge.key"
+# -f: run as root and accept a key outside /etc/munge.
+munged -f --key-file="$D/munge/munge.key" --socket="$D/munge/munge.sock" \
+  --log-file="$D/log/munged.log" --pid-file="$D/munge/munged.pid" --seed-file="$D/munge/munged.seed"
+
+cat > "$SLURM_CONF" <<CONF
+ClusterName=gradscope-test
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=16817
+SlurmdPort=16818
+SlurmUser=$(id -un)
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$D/munge/munge.sock
+StateSaveLocation=$D/state
+SlurmdSpoolDir=$D/spool
+SlurmctldPidFile=$D/slurmctld.pid
+SlurmdPidFile=$D/slurmd.pid
+SlurmctldLogFile=$D/log/slurmctld.log
+SlurmdLogFile=$D/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+ReturnToService=2
+NodeName=gradscope-node NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=local Nodes=gradscope-node Default=YES MaxTime=INFINITE State=UP
+CONF
+slurmctld -i
+slurmd -N gradscope-node
+for _ in $(seq 60); do sinfo -h -o %t 2>/dev/null | grep -qx idle && break; sleep 0.5; done
+sinfo -h -o %t | grep -qx idle || { say "the node did not come up"; cat "$D"/log/*.log >&2; exit 1; }
+
+started=$(date +%s)
+cd "$D"
+"$BIN" sweep "$SWEEP" --jobs 2 --out "$D/local.jsonl" >/dev/null 2>"$D/local.err" || { cat "$D/local.err" >&2; exit 1; }
+"$BIN" sweep "$SWEEP" --emit slurm --tasks 4 --out-dir "$D/shards" > "$D/job.sh"
+say "sbatch: $(grep -c '^#SBATCH' "$D/job.sh") #SBATCH lines, array $(sed -n 's/^#SBATCH --array=//p' "$D/job.sh")"
+timeout 300 sbatch --wait "$D/job.sh" >/dev/null || { say "the job array failed"; cat "$D"/shards/*.log "$D"/log/slurmd.log >&2; exit 1; }
+ls "$D"/shards/*.jsonl >/dev/null
+"$BIN" sweep merge "$D"/shards/*.jsonl --out "$D/merged.jsonl" >/dev/null 2>&1
+python3 - "$D/local.jsonl" "$D/merged.jsonl" <<'PY'
+import json, sys
+def load(path):
+    rows = {}
+    for line in open(path):
+        r = json.loads(line)
+        r.pop("wall_s")
+        rows[r["index"]] = r
+    return rows
+local, merged = load(sys.argv[1]), load(sys.argv[2])
+assert len(local) == 8, f"local sweep: {len(local)} points"
+assert sorted(merged) == sorted(local), f"the job array gave points {sorted(merged)}"
+for i in local:
+    assert merged[i] == local[i], f"point {i} differs:\n{local[i]}\n{merged[i]}"
+print("[slurm-test] 8 points: a 4-task Slurm job array, merged, equals the local sweep", file=sys.stderr)
+PY
+say "took $(( $(date +%s) - started )) s after Slurm started"
