@@ -190,6 +190,46 @@ test('bad input: a bad link and a bad field are refused by name; the valid run i
   }
 });
 
+test('your own operation: a typo is pointed at, the p × p preview follows the typing, and the run trains on it (CPU)', async () => {
+  const { browser, page, errors } = await open(BASE_ARGS, SMALL);
+  try {
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    await byId(page, 'field-task-op').locator('select').selectOption('expr');
+    const expr = byId(page, 'field-task-op-expr');
+    const caption = byId(page, 'op-preview-caption');
+    // Choosing "your own…" starts from the operation it replaces, as an expression.
+    assert.equal(await expr.inputValue(), 'a + b');
+    await page.waitForFunction(() => /^529 pairs · commutative$/.test(document.querySelector('[data-testid="op-preview-caption"]').textContent), null, { timeout: 30_000 });
+    await expr.fill('a / (b - 1');
+    await page.waitForFunction(() => /column 11: expected `\)`, found the end/.test(document.querySelector('[data-testid="op-preview-caption"]').textContent), null, { timeout: 30_000 });
+    assert.equal(await expr.getAttribute('aria-invalid'), 'true');
+    await expr.fill('a / (b - 1) if a < b else (a*b + 3) mod p');
+    // b = 1 divides by zero, but only where a < b: the pair (0, 1) is the one left out.
+    await page.waitForFunction(() => /^528 pairs \(1 left out\)$/.test(document.querySelector('[data-testid="op-preview-caption"]').textContent), null, { timeout: 30_000 });
+    const preview = await byId(page, 'op-preview').evaluate((c) => [c.width, c.height]);
+    assert.deepEqual(preview, [23, 23], 'one pixel per pair');
+    await expr.press('Enter');
+    await page.waitForFunction(() => /grokking\.task\.op\.expr=a\+%2F\+%28b\+-\+1%29\+if/.test(location.hash), null, { timeout: 30_000 });
+    assert.deepEqual(await page.evaluate(() => window.gradscope.spec().grokking.task.op), { expr: 'a / (b - 1) if a < b else (a*b + 3) mod p' });
+    await byId(page, 'train-button').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 20, null, { timeout: 120_000 });
+    await byId(page, 'pause-button').click();
+    const last = await page.evaluate(() => window.gradscope.history().at(-1));
+    assert.ok(Number.isFinite(last.train_loss) && last.step >= 20, JSON.stringify(last));
+    // The link reopens it exactly.
+    const hash = await page.evaluate(() => location.hash);
+    await page.evaluate(() => { location.hash = '#grokking'; });
+    await page.waitForFunction(() => window.gradscope?.spec()?.grokking?.task?.op === 'add', null, { timeout: 30_000 });
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await page.waitForFunction(() => window.gradscope?.spec()?.grokking?.task?.op?.expr?.startsWith('a / (b - 1)'), null, { timeout: 30_000 });
+    assert.equal(await expr.inputValue(), 'a / (b - 1) if a < b else (a*b + 3) mod p');
+    await page.locator('label:has([data-testid="field-task-op"])').screenshot({ path: `${OUT}/own-operation.png` });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('presets, compare runs and a CLI metrics file', async () => {
   const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {

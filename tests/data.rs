@@ -78,3 +78,173 @@ fn label_noise_changes_exactly_floor_xi_train_labels() {
         assert_eq!(clean.train.labels, d.train.clean_labels);
     }
 }
+
+// ---- Your own operation (data::expr) ----
+
+use gradscope::data::expr::Expr;
+use gradscope::data::modular::Operation;
+use gradscope::spec::{ExperimentSpec, url_hash};
+
+fn expr_task(text: &str, p: u32) -> ModularTask {
+    ModularTask { op: ModOp::Expr(text.into()), ..task(ModOp::Add, p, 0.5, 0.0) }
+}
+
+/// The expression's label of every pair against a Rust closure (None: excluded).
+fn assert_labels(text: &str, p: u32, direct: impl Fn(i64, i64, i64) -> Option<i64>) {
+    let op = Operation::new(&ModOp::Expr(text.into()), p).unwrap_or_else(|e| panic!("{text}: {e}"));
+    for a in 0..p {
+        for b in 0..p {
+            let want = direct(a as i64, b as i64, p as i64).map(|v| v.rem_euclid(p as i64) as u32);
+            assert_eq!(op.label(a, b), want, "{text} at a={a}, b={b}");
+        }
+    }
+}
+
+#[test]
+fn expressions_follow_their_documented_semantics() {
+    let p = 31;
+    // The issue's examples.
+    assert_labels("(a*b + 3) mod p", p, |a, b, p| Some((a * b + 3) % p));
+    assert_labels("a^2 + a*b + b^2", p, |a, b, _| Some(a * a + a * b + b * b));
+    assert_labels("a - b if a < b else a + b", p, |a, b, _| {
+        Some(if a < b { a - b } else { a + b })
+    });
+    // `/` multiplies by the inverse: (a / b) · b ≡ a; b ≡ 0 is excluded.
+    assert_labels("a / b", p, |a, b, p| {
+        (b != 0).then(|| (1..p).find(|y| y * b % p == a % p).unwrap_or(0))
+    });
+    assert_labels("a / (b - 1)", p, |a, b, p| {
+        (b != 1).then(|| (0..p).find(|y| y * (b - 1).rem_euclid(p) % p == a).unwrap())
+    });
+    // A division by zero in the branch not taken excludes nothing.
+    assert_labels("a / b if b > 0 else 0", p, |a, b, p| {
+        Some(if b > 0 { (0..p).find(|y| y * b % p == a).unwrap() } else { 0 })
+    });
+    // mod is Euclidean; mod 0 excludes the pair.
+    assert_labels("(a - b - 40) mod 7", p, |a, b, _| Some((a - b - 40).rem_euclid(7)));
+    assert_labels("a mod b", p, |a, b, _| (b != 0).then(|| a % b));
+    // Precedence: unary minus below ^, ^ right-associative, left-associative - and mod.
+    assert_labels("-a^2", p, |a, _, _| Some(-(a * a)));
+    assert_labels("2^3^2 + a - b - 1", p, |a, b, _| Some(512 + a - b - 1));
+    assert_labels("a * 7 mod 5 * 2", p, |a, _, _| Some((a * 7 % 5) * 2));
+    assert_labels("(a == b) + (a != b)*2 + (a <= b)*4 + (a >= b)*8 + (a > b)*16", p, |a, b, _| {
+        Some(
+            (a == b) as i64
+                + (a != b) as i64 * 2
+                + (a <= b) as i64 * 4
+                + (a >= b) as i64 * 8
+                + (a > b) as i64 * 16,
+        )
+    });
+    // Exact integers before the final reduction: 2^40 does not wrap.
+    assert_labels("2^40 + a", p, |a, _, p| Some(((1i64 << 40) % p + a) % p));
+    assert_labels("a ** 2 × b", p, |a, b, _| Some(a * a * b));
+}
+
+#[test]
+fn builtin_operations_are_their_expressions() {
+    for op in ModOp::ALL {
+        let builtin = ModularDataset::generate(&task(op.clone(), 23, 0.4, 0.2), 5);
+        let custom =
+            ModularDataset::generate(&expr_task(op.expression(), 23).clone_with(0.4, 0.2), 5);
+        assert_eq!((builtin.train, builtin.test), (custom.train, custom.test), "{op:?}");
+    }
+    // `a+b` typed in gives exactly the built-in add's dataset.
+    let t = task(ModOp::Add, 97, 0.5, 0.0);
+    let custom = ModularDataset::generate(&expr_task("a+b", 97), 7);
+    let builtin = ModularDataset::generate(&t, 7);
+    assert_eq!((custom.train, custom.test), (builtin.train, builtin.test));
+    assert_eq!(pair_count(&expr_task("a / b", 13)), 13 * 12);
+}
+
+trait WithNoise {
+    fn clone_with(&self, frac: f64, noise: f64) -> ModularTask;
+}
+impl WithNoise for ModularTask {
+    fn clone_with(&self, frac: f64, noise: f64) -> ModularTask {
+        ModularTask { train_frac: frac, label_noise: noise, ..self.clone() }
+    }
+}
+
+#[test]
+fn parse_errors_name_the_column_and_what_was_expected() {
+    let err = |t: &str| Expr::parse(t).unwrap_err().to_string();
+    assert_eq!(
+        err("a + * b"),
+        "at column 5: expected an operand (a, b, p, a number or `(`), found `*`"
+    );
+    assert_eq!(err("(a + b"), "at column 7: expected `)`, found the end");
+    assert_eq!(err("a b"), "at column 3: expected an operator or the end, found `b`");
+    assert_eq!(
+        err(""),
+        "at column 1: expected an expression over a, b and p (e.g. `a + b`), found the end"
+    );
+    assert_eq!(err("a + c"), "at column 5: unknown name `c`; the operands are a, b and p");
+    assert_eq!(err("a = b"), "at column 3: `=` is not an operator; write `==` to compare");
+    assert_eq!(
+        err("a if b"),
+        "at column 7: expected `else` (after `x if condition`), found the end"
+    );
+    assert!(err("a < b < p").contains("comparisons do not chain"), "{}", err("a < b < p"));
+    assert!(err("a $ b").starts_with("at column 3: unexpected `$`"), "{}", err("a $ b"));
+}
+
+#[test]
+fn hostile_expressions_are_refused_with_a_message() {
+    let err = |t: &str| Expr::parse(t).unwrap_err().to_string();
+    assert!(err(&"a+".repeat(600)).contains("at most 1000"), "very long");
+    let deep = format!("{}a{}", "(".repeat(300), ")".repeat(300));
+    assert!(err(&deep).contains("nests deeper than 64"), "deep parentheses");
+    assert!(err(&"-".repeat(400)).contains("nests deeper than 64"), "deep unary minus");
+    assert!(
+        err(&"a^".repeat(300).trim_end_matches('^').to_string()).contains("nests deeper"),
+        "deep powers"
+    );
+    assert!(err("123456789012345678901234567890 + a").contains("too large (at most 10^18)"));
+    // Overflow and negative exponents: refused by validation, naming the field and the pair.
+    let spec = |text: &str| {
+        let mut s = match ExperimentSpec::default() {
+            ExperimentSpec::Grokking(g) => g,
+            _ => unreachable!(),
+        };
+        s.task = ModularTask { p: 11, ..expr_task(text, 11) };
+        ExperimentSpec::Grokking(s).validate()
+    };
+    let e = spec("(a+2)^100").unwrap_err();
+    assert_eq!(e.field, "grokking.task.op.expr");
+    assert!(e.message.starts_with("at a=1, b=0: `^` overflows"), "{e}");
+    let e = spec("2^(a - 3)").unwrap_err();
+    assert!(e.message.contains("a=0, b=0") && e.message.contains("negative exponent"), "{e}");
+    let e = spec("a / 0").unwrap_err();
+    assert!(e.message.contains("excludes every pair"), "{e}");
+    let e = spec("a +").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "grokking.task.op.expr: at column 4: expected an operand (a, b, p, a number or `(`), found the end"
+    );
+    assert!(spec("(a*b + 3) mod p").is_ok());
+}
+
+#[test]
+fn a_custom_operation_round_trips_through_the_url_hash_and_json() {
+    let mut g = match ExperimentSpec::default() {
+        ExperimentSpec::Grokking(g) => g,
+        _ => unreachable!(),
+    };
+    g.task = expr_task("a - b if a < b else (a*b + 3) mod p", 97);
+    let spec = ExperimentSpec::Grokking(g);
+    let hash = url_hash::encode(&spec);
+    assert!(hash.contains("grokking.task.op.expr=a+-+b+if+a+%3C+b+else"), "{hash}");
+    assert_eq!(url_hash::decode(&hash).unwrap(), spec);
+    assert_eq!(ExperimentSpec::from_json(&spec.to_json()).unwrap(), spec);
+    // A constant alone decodes from the hash as a number; it is still the expression "7".
+    let seven = url_hash::decode("grokking.task.op.expr=7").unwrap();
+    let ExperimentSpec::Grokking(g) = seven else { unreachable!() };
+    assert_eq!(g.task.op, ModOp::Expr("7".into()));
+    // Unordered pairs need a commutative operation, checked on the labels.
+    let json = r#"{"grokking": {"task": {"op": {"expr": "a*b + a + b"}, "pairs": "unordered"}}}"#;
+    assert!(ExperimentSpec::from_json(json).is_ok());
+    let json = r#"{"grokking": {"task": {"op": {"expr": "a*b + a"}, "pairs": "unordered"}}}"#;
+    let e = ExperimentSpec::from_json(json).unwrap_err();
+    assert_eq!(e.field, "grokking.task.pairs");
+}

@@ -299,3 +299,57 @@ fn deep_nesting_is_refused() {
     let long = "a=1&".repeat(40_000);
     assert!(url_hash::decode(&long).unwrap_err().message.contains("bytes"));
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any text: a parse error with a column inside the text (or just past it), never a panic;
+    /// what parses evaluates to a label in 0..p or an error, never a panic.
+    #[test]
+    fn expressions_never_panic(text in expr_input()) {
+        match gradscope::data::expr::Expr::parse(&text) {
+            Err(e) => prop_assert!(e.column >= 1 && e.column <= text.chars().count().max(1000) + 1, "{e}"),
+            Ok(expr) => {
+                for (a, b) in [(0, 0), (3, 5), (12, 0), (12, 12)] {
+                    if let Ok(Some(y)) = expr.label(a, b, 13) {
+                        prop_assert!(y < 13);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Random mixes of the language's pieces (most parse), and random characters.
+fn expr_input() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "a",
+        "b",
+        "p",
+        "0",
+        "1",
+        "7",
+        "99999999999",
+        "+",
+        "-",
+        "*",
+        "/",
+        "^",
+        "mod",
+        "%",
+        "(",
+        ")",
+        " if ",
+        " else ",
+        "<",
+        "<=",
+        "==",
+        "!=",
+        ">",
+        " ",
+        "**",
+        "×",
+        "÷",
+    ]);
+    prop_oneof![prop::collection::vec(piece, 0..40).prop_map(|v| v.concat()), ".{0,40}",]
+}

@@ -42,7 +42,7 @@ fn default_spec_is_the_doshi_preset_and_valid() {
     let spec = ExperimentSpec::default();
     spec.validate().unwrap();
     let ExperimentSpec::Grokking(s) = &spec else { panic!("a grokking spec") };
-    assert_eq!((s.task.op, s.task.p, s.task.train_frac), (ModOp::Add, 97, 0.5));
+    assert_eq!((s.task.op.clone(), s.task.p, s.task.train_frac), (ModOp::Add, 97, 0.5));
     assert_eq!(s.loss.kind, LossKind::Mse);
     assert_eq!((s.optimizer.lr, s.optimizer.weight_decay), (1e-2, 5.0));
     assert_eq!((s.optimizer.beta1, s.optimizer.beta2), (0.9, 0.98));
@@ -81,7 +81,7 @@ fn partial_specs_take_defaults() {
     assert_eq!(s.task.train_frac, 0.5);
     let spec = url_hash::decode("#grokking.optimizer.lr=0.001&grokking.task.op=mul").unwrap();
     let ExperimentSpec::Grokking(s) = &spec else { panic!("a grokking spec") };
-    assert_eq!((s.optimizer.lr, s.task.op, s.task.p), (1e-3, ModOp::Mul, 97));
+    assert_eq!((s.optimizer.lr, s.task.op.clone(), s.task.p), (1e-3, ModOp::Mul, 97));
 }
 
 /// Asserts `json` is refused with an error naming `field` and containing every `words`.

@@ -8,8 +8,8 @@ const isEmbedding = (spec) => typeof getPath(spec, 'grokking.model.mlp.input') =
 
 export const FIELDS = [
   ['Task', [
-    { path: 'grokking.task.op', label: 'Operation', kind: 'enum', choices: [['add', 'a + b'], ['sub', 'a − b'], ['mul', 'a · b'], ['div', 'a ÷ b'], ['quad', 'a² + ab + b²']],
-      tip: 'The binary operation mod p to learn (Power et al. 2022); a ÷ b is a·b⁻¹, so b ≠ 0.' },
+    { path: 'grokking.task.op', label: 'Operation', kind: 'op',
+      tip: 'The binary operation mod p to learn (Power et al. 2022); a ÷ b is a·b⁻¹, so b ≠ 0. "your own…" takes an expression over a, b and p, previewed as a p × p grid of labels.' },
     { path: 'grokking.task.p', label: 'Modulus p (prime)', kind: 'int',
       tip: 'Prime modulus p: operands and answers are residues 0…p−1 (a prime, 3–257).' },
     { path: 'grokking.task.train_frac', label: 'Train fraction', kind: 'float',
@@ -123,6 +123,7 @@ export function setPath(obj, path, value) {
  * the field in its error. */
 export function inputValue(field, input) {
   if (field.kind === 'bool') return input.checked;
+  if (field.kind === 'op') return input.opControl.read();
   if (field.kind === 'model') return { [input.value]: {} };
   if (field.kind === 'mlp-input') return input.value === 'one_hot' ? 'one_hot' : { embedding: {} };
   const text = input.value.trim();
@@ -140,6 +141,7 @@ export function inputValue(field, input) {
 export function showValue(field, input, spec) {
   const v = getPath(spec, field.path);
   if (field.kind === 'bool') input.checked = Boolean(v);
+  else if (field.kind === 'op') input.opControl.show(v);
   else if (field.kind === 'model') input.value = v ? Object.keys(v)[0] : 'mlp';
   else if (field.kind === 'mlp-input') input.value = typeof v === 'object' ? 'embedding' : 'one_hot';
   else input.value = v == null ? '' : String(v);

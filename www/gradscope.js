@@ -17,6 +17,7 @@
 
 import { el } from './dom.js';
 import { getPath, setPath, inputValue, showValue } from './form.js';
+import { opControl } from './op-field.js';
 import { PINNED_COLORS } from './charts.js';
 import { splitHash, joinHash, fieldNames, shows, showsOutput, parseControls } from './links.js';
 import { RunStore, newRunId } from './runs.js';
@@ -126,6 +127,15 @@ export function start(root, options = {}) {
         else if (field.kind === 'model') input = el('select', {}, el('option', { value: 'mlp' }, 'MLP'), el('option', { value: 'transformer' }, 'Transformer'));
         else if (field.kind === 'mlp-input') input = el('select', {}, el('option', { value: 'one_hot' }, 'one-hot a ⊕ b'), el('option', { value: 'embedding' }, 'learned embedding'));
         else if (field.kind === 'bool') input = el('input', { type: 'checkbox' });
+        else if (field.kind === 'op') {
+          const control = opControl({
+            onChange: () => onFieldChange(field, input),
+            requestPreview: (expr) => send({ type: 'preview_operation', expr, p: Number(getPath(state.spec, 'grokking.task.p')) || 97 }),
+          });
+          input = control.root;
+          input.opControl = control;
+          state.opControl = control;
+        }
         else input = el('input', { type: 'text', inputmode: 'decimal', spellcheck: 'false' });
         input.dataset.testid = 'field-' + field.path.split('.').slice(1).join('-'); // field-optimizer-lr
         input.addEventListener('change', () => onFieldChange(field, input));
@@ -741,6 +751,9 @@ export function start(root, options = {}) {
         if (run) { run.report = ev.report; renderPinned(); }
         break;
       }
+      case 'operation_preview':
+        state.opControl?.preview(ev);
+        break;
       case 'kernel':
       case 'race':
         state.view?.event?.(ev);

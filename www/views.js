@@ -13,6 +13,11 @@ const VIRIDIS_LUT = Array.from({ length: 256 }, (_, n) => {
   return VIRIDIS[i].map((c, j) => Math.round(c + f * (VIRIDIS[i + 1][j] - c)));
 });
 
+/** viridis at v in [0, 1], as [r, g, b]. */
+export function viridis(v) {
+  return VIRIDIS_LUT[Math.max(0, Math.min(255, Math.round(v * 255)))];
+}
+
 export const CELL_COLORS = {
   absent: [241, 243, 245],
   train_correct: [47, 158, 68],

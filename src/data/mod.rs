@@ -3,6 +3,7 @@
 //! Generation is plain Rust (no tensors) so it is identical on every backend and testable
 //! without one.
 
+pub mod expr;
 pub mod memory;
 pub mod modular;
 pub mod regression;

@@ -49,8 +49,10 @@ impl Default for GrokkingSpec {
     }
 }
 
-/// Binary operations mod p (openai/grok `grok/data.py`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Binary operations mod p (openai/grok `grok/data.py`), or your own (`{"expr": "a*b + 3"}`).
+/// Every one is an expression of `data::expr`'s language ([`ModOp::expression`]), and the
+/// dataset is generated from that expression, built-in or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModOp {
     /// a + b
@@ -63,36 +65,76 @@ pub enum ModOp {
     Div,
     /// a² + ab + b²
     Quad,
+    /// Your own operation over a, b and p (`data::expr`), e.g. `(a*b + 3) mod p` or
+    /// `a - b if a < b else a + b`. A number typed alone (`7`) is read as that expression.
+    Expr(#[serde(deserialize_with = "expr_text")] String),
+}
+
+/// An expression's text: a string, or a number (a link's `op.expr=7` decodes to one).
+fn expr_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        U(u64),
+        I(i64),
+    }
+    Ok(
+        match Text::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("expected the expression as text"))?
+        {
+            Text::S(s) => s,
+            Text::U(n) => n.to_string(),
+            Text::I(n) => n.to_string(),
+        },
+    )
 }
 
 impl ModOp {
     pub const ALL: [ModOp; 5] = [ModOp::Add, ModOp::Sub, ModOp::Mul, ModOp::Div, ModOp::Quad];
 
     /// The formula, for labels.
-    pub fn symbol(self) -> &'static str {
+    pub fn symbol(&self) -> &str {
         match self {
             ModOp::Add => "a+b",
             ModOp::Sub => "a−b",
             ModOp::Mul => "a·b",
             ModOp::Div => "a÷b",
             ModOp::Quad => "a²+ab+b²",
+            ModOp::Expr(text) => text,
         }
     }
 
-    /// The serialized name (`add`, `div`, …).
-    pub fn name(self) -> &'static str {
+    /// The serialized name (`add`, `div`, …; `expr` for your own).
+    pub fn name(&self) -> &'static str {
         match self {
             ModOp::Add => "add",
             ModOp::Sub => "sub",
             ModOp::Mul => "mul",
             ModOp::Div => "div",
             ModOp::Quad => "quad",
+            ModOp::Expr(_) => "expr",
         }
     }
 
-    /// op(a, b) = op(b, a) for every pair.
-    pub fn is_commutative(self) -> bool {
-        matches!(self, ModOp::Add | ModOp::Mul | ModOp::Quad)
+    /// The operation in `data::expr`'s language: what the dataset is generated from.
+    pub fn expression(&self) -> &str {
+        match self {
+            ModOp::Add => "a + b",
+            ModOp::Sub => "a - b",
+            ModOp::Mul => "a * b",
+            ModOp::Div => "a / b",
+            ModOp::Quad => "a^2 + a*b + b^2",
+            ModOp::Expr(text) => text,
+        }
+    }
+
+    /// The spec path of this operation's field, for error messages.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ModOp::Expr(_) => "grokking.task.op.expr",
+            _ => "grokking.task.op",
+        }
     }
 }
 
@@ -358,7 +400,7 @@ impl GrokkingSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         let t = &self.task;
         check((3..=MAX_MODULUS).contains(&t.p) && is_prime(t.p), "grokking.task.p", || {
-            let why = if t.op == ModOp::Div { " (division needs b⁻¹ mod p)" } else { "" };
+            let why = " (division needs b⁻¹ mod p)";
             format!("must be a prime in 3..={MAX_MODULUS}{why} (got {})", t.p)
         })?;
         check(finite_in(t.train_frac, 0.0, 1.0, true, true), "grokking.task.train_frac", || {
@@ -369,11 +411,14 @@ impl GrokkingSpec {
             "grokking.task.label_noise",
             || format!("must be in [0, 1) (got {})", t.label_noise),
         )?;
-        check(t.pairs == PairSet::All || t.op.is_commutative(), "grokking.task.pairs", || {
+        // Parses the operation and labels the whole p × p grid once: a parse error, an
+        // overflow or an operation that excludes every pair is refused here, naming the field.
+        let op = crate::data::modular::Operation::new(&t.op, t.p)?;
+        check(t.pairs == PairSet::All || op.is_commutative(), "grokking.task.pairs", || {
             format!(
-                "`unordered` (a ≤ b) is only for commutative operations (add, mul, quad); \
-                     {} needs `all`",
-                t.op.name()
+                "`unordered` (a ≤ b) is only for commutative operations (add, mul, quad, or an \
+                 expression with op(a, b) = op(b, a)); {} needs `all`",
+                t.op.symbol()
             )
         })?;
         let pairs = crate::data::modular::pair_count(t);

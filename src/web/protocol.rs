@@ -117,6 +117,12 @@ pub enum Command {
         cap_ms: f64,
     },
     CancelRace,
+    /// The labels of your own operation over the p × p grid, for the page's preview as you
+    /// type (nothing is loaded). Answered with [`Event::OperationPreview`].
+    PreviewOperation {
+        expr: String,
+        p: u32,
+    },
     /// Test hook: the next training slice fails as a lost WebGPU device does (a
     /// `RunError::Device`), so the page's fallback can be exercised in a browser whose device
     /// never fails. It touches nothing else.
@@ -149,6 +155,17 @@ pub enum Event {
     /// One measurement of a scan race (`entry.ms` is `None` when the target was skipped at
     /// this length), or with `done` the end of the race.
     Race { entry: Option<RaceEntry>, done: bool, device: String },
+    /// [`Command::PreviewOperation`]'s answer: row a, column b, `None` where the pair is
+    /// excluded; or `error` (a parse error with its column, an overflow with its pair).
+    OperationPreview {
+        expr: String,
+        p: u32,
+        labels: Vec<Option<u32>>,
+        error: Option<String>,
+        /// Pairs in the dataset (not excluded).
+        pairs: usize,
+        commutative: bool,
+    },
     /// Progress: the step counter and whether training is running.
     State { step: u64, running: bool, finished: bool, steps_per_sec: f64 },
     /// Something the user must see. `field` names the spec field at fault, if any.

@@ -353,6 +353,27 @@ impl Worker {
                 self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
             }
             Command::SimulateDeviceLoss => self.simulate_device_loss = true,
+            Command::PreviewOperation { expr, p } => {
+                let event = match crate::data::modular::Operation::preview(&expr, p) {
+                    Ok(op) => Event::OperationPreview {
+                        pairs: op.pairs(crate::spec::PairSet::All).len(),
+                        commutative: op.is_commutative(),
+                        labels: op.table().to_vec(),
+                        error: None,
+                        expr,
+                        p,
+                    },
+                    Err(e) => Event::OperationPreview {
+                        expr,
+                        p,
+                        labels: Vec::new(),
+                        error: Some(e.message),
+                        pairs: 0,
+                        commutative: false,
+                    },
+                };
+                post(&event);
+            }
             Command::CancelRace => {
                 if self.race.take().is_some() {
                     self.post_race(None, true);
