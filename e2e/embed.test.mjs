@@ -382,11 +382,12 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
   // axe-core needs an injected script: a context that lets it past the CSP.
   const { browser: b2, page: p2 } = await open(BASE_ARGS, { bypassCSP: true });
   try {
-    const pages = [URL_A, `${URL_A}#${SMALL}`, `${URL_A}#scans`, `${URL_A}#gradient_flow`, `${URL_A}embed.html#${SMALL}&controls=train,lr`, `${URL_B}examples/blog-post.html`];
+    const pages = [URL_A, `${URL_A}#${SMALL}`, `${URL_A}#scans`, `${URL_A}#gradient_flow`, `${URL_A}#sweeps`, `${URL_A}embed.html#${SMALL}&controls=train,lr`, `${URL_B}examples/blog-post.html`];
     const problems = [];
     for (const url of pages) {
       await p2.goto(url);
-      await p2.waitForFunction(() => window.gradscope?.spec() != null || document.querySelector('gradscope-widget')?.handle?.spec() != null, null, { timeout: 60_000 });
+      await p2.waitForFunction(() => window.gradscope?.spec() != null || document.querySelector('gradscope-widget')?.handle?.spec() != null ||
+        document.querySelector('[data-testid="sweeps"]') != null, null, { timeout: 60_000 });
       await p2.waitForTimeout(300);
       for (const p of await axeProblems(p2)) problems.push(`${url.replace(/#.*/, '#…')}: ${p}`);
     }

@@ -230,6 +230,56 @@ test('your own operation: a typo is pointed at, the p × p preview follows the t
   }
 });
 
+test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked), a tiny sweep fills in live, a cell opens its run (CPU)', async () => {
+  const { browser, page, errors } = await open(BASE_ARGS, '');
+  try {
+    await byId(page, 'lab-sweeps').click();
+    await byId(page, 'sweeps').waitFor();
+    // The Doshi-style diagram committed with the reproductions: 7 train fractions × 9 noise levels.
+    await byId(page, 'sweep-file').setInputFiles('docs/reproductions/sweeps/doshi-noise-phases.jsonl');
+    await page.waitForFunction(() => document.querySelector('[data-testid="sweep-heatmap"]').dataset.cells === '63', null, { timeout: 10_000 });
+    assert.equal(await byId(page, 'sweep-x').inputValue(), 'grokking.task.train_frac');
+    assert.equal(await byId(page, 'sweep-y').inputValue(), 'grokking.task.label_noise');
+    assert.equal(await byId(page, 'sweep-metric').inputValue(), 'median:test_step_99');
+    const never = Number(await byId(page, 'sweep-heatmap').getAttribute('data-never'));
+    assert.ok(never > 0 && never < 63, `some cells never grokked (${never})`);
+    assert.match(await byId(page, 'sweep-legend').textContent(), /grey × = never within the budget/);
+    // Hover names the point: the bottom-left cell is train_frac 0.2, no label noise.
+    const box = await byId(page, 'sweep-heatmap').boundingBox();
+    const size = await byId(page, 'sweep-heatmap').evaluate((c) => [c.width, c.height]);
+    await page.mouse.move(box.x + (86 + 5) * box.width / size[0], box.y + (size[1] - 44 - 5) * box.height / size[1]);
+    assert.match(await byId(page, 'sweep-readout').textContent(), /^task\.train_frac = 0\.2, task\.label_noise = 0: test_step_99 /);
+    await byId(page, 'sweep-metric').selectOption('reached:test_step_99');
+    await page.screenshot({ path: `${OUT}/phase-diagram.png` });
+
+    // A tiny sweep run here: 2 × 2 points with 2 seeds each; the heatmap fills point by point.
+    const tiny = { base: { grokking: { task: { p: 11 }, model: { mlp: { width: 16 } }, training: { steps: 100, eval_every: 20 } } },
+      axes: { 'task.train_frac': [0.4, 0.6], 'optimizer.weight_decay': [0.1, 1], seed: { seeds: 2 } } };
+    await byId(page, 'sweep-spec').fill(JSON.stringify(tiny));
+    await byId(page, 'sweep-run').click();
+    await page.waitForFunction(() => /^[1-7] of 8 points/.test(document.querySelector('[data-testid="sweep-status"]').textContent), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /^Done: 8 points/.test(document.querySelector('[data-testid="sweep-status"]').textContent), null, { timeout: 120_000 });
+    assert.equal(await byId(page, 'sweep-heatmap').getAttribute('data-cells'), '4', 'seeds aggregate into 2 × 2 cells');
+    const lines = await page.evaluate(() => window.gradscopeSweeps.results());
+    assert.equal(lines.length, 8);
+    assert.deepEqual(new Set(lines.map((r) => r.hash)).size, 8);
+    assert.ok(lines.every((r) => r.format === 'gradscope-sweep' && r.steps === 100 && 'test_step_99' in r.verdict));
+    // A bigger sweep is sent to the CLI, by name.
+    await byId(page, 'sweep-spec').fill(JSON.stringify({ base: 'pair-tiny-mlp', axes: { seed: { seeds: 30 } } }));
+    await byId(page, 'sweep-run').click();
+    await page.waitForFunction(() => /30 points; the browser runs at most 25/.test(document.querySelector('[data-testid="sweep-error"]').textContent), null, { timeout: 30_000 });
+
+    // A cell opens its run in the lab.
+    const cellBox = await byId(page, 'sweep-heatmap').boundingBox();
+    await page.mouse.click(cellBox.x + 100, cellBox.y + 20);
+    await page.waitForFunction(() => window.gradscope?.spec()?.grokking?.task?.p === 11, null, { timeout: 60_000 });
+    assert.match(await page.evaluate(() => location.hash), /^#grokking\./);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('presets, compare runs and a CLI metrics file', async () => {
   const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {

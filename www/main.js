@@ -6,10 +6,12 @@
 import { start } from './gradscope.js';
 import { el } from './dom.js';
 import './embed-element.js';
+import { startSweeps } from './sweeps.js';
 
 const params = new URLSearchParams(location.search);
 const app = document.getElementById('app');
 let handle = null;
+let sweeps = null;
 
 /** Small runs that show each lab's signature within seconds on a CPU. */
 const LANDING = [
@@ -44,12 +46,21 @@ function setActive(id) {
 
 function route() {
   const hash = location.hash.replace(/^#/, '');
-  if (!hash) {
+  if (hash !== 'sweeps') { sweeps?.stop(); sweeps = null; }
+  if (!hash || hash === 'sweeps') {
     handle?.stop();
     handle = null;
     window.gradscope = null;
-    setActive(null);
-    app.replaceChildren(landing());
+    setActive(hash || null);
+    if (hash === 'sweeps') {
+      if (!sweeps) {
+        app.replaceChildren();
+        sweeps = startSweeps(app, { backend: params.get('backend') || 'cpu' });
+      }
+      window.gradscopeSweeps = sweeps; // for the end-to-end tests
+    } else {
+      app.replaceChildren(landing());
+    }
     return;
   }
   if (handle) { handle.loadHash(location.hash); return; }

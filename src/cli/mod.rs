@@ -77,6 +77,19 @@ enum Command {
         /// need not spend their whole budget once they have grokked).
         #[arg(long, value_name = "STEPS")]
         stop_after_grok: Option<u64>,
+        /// Save the run (weights, optimizer state, step, RNG, history) to DIR/checkpoint.gsck
+        /// every --every steps and at the end, replacing the previous one atomically.
+        #[arg(long, value_name = "DIR")]
+        checkpoint: Option<String>,
+        /// Checkpoint interval in steps: a multiple of the spec's eval_every (default: the
+        /// multiple nearest 1000).
+        #[arg(long, value_name = "STEPS")]
+        every: Option<u64>,
+        /// Continue the run saved in DIR (its spec; --steps may extend the budget). With
+        /// --out, the file is rewritten with the saved history, then continued. Checkpoints
+        /// keep going to DIR unless --checkpoint names another.
+        #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+        resume: Option<String>,
     },
     /// Read a metrics file (`run --out`, or the playground's "Metrics JSON" export) and print
     /// its lab, size and the lab's report ("did it grok?", "which model solved it?") as JSON.
@@ -327,10 +340,44 @@ pub fn main() -> ExitCode {
             }
             Err(e) => bad_input(&e),
         },
-        Command::Run { spec, backend, steps, out, quiet, analysis, example, stop_after_grok } => {
-            let spec = match load_spec(spec.as_deref()).and_then(|s| with_steps(s, steps)) {
+        Command::Run {
+            spec,
+            backend,
+            steps,
+            out,
+            quiet,
+            analysis,
+            example,
+            stop_after_grok,
+            checkpoint,
+            every,
+            resume,
+        } => {
+            let resumed = match resume.as_deref().map(read_checkpoint).transpose() {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let spec = match resumed.as_ref() {
+                Some(c) => with_steps(c.spec.clone(), steps),
+                None => load_spec(spec.as_deref()).and_then(|s| with_steps(s, steps)),
+            };
+            let spec = match spec {
                 Ok(s) => s,
                 Err(e) => return bad_input(&e),
+            };
+            let saving = match checkpoint.or(resume) {
+                None => None,
+                Some(dir) => {
+                    let eval_every = spec.training().eval_every;
+                    let every = every.unwrap_or_else(|| (1000 / eval_every).max(1) * eval_every);
+                    if every == 0 || every % eval_every != 0 {
+                        eprintln!(
+                            "error: --every {every} must be a positive multiple of the spec's eval_every ({eval_every}): checkpoints are taken at evaluations"
+                        );
+                        return ExitCode::from(2);
+                    }
+                    Some(Saving { dir: dir.into(), every })
+                }
             };
             let example = match example.as_deref().map(parse_tokens).transpose() {
                 Ok(e) => e,
@@ -345,7 +392,7 @@ pub fn main() -> ExitCode {
                 example,
                 quiet,
             };
-            run(spec, backend.into(), outputs, stop_after_grok)
+            run(spec, backend.into(), outputs, stop_after_grok, saving, resumed)
         }
         Command::Bench { spec, backend, steps, to_grok, lengths, cap_seconds } => {
             let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
@@ -608,11 +655,50 @@ fn parse_tokens(text: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
+/// Where and how often `run` checkpoints.
+struct Saving {
+    dir: std::path::PathBuf,
+    every: u64,
+}
+
+/// The checkpoint file in a checkpoint folder.
+const CHECKPOINT_FILE: &str = "checkpoint.gsck";
+
+fn read_checkpoint(dir: &str) -> Result<crate::train::Checkpoint, ExitCode> {
+    let path = std::path::Path::new(dir).join(CHECKPOINT_FILE);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        eprintln!("error: --resume: cannot read {}: {e}", path.display());
+        ExitCode::from(2)
+    })?;
+    crate::train::Checkpoint::from_bytes(&bytes).map_err(|e| {
+        eprintln!("error: --resume: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+/// Writes the checkpoint next to the old one, then renames it over it: a kill mid-write
+/// leaves the previous checkpoint whole.
+fn write_checkpoint(session: &TrainingSession, saving: &Saving) -> Result<(), String> {
+    let checkpoint = session.checkpoint().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&saving.dir).map_err(|e| format!("cannot create {}: {e}", saving.dir.display()))?;
+    let path = saving.dir.join(CHECKPOINT_FILE);
+    let tmp = saving.dir.join(format!("{CHECKPOINT_FILE}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&checkpoint.to_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 fn run(
     spec: ExperimentSpec,
     kind: BackendKind,
     outputs: RunOutputs,
     stop_after_grok: Option<u64>,
+    saving: Option<Saving>,
+    resumed: Option<crate::train::Checkpoint>,
 ) -> ExitCode {
     let RunOutputs { metrics: out, analysis: analysis_out, example, quiet } = outputs;
     if stop_after_grok.is_some() && spec.lab() != "grokking" {
@@ -626,7 +712,14 @@ fn run(
             return ExitCode::from(1);
         }
     };
-    let mut session = match TrainingSession::new(spec, &backend.device, backend.limits) {
+    let built = match resumed {
+        Some(mut checkpoint) => {
+            checkpoint.spec = spec;
+            TrainingSession::resume(checkpoint, &backend.device, backend.limits)
+        }
+        None => TrainingSession::new(spec, &backend.device, backend.limits),
+    };
+    let mut session = match built {
         Ok(s) => s,
         Err(RunError::Spec(e)) => return bad_input(&e),
         Err(e) => {
@@ -648,10 +741,18 @@ fn run(
     };
     if let Some(w) = writer.as_mut() {
         let header = crate::train::metrics::file_header(session.spec());
-        if let Err(e) = writeln!(w, "{header}") {
+        let saved: String = session
+            .history()
+            .iter()
+            .map(|r| serde_json::to_string(r).expect("records serialize") + "\n")
+            .collect();
+        if let Err(e) = writeln!(w, "{header}").and_then(|_| w.write_all(saved.as_bytes())) {
             eprintln!("error: cannot write {}: {e}", out.unwrap_or_default());
             return ExitCode::from(2);
         }
+    }
+    if !quiet && session.step() > 0 {
+        eprintln!("resuming at step {} ({} evaluations saved)", session.step(), session.history().len());
     }
     let summary = session.summary();
     let budget = session.spec().steps();
@@ -695,6 +796,11 @@ fn run(
             }
             if let Some(record) = session.advance(u64::MAX).await? {
                 on_record(&record);
+                if let Some(saving) = &saving {
+                    if record.step % saving.every == 0 || session.is_finished() {
+                        write_checkpoint(&session, saving).map_err(RunError::Device)?;
+                    }
+                }
             }
         }
         Ok::<_, RunError>(())

@@ -219,17 +219,16 @@ fn run_points(
                     let written =
                         file.write_all(format!("{line}\n").as_bytes()).and_then(|_| file.flush());
                     if let Err(e) = written {
-                        bar.println(format!("error: cannot write {out}: {e}"));
+                        // (suspend, not println: a hidden bar's println prints nothing)
+                        bar.suspend(|| eprintln!("error: cannot write {out}: {e}"));
                         failures += 1;
                     }
                     bar.set_message(format!("#{} {}", point.index, describe(&point)));
                 }
                 Err(e) => {
-                    bar.println(format!(
-                        "error: point #{} ({}): {e}",
-                        point.index,
-                        describe(&point)
-                    ));
+                    bar.suspend(|| {
+                        eprintln!("error: point #{} ({}): {e}", point.index, describe(&point))
+                    });
                     failures += 1;
                 }
             }

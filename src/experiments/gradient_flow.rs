@@ -21,7 +21,7 @@
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
 use super::gradient_probe::{GradientProfile, profile_at_init};
@@ -35,6 +35,7 @@ use crate::spec::SpecError;
 use crate::spec::gradient_flow::{GradientFlowSpec, StackSpec};
 use crate::train::gradients::GradientTransform;
 use crate::train::metrics::{LabMetrics, Readout, ReadoutLayout, SeriesMetrics};
+use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::{MetricsRecord, optim};
 
 /// Held-out examples (fixed for the run) for `test_loss`.
@@ -306,6 +307,54 @@ impl GradientFlowExperiment {
         self.step
     }
 
+
+    /// The run between two steps: each stack's weights and optimizer state, the data RNG and
+    /// the per-block divergence flags (see `train::checkpoint`). Reads tensors synchronously:
+    /// native and CPU backends only.
+    pub fn save_state(&self) -> Result<ExperimentState, String> {
+        let mut models = Vec::new();
+        let mut optimizers = Vec::new();
+        let mut flags = Vec::new();
+        for v in &self.variants {
+            models.push(checkpoint::module_bytes(v.net.as_ref().expect("net present between steps"))?);
+            optimizers.push(checkpoint::optimizer_bytes(&v.optimizer)?);
+            let f: Vec<f32> = v.nonfinite_step.clone().into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            flags.push(f);
+        }
+        Ok(ExperimentState {
+            step: self.step,
+            models,
+            optimizers,
+            rng: RngState::of(&self.data_rng),
+            extra: serde_json::json!({ "nonfinite_step": flags }),
+        })
+    }
+
+    /// Puts a [`GradientFlowExperiment::save_state`] back into this freshly built run.
+    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
+        if state.models.len() != self.variants.len() || state.optimizers.len() != self.variants.len() {
+            return Err(format!("the checkpoint holds {} stacks; this run has {}", state.models.len(), self.variants.len()));
+        }
+        let flags: Vec<Vec<f32>> = serde_json::from_value(state.extra["nonfinite_step"].clone())
+            .map_err(|e| format!("divergence flags: {e}"))?;
+        if flags.len() != self.variants.len() {
+            return Err("the checkpoint's divergence flags do not fit this run".into());
+        }
+        for (((v, model), optimizer), flags) in
+            self.variants.iter_mut().zip(&state.models).zip(&state.optimizers).zip(flags)
+        {
+            if flags.len() != v.spec.depth {
+                return Err(format!("stack `{}`: the checkpoint has {} blocks, the spec {}", v.name, flags.len(), v.spec.depth));
+            }
+            let fresh = v.net.take().expect("net present between steps");
+            v.net = Some(checkpoint::load_module(fresh, model)?);
+            v.optimizer = checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
+            v.nonfinite_step = Tensor::from_data(TensorData::new(flags, [v.spec.depth]), &self.device);
+        }
+        self.data_rng = state.rng.restore()?;
+        self.step = state.step;
+        Ok(())
+    }
     pub fn summary(&self) -> ExperimentSummary {
         self.summary.clone()
     }

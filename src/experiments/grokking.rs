@@ -19,6 +19,7 @@ use crate::spec::{GrokkingModel, GrokkingSpec, LossKind, MlpInput, Precision, Sp
 use crate::train::gradients::{GradientStats, GradientTransform};
 use crate::train::loss::{per_sample_loss, predictions, softmax_collapsed};
 use crate::train::metrics::{GrokkingMetrics, LabMetrics, Readout, ReadoutLayout};
+use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::{MetricsRecord, optim};
 
 /// One split on the device.
@@ -284,6 +285,45 @@ impl GrokkingExperiment {
 
     pub fn step(&self) -> u64 {
         self.step
+    }
+
+    /// The run between two steps: weights, optimizer state, the batch shuffler and where the
+    /// epoch's batch order stands (see `train::checkpoint`). Reads the weights synchronously:
+    /// native and CPU backends only.
+    pub fn save_state(&self) -> Result<ExperimentState, String> {
+        Ok(ExperimentState {
+            step: self.step,
+            models: vec![checkpoint::module_bytes(self.model())?],
+            optimizers: vec![checkpoint::optimizer_bytes(&self.optimizer)?],
+            rng: RngState::of(&self.batch_rng),
+            extra: serde_json::json!({
+                "batch_order": self.batch_order,
+                "batch_cursor": self.batch_cursor as u64,
+            }),
+        })
+    }
+
+    /// Puts a [`GrokkingExperiment::save_state`] back into this freshly built run.
+    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
+        let ([model], [optimizer]) = (&state.models[..], &state.optimizers[..]) else {
+            return Err("a grokking checkpoint holds one model and one optimizer".into());
+        };
+        let order: Vec<usize> = serde_json::from_value(state.extra["batch_order"].clone())
+            .map_err(|e| format!("batch order: {e}"))?;
+        let cursor = state.extra["batch_cursor"].as_u64().ok_or("batch cursor missing")?;
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        if sorted != (0..self.batch_order.len()).collect::<Vec<_>>() {
+            return Err("the batch order does not fit this run's training set".into());
+        }
+        let fresh = self.model.take().expect("model is present between steps");
+        self.model = Some(checkpoint::load_module(fresh, model)?);
+        self.optimizer = checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
+        self.batch_rng = state.rng.restore()?;
+        self.batch_order = order;
+        self.batch_cursor = usize::try_from(cursor).unwrap_or(usize::MAX);
+        self.step = state.step;
+        Ok(())
     }
 
     pub fn model(&self) -> &GrokkingNet {

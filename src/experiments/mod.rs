@@ -20,6 +20,7 @@ pub use scans::ScansExperiment;
 use crate::analysis::LabAnalysis;
 use crate::spec::{ExperimentSpec, SpecError};
 use crate::train::MetricsRecord;
+use crate::train::checkpoint::ExperimentState;
 use crate::train::metrics::ReadoutLayout;
 use crate::train::session::RunError;
 
@@ -99,6 +100,25 @@ impl Experiment {
             Experiment::Grokking(e) => e.step(),
             Experiment::Scans(e) => e.step(),
             Experiment::GradientFlow(e) => e.step(),
+        }
+    }
+
+    /// The run between two steps, for a checkpoint (`train::checkpoint`). Reads the weights
+    /// synchronously: native and CPU backends only.
+    pub fn save_state(&self) -> Result<ExperimentState, String> {
+        match self {
+            Experiment::Grokking(e) => e.save_state(),
+            Experiment::Scans(e) => e.save_state(),
+            Experiment::GradientFlow(e) => e.save_state(),
+        }
+    }
+
+    /// Puts a saved state back into this freshly built experiment (same spec).
+    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
+        match self {
+            Experiment::Grokking(e) => e.restore_state(state),
+            Experiment::Scans(e) => e.restore_state(state),
+            Experiment::GradientFlow(e) => e.restore_state(state),
         }
     }
 

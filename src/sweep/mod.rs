@@ -9,6 +9,10 @@
 //! The processes that run the points (`--jobs`, `--shard`, the Slurm script) are the CLI's
 //! (`cli::sweep`); everything here also builds for the browser worker. See `docs/sweeps.md`.
 
+/// Most points the browser worker runs for one sweep (the page's "run it here"): a phase diagram
+/// of 5 × 5 small runs takes a minute or two on a CPU; larger sweeps belong to `gradscope sweep`.
+pub const MAX_BROWSER_POINTS: usize = 25;
+
 pub mod outcome;
 pub mod plan;
 

@@ -5,6 +5,7 @@
 //! only way that works on WebGPU in a browser.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod gradients;
 pub mod loss;
 pub mod metrics;
@@ -12,5 +13,6 @@ pub mod optim;
 pub mod scan_race;
 pub mod session;
 
+pub use checkpoint::Checkpoint;
 pub use metrics::{MetricsFile, MetricsFileError, MetricsRecord, read_metrics_file};
 pub use session::{RunError, TrainingSession};

@@ -6,7 +6,7 @@ use std::fmt;
 use burn::tensor::Device;
 use web_time::Instant;
 
-use super::MetricsRecord;
+use super::{Checkpoint, MetricsRecord};
 use crate::analysis::{LabAnalysis, LabReport};
 use crate::experiments::{DeviceLimits, Experiment, ExperimentSummary};
 use crate::spec::{ExperimentSpec, SpecError};
@@ -73,6 +73,51 @@ impl TrainingSession {
             history: Vec::new(),
             wall_ms: 0.0,
             diverged: None,
+        })
+    }
+
+    /// Continues a saved run: builds its spec on `device`, puts the weights, optimizer state,
+    /// RNG and history back. The next step is the one after `checkpoint.state.step`.
+    pub fn resume(
+        checkpoint: Checkpoint,
+        device: &Device,
+        limits: DeviceLimits,
+    ) -> Result<Self, RunError> {
+        let Checkpoint { spec, history, wall_ms, state } = checkpoint;
+        if history.last().map(|r| r.step) != Some(state.step) {
+            return Err(RunError::Input(format!(
+                "the checkpoint's history does not end at its step ({})",
+                state.step
+            )));
+        }
+        let mut session = Self::new(spec, device, limits)?;
+        session
+            .experiment
+            .restore_state(state)
+            .map_err(|e| RunError::Input(format!("the checkpoint does not fit its spec: {e}")))?;
+        for r in &history {
+            session.report.update(r);
+        }
+        session.history = history;
+        session.wall_ms = wall_ms;
+        Ok(session)
+    }
+
+    /// The run as it stands, for [`TrainingSession::resume`]. Taken at an evaluation (the
+    /// history ends at the current step) so a resumed run evaluates on the same schedule.
+    pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
+        if self.history.last().map(|r| r.step) != Some(self.step()) {
+            return Err(RunError::Input(format!(
+                "a checkpoint is taken at an evaluation; step {} has none",
+                self.step()
+            )));
+        }
+        let state = self.experiment.save_state().map_err(RunError::Device)?;
+        Ok(Checkpoint {
+            spec: self.spec.clone(),
+            history: self.history.clone(),
+            wall_ms: self.wall_ms,
+            state,
         })
     }
 

@@ -48,6 +48,13 @@ impl PresetInfo {
     }
 }
 
+/// One axis of a planned sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepAxis {
+    pub path: String,
+    pub values: Vec<serde_json::Value>,
+}
+
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -117,6 +124,15 @@ pub enum Command {
         cap_ms: f64,
     },
     CancelRace,
+    /// Run a sweep file's points here, one after another, on the active backend (at most
+    /// [`crate::sweep::MAX_BROWSER_POINTS`]; larger sweeps belong to `gradscope sweep`).
+    /// Answered with [`Event::SweepPlanned`], then one [`Event::SweepPoint`] per point.
+    /// Training of the loaded run pauses.
+    Sweep {
+        text: String,
+    },
+    /// Stop a sweep after the point in progress.
+    CancelSweep,
     /// The labels of your own operation over the p × p grid, for the page's preview as you
     /// type (nothing is loaded). Answered with [`Event::OperationPreview`].
     PreviewOperation {
@@ -155,6 +171,11 @@ pub enum Event {
     /// One measurement of a scan race (`entry.ms` is `None` when the target was skipped at
     /// this length), or with `done` the end of the race.
     Race { entry: Option<RaceEntry>, done: bool, device: String },
+    /// A sweep was planned: its axes (paths and values, in file order) and point count.
+    SweepPlanned { axes: Vec<SweepAxis>, total: usize },
+    /// One point of a browser sweep ended (the line `gradscope sweep` would write), or with
+    /// `result` none, the sweep ended (`cancelled` if stopped early).
+    SweepPoint { result: Option<crate::sweep::PointResult>, done: usize, total: usize, cancelled: bool },
     /// [`Command::PreviewOperation`]'s answer: row a, column b, `None` where the pair is
     /// excluded; or `error` (a parse error with its column, an overflow with its pair).
     OperationPreview {

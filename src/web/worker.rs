@@ -128,6 +128,8 @@ struct Worker {
     race: Option<Race>,
     /// Set by [`Command::SimulateDeviceLoss`]: the next slice fails as a lost device.
     simulate_device_loss: bool,
+    /// A browser sweep in progress: the points still to run, and how many there are.
+    sweep: Option<(std::collections::VecDeque<crate::sweep::Point>, usize)>,
 }
 
 /// The measurements a scan race still owes, one per loop turn so Cancel is honoured between
@@ -154,6 +156,9 @@ async fn run(rx: Receiver<Command>) {
         if w.race.is_some() {
             w.race_step().await;
             yield_now().await;
+        } else if w.sweep.is_some() {
+            w.sweep_step().await;
+            yield_now().await;
         } else if w.busy() {
             w.train_slice().await;
             yield_now().await;
@@ -176,7 +181,7 @@ fn stopped_by(e: RunError, step: u64) -> Event {
 
 impl Worker {
     fn busy(&self) -> bool {
-        self.race.is_some() || (self.session.is_some() && (self.running || self.stepping > 0))
+        self.race.is_some() || self.sweep.is_some() || (self.session.is_some() && (self.running || self.stepping > 0))
     }
 
     fn post_state(&self) {
@@ -353,6 +358,37 @@ impl Worker {
                 self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
             }
             Command::SimulateDeviceLoss => self.simulate_device_loss = true,
+            Command::Sweep { text } => {
+                let plan = match crate::sweep::SweepPlan::from_json(&text) {
+                    Ok(p) => p,
+                    Err(e) => return post(&spec_error(&e)),
+                };
+                let total = plan.len();
+                if total > crate::sweep::MAX_BROWSER_POINTS {
+                    return post(&Event::Error {
+                        message: format!(
+                            "this sweep has {total} points; the browser runs at most {} (run it with `gradscope sweep` and load its results file here)",
+                            crate::sweep::MAX_BROWSER_POINTS
+                        ),
+                        field: Some("sweep".into()),
+                    });
+                }
+                self.running = false;
+                self.stepping = 0;
+                self.post_state();
+                let axes = plan
+                    .axes
+                    .iter()
+                    .map(|a| crate::web::protocol::SweepAxis { path: a.path.clone(), values: a.values.clone() })
+                    .collect();
+                post(&Event::SweepPlanned { axes, total });
+                self.sweep = Some((plan.points().collect(), total));
+            }
+            Command::CancelSweep => {
+                if let Some((left, total)) = self.sweep.take() {
+                    post(&Event::SweepPoint { result: None, done: total - left.len(), total, cancelled: true });
+                }
+            }
             Command::PreviewOperation { expr, p } => {
                 let event = match crate::data::modular::Operation::preview(&expr, p) {
                     Ok(op) => Event::OperationPreview {
@@ -379,6 +415,35 @@ impl Worker {
                     self.post_race(None, true);
                 }
             }
+        }
+    }
+
+    /// Runs the next point of a browser sweep to its end and posts its result line.
+    async fn sweep_step(&mut self) {
+        let Some((points, total)) = self.sweep.as_mut() else { return };
+        let total = *total;
+        let Some(point) = points.pop_front() else {
+            self.sweep = None;
+            return post(&Event::SweepPoint { result: None, done: total, total, cancelled: false });
+        };
+        let done = total - points.len();
+        let Some(backend) = self.backend.as_ref() else {
+            self.sweep = None;
+            return post(&Event::Error { message: "no backend is ready for the sweep".into(), field: None });
+        };
+        match crate::sweep::run_point(point.spec.clone(), &backend.device, backend.limits).await {
+            Ok(result) => {
+                let line = crate::sweep::PointResult::new(&point, result);
+                post(&Event::SweepPoint { result: Some(line), done, total, cancelled: false });
+            }
+            Err(e) => {
+                self.sweep = None;
+                post(&Event::Error { message: format!("sweep point #{}: {e}", point.index), field: None });
+            }
+        }
+        if self.sweep.as_ref().is_some_and(|(left, _)| left.is_empty()) {
+            self.sweep = None;
+            post(&Event::SweepPoint { result: None, done: total, total, cancelled: false });
         }
     }
 
