@@ -9,7 +9,7 @@ source "$GRADSCOPE_ROOT/scripts/env.sh"
 cd "$GRADSCOPE_ROOT"
 OUT=docs/reproductions
 VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$OUT/sweeps"
 cargo build --release --bin gradscope -q
 GS="$CARGO_TARGET_DIR/release/gradscope"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -52,6 +52,18 @@ for name in "${names[@]}"; do
       # The scans lab's presets as shipped (browser-sized), plotted per model.
       run "$name" "$name"
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/$name.png" "$OUT/$name.jsonl" --title "$name"
+      ;;
+    power-train-fraction|doshi-noise-phases|omnigrok-wd-init)
+      # The papers' phase diagrams at this machine's scale (sweeps/*.json; docs/sweeps.md).
+      # Resumable: rerunning skips the points already in the results file.
+      echo "[reproduce] $name: gradscope sweep sweeps/$name.json" >&2
+      "$GS" sweep "sweeps/$name.json" --out "$OUT/sweeps/$name.jsonl" > "$OUT/sweeps/$name.table"
+      case $name in
+        power-train-fraction) axes=(--x grokking.task.train_frac) ;;
+        doshi-noise-phases) axes=(--x grokking.task.train_frac --y grokking.task.label_noise) ;;
+        omnigrok-wd-init) axes=(--x grokking.optimizer.weight_decay --y grokking.model.mlp.init_scale) ;;
+      esac
+      "$VENV/bin/python" scripts/reference/plot_sweep.py "$OUT/sweeps/$name.png" "$OUT/sweeps/$name.jsonl" "${axes[@]}" --title "$name: steps to test acc ≥ 0.99"
       ;;
     kumar)
       for a in 1 2 3 10; do run "kumar-alpha-$a" "$(kumar $a 12000)"; done

@@ -39,7 +39,8 @@ fn without_wall_time(history: &[MetricsRecord]) -> Vec<MetricsRecord> {
 }
 
 async fn train_to(session: &mut TrainingSession, step: u64) -> Result<(), RunError> {
-    while session.step() < step || session.history().last().map(|r| r.step) != Some(session.step()) {
+    while session.step() < step || session.history().last().map(|r| r.step) != Some(session.step())
+    {
         session.advance(step - session.step()).await?;
     }
     Ok(())
@@ -70,7 +71,11 @@ fn a_resumed_run_equals_the_uninterrupted_one_in_every_lab() {
             s.history().to_vec()
         });
         assert_eq!(whole.len() as u64, budget / spec.training().eval_every + 1, "{lab}");
-        assert_eq!(without_wall_time(&resumed), without_wall_time(&whole), "{lab}: resumed ≠ uninterrupted");
+        assert_eq!(
+            without_wall_time(&resumed),
+            without_wall_time(&whole),
+            "{lab}: resumed ≠ uninterrupted"
+        );
     }
 }
 
@@ -96,8 +101,13 @@ fn damaged_checkpoints_are_refused_with_a_message() {
     assert!(err(&extra).contains("trailing bytes"));
     // A checkpoint whose weights do not fit its spec (a wider model) is refused when resumed.
     let mut c = Checkpoint::from_bytes(&bytes).unwrap();
-    c.spec = url_hash::decode("grokking.task.p=23&grokking.model.mlp.width=65&grokking.training.batch_size=64").unwrap();
-    let Err(e) = TrainingSession::resume(c, &cpu.device, cpu.limits) else { panic!("a mismatched checkpoint loaded") };
+    c.spec = url_hash::decode(
+        "grokking.task.p=23&grokking.model.mlp.width=65&grokking.training.batch_size=64",
+    )
+    .unwrap();
+    let Err(e) = TrainingSession::resume(c, &cpu.device, cpu.limits) else {
+        panic!("a mismatched checkpoint loaded")
+    };
     assert!(e.to_string().contains("does not fit its spec"), "{e}");
 }
 
@@ -129,10 +139,20 @@ fn a_killed_cli_run_resumes_to_the_same_metrics() {
     let o = gradscope(&["run", spec, "--quiet", "--out", "whole.jsonl"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let mut child = gradscope(&["run", spec, "--quiet", "--out", "cut.jsonl", "--checkpoint", "ck", "--every", "500"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = gradscope(&[
+        "run",
+        spec,
+        "--quiet",
+        "--out",
+        "cut.jsonl",
+        "--checkpoint",
+        "ck",
+        "--every",
+        "500",
+    ])
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     let started = Instant::now();
     while !dir.join("ck/checkpoint.gsck").exists() {
         assert!(child.try_wait().unwrap().is_none(), "the run ended before its first checkpoint");
@@ -144,7 +164,8 @@ fn a_killed_cli_run_resumes_to_the_same_metrics() {
     let cut = records(&dir.join("cut.jsonl"));
     assert!(cut.len() < 301, "killed before the end ({} records)", cut.len());
 
-    let o = gradscope(&["run", "--resume", "ck", "--quiet", "--out", "cut.jsonl"]).output().unwrap();
+    let o =
+        gradscope(&["run", "--resume", "ck", "--quiet", "--out", "cut.jsonl"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let whole = records(&dir.join("whole.jsonl"));
     assert_eq!(whole.len(), 301);

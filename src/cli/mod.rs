@@ -680,7 +680,8 @@ fn read_checkpoint(dir: &str) -> Result<crate::train::Checkpoint, ExitCode> {
 /// leaves the previous checkpoint whole.
 fn write_checkpoint(session: &TrainingSession, saving: &Saving) -> Result<(), String> {
     let checkpoint = session.checkpoint().map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&saving.dir).map_err(|e| format!("cannot create {}: {e}", saving.dir.display()))?;
+    std::fs::create_dir_all(&saving.dir)
+        .map_err(|e| format!("cannot create {}: {e}", saving.dir.display()))?;
     let path = saving.dir.join(CHECKPOINT_FILE);
     let tmp = saving.dir.join(format!("{CHECKPOINT_FILE}.tmp"));
     let write = || -> std::io::Result<()> {
@@ -752,7 +753,11 @@ fn run(
         }
     }
     if !quiet && session.step() > 0 {
-        eprintln!("resuming at step {} ({} evaluations saved)", session.step(), session.history().len());
+        eprintln!(
+            "resuming at step {} ({} evaluations saved)",
+            session.step(),
+            session.history().len()
+        );
     }
     let summary = session.summary();
     let budget = session.spec().steps();

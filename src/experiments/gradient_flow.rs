@@ -33,9 +33,9 @@ use crate::models::deep_stack::{
 };
 use crate::spec::SpecError;
 use crate::spec::gradient_flow::{GradientFlowSpec, StackSpec};
+use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::gradients::GradientTransform;
 use crate::train::metrics::{LabMetrics, Readout, ReadoutLayout, SeriesMetrics};
-use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::{MetricsRecord, optim};
 
 /// Held-out examples (fixed for the run) for `test_loss`.
@@ -307,7 +307,6 @@ impl GradientFlowExperiment {
         self.step
     }
 
-
     /// The run between two steps: each stack's weights and optimizer state, the data RNG and
     /// the per-block divergence flags (see `train::checkpoint`). Reads tensors synchronously:
     /// native and CPU backends only.
@@ -316,9 +315,16 @@ impl GradientFlowExperiment {
         let mut optimizers = Vec::new();
         let mut flags = Vec::new();
         for v in &self.variants {
-            models.push(checkpoint::module_bytes(v.net.as_ref().expect("net present between steps"))?);
+            models.push(checkpoint::module_bytes(
+                v.net.as_ref().expect("net present between steps"),
+            )?);
             optimizers.push(checkpoint::optimizer_bytes(&v.optimizer)?);
-            let f: Vec<f32> = v.nonfinite_step.clone().into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            let f: Vec<f32> = v
+                .nonfinite_step
+                .clone()
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))?;
             flags.push(f);
         }
         Ok(ExperimentState {
@@ -332,8 +338,14 @@ impl GradientFlowExperiment {
 
     /// Puts a [`GradientFlowExperiment::save_state`] back into this freshly built run.
     pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        if state.models.len() != self.variants.len() || state.optimizers.len() != self.variants.len() {
-            return Err(format!("the checkpoint holds {} stacks; this run has {}", state.models.len(), self.variants.len()));
+        if state.models.len() != self.variants.len()
+            || state.optimizers.len() != self.variants.len()
+        {
+            return Err(format!(
+                "the checkpoint holds {} stacks; this run has {}",
+                state.models.len(),
+                self.variants.len()
+            ));
         }
         let flags: Vec<Vec<f32>> = serde_json::from_value(state.extra["nonfinite_step"].clone())
             .map_err(|e| format!("divergence flags: {e}"))?;
@@ -344,12 +356,19 @@ impl GradientFlowExperiment {
             self.variants.iter_mut().zip(&state.models).zip(&state.optimizers).zip(flags)
         {
             if flags.len() != v.spec.depth {
-                return Err(format!("stack `{}`: the checkpoint has {} blocks, the spec {}", v.name, flags.len(), v.spec.depth));
+                return Err(format!(
+                    "stack `{}`: the checkpoint has {} blocks, the spec {}",
+                    v.name,
+                    flags.len(),
+                    v.spec.depth
+                ));
             }
             let fresh = v.net.take().expect("net present between steps");
             v.net = Some(checkpoint::load_module(fresh, model)?);
-            v.optimizer = checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
-            v.nonfinite_step = Tensor::from_data(TensorData::new(flags, [v.spec.depth]), &self.device);
+            v.optimizer =
+                checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
+            v.nonfinite_step =
+                Tensor::from_data(TensorData::new(flags, [v.spec.depth]), &self.device);
         }
         self.data_rng = state.rng.restore()?;
         self.step = state.step;

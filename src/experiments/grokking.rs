@@ -16,10 +16,10 @@ use crate::models::mlp::MlpConfig;
 use crate::models::transformer::{CONTEXT, TransformerConfig};
 use crate::models::{GrokkingNet, params};
 use crate::spec::{GrokkingModel, GrokkingSpec, LossKind, MlpInput, Precision, SpecError};
+use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::gradients::{GradientStats, GradientTransform};
 use crate::train::loss::{per_sample_loss, predictions, softmax_collapsed};
 use crate::train::metrics::{GrokkingMetrics, LabMetrics, Readout, ReadoutLayout};
-use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::{MetricsRecord, optim};
 
 /// One split on the device.

@@ -20,9 +20,9 @@ use crate::models::ssm::net::{MixerKind, SsmNet, SsmNetConfig};
 use crate::models::ssm::scan::ScanMethod;
 use crate::spec::SpecError;
 use crate::spec::scans::{ScanModelSpec, ScansSpec};
+use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::gradients::GradientTransform;
 use crate::train::metrics::{LabMetrics, Readout, ReadoutLayout, SeriesMetrics};
-use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::{MetricsRecord, optim};
 
 /// Metrics each model reports at every evaluation, as `<model>.<metric>` series.
@@ -273,14 +273,15 @@ impl ScansExperiment {
         self.step
     }
 
-
     /// The run between two steps: each model's weights and optimizer state and the data RNG
     /// (see `train::checkpoint`). Reads weights synchronously: native and CPU backends only.
     pub fn save_state(&self) -> Result<ExperimentState, String> {
         let mut models = Vec::new();
         let mut optimizers = Vec::new();
         for v in &self.variants {
-            models.push(checkpoint::module_bytes(v.net.as_ref().expect("net present between steps"))?);
+            models.push(checkpoint::module_bytes(
+                v.net.as_ref().expect("net present between steps"),
+            )?);
             optimizers.push(checkpoint::optimizer_bytes(&v.optimizer)?);
         }
         Ok(ExperimentState {
@@ -294,13 +295,22 @@ impl ScansExperiment {
 
     /// Puts a [`ScansExperiment::save_state`] back into this freshly built run.
     pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        if state.models.len() != self.variants.len() || state.optimizers.len() != self.variants.len() {
-            return Err(format!("the checkpoint holds {} models; this run has {}", state.models.len(), self.variants.len()));
+        if state.models.len() != self.variants.len()
+            || state.optimizers.len() != self.variants.len()
+        {
+            return Err(format!(
+                "the checkpoint holds {} models; this run has {}",
+                state.models.len(),
+                self.variants.len()
+            ));
         }
-        for ((v, model), optimizer) in self.variants.iter_mut().zip(&state.models).zip(&state.optimizers) {
+        for ((v, model), optimizer) in
+            self.variants.iter_mut().zip(&state.models).zip(&state.optimizers)
+        {
             let fresh = v.net.take().expect("net present between steps");
             v.net = Some(checkpoint::load_module(fresh, model)?);
-            v.optimizer = checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
+            v.optimizer =
+                checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
         }
         self.data_rng = state.rng.restore()?;
         self.step = state.step;

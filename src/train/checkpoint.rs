@@ -149,7 +149,8 @@ impl Checkpoint {
                 meta.format, meta.version
             ));
         }
-        let spec = ExperimentSpec::from_value(meta.spec).map_err(|e| format!("the checkpoint's spec: {e}"))?;
+        let spec = ExperimentSpec::from_value(meta.spec)
+            .map_err(|e| format!("the checkpoint's spec: {e}"))?;
         let mut data = &rest[newline + 1..];
         let (mut models, mut optimizers) = (Vec::new(), Vec::new());
         for blob in &meta.blobs {
@@ -190,8 +191,9 @@ pub fn module_bytes<M: burn::module::Module>(module: &M) -> Result<Vec<u8>, Stri
 /// `module` with the weights of `bytes` (same architecture; the parameter ids come back too,
 /// which is what the optimizer state is keyed by).
 pub fn load_module<M: burn::module::Module>(module: M, bytes: &[u8]) -> Result<M, String> {
-    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| e.to_string())?;
+    let record =
+        burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| e.to_string())?;
     module.try_load_record(record).map_err(|e| e.to_string())
 }
 

@@ -175,7 +175,12 @@ pub enum Event {
     SweepPlanned { axes: Vec<SweepAxis>, total: usize },
     /// One point of a browser sweep ended (the line `gradscope sweep` would write), or with
     /// `result` none, the sweep ended (`cancelled` if stopped early).
-    SweepPoint { result: Option<crate::sweep::PointResult>, done: usize, total: usize, cancelled: bool },
+    SweepPoint {
+        result: Option<crate::sweep::PointResult>,
+        done: usize,
+        total: usize,
+        cancelled: bool,
+    },
     /// [`Command::PreviewOperation`]'s answer: row a, column b, `None` where the pair is
     /// excluded; or `error` (a parse error with its column, an overflow with its pair).
     OperationPreview {

@@ -181,7 +181,9 @@ fn stopped_by(e: RunError, step: u64) -> Event {
 
 impl Worker {
     fn busy(&self) -> bool {
-        self.race.is_some() || self.sweep.is_some() || (self.session.is_some() && (self.running || self.stepping > 0))
+        self.race.is_some()
+            || self.sweep.is_some()
+            || (self.session.is_some() && (self.running || self.stepping > 0))
     }
 
     fn post_state(&self) {
@@ -379,14 +381,22 @@ impl Worker {
                 let axes = plan
                     .axes
                     .iter()
-                    .map(|a| crate::web::protocol::SweepAxis { path: a.path.clone(), values: a.values.clone() })
+                    .map(|a| crate::web::protocol::SweepAxis {
+                        path: a.path.clone(),
+                        values: a.values.clone(),
+                    })
                     .collect();
                 post(&Event::SweepPlanned { axes, total });
                 self.sweep = Some((plan.points().collect(), total));
             }
             Command::CancelSweep => {
                 if let Some((left, total)) = self.sweep.take() {
-                    post(&Event::SweepPoint { result: None, done: total - left.len(), total, cancelled: true });
+                    post(&Event::SweepPoint {
+                        result: None,
+                        done: total - left.len(),
+                        total,
+                        cancelled: true,
+                    });
                 }
             }
             Command::PreviewOperation { expr, p } => {
@@ -429,7 +439,10 @@ impl Worker {
         let done = total - points.len();
         let Some(backend) = self.backend.as_ref() else {
             self.sweep = None;
-            return post(&Event::Error { message: "no backend is ready for the sweep".into(), field: None });
+            return post(&Event::Error {
+                message: "no backend is ready for the sweep".into(),
+                field: None,
+            });
         };
         match crate::sweep::run_point(point.spec.clone(), &backend.device, backend.limits).await {
             Ok(result) => {
@@ -438,7 +451,10 @@ impl Worker {
             }
             Err(e) => {
                 self.sweep = None;
-                post(&Event::Error { message: format!("sweep point #{}: {e}", point.index), field: None });
+                post(&Event::Error {
+                    message: format!("sweep point #{}: {e}", point.index),
+                    field: None,
+                });
             }
         }
         if self.sweep.as_ref().is_some_and(|(left, _)| left.is_empty()) {
