@@ -220,7 +220,7 @@ test('links: the hash round-trips the exact spec (seed above 2^53), hide flags a
   }
 });
 
-test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PNG, SVG', async () => {
+test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PNG, SVG, a checkpoint the CLI continues', async () => {
   const { browser, page } = await open();
   try {
     await trainThenPause(page, `${URL_A}#${SMALL}`, 3);
@@ -272,6 +272,20 @@ test('exports: CSV, JSON (re-imported, and run through the native CLI), spec, PN
     assert.deepEqual(cliLines[0].spec.grokking.task, lines[0].spec.grokking.task);
     await byId(page, 'load-metrics').setInputFiles(out);
     await page.waitForFunction(() => document.querySelector('[data-testid="pinned-list"]').textContent.includes('cli-from-page'), null, { timeout: 20_000 });
+    // The checkpoint: the CLI's own format (--checkpoint/--resume), continued natively from the
+    // page's step with the page's history.
+    const step = await page.evaluate(() => Number(document.querySelector('[data-testid="step-count"]').textContent));
+    const ck = await save('export-checkpoint');
+    assert.equal(readFileSync(ck.path).subarray(0, 21).toString(), 'GRADSCOPE-CHECKPOINT\n');
+    const resumedOut = `${OUT}/resumed-from-page.jsonl`;
+    const spec0 = lines[0].spec;
+    execFileSync(bin, ['run', '--resume', ck.path, '--steps', String(step + 40), '--out', resumedOut, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const resumed = readFileSync(resumedOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(resumed[0].spec.grokking.task, spec0.grokking.task);
+    const steps = resumed.slice(1).map((r) => r.step);
+    assert.deepEqual(steps.slice(0, history.length), history.map((r) => r.step), 'the page\'s history comes first');
+    assert.deepEqual(resumed.slice(1, 1 + history.length).map((r) => r.test_loss), history.map((r) => r.test_loss));
+    assert.ok(steps.at(-1) === step + 40 && steps.length > history.length, `trained on natively: ${steps}`);
     // A broken file is refused by line and field.
     const broken = `${OUT}/broken.jsonl`;
     writeFileSync(broken, `${JSON.stringify(lines[0])}\n{"step": 3, "train_loss": "high"}\n`);

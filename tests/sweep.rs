@@ -218,7 +218,7 @@ fn a_killed_sweep_resumes_and_runs_every_point_once() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(lines(), 3, "killed while the long point ran");
-    // Its worker notices the parent is gone (polled each second) and exits, mid-run.
+    // Its worker notices the parent is gone (polled every 200 ms) and exits, mid-run.
     let killed = Instant::now();
     while workers_in(&dir) > 0 {
         assert!(

@@ -553,6 +553,14 @@ export function start(root, options = {}) {
         btn('Spec JSON', 'The spec as `gradscope run spec.json` reads it', 'export-spec', () => download(`${stem.replace(/-step\d+$/, '')}.spec.json`, text(JSON.stringify(state.spec, null, 2) + '\n', 'application/json')))),
       el('div', { class: 'gs-menu-row' }, el('span', {}, 'Run natively:'), cli,
         btn('Copy', 'Copy the command', 'copy-cli', () => copyText(cli))),
+      el('div', { class: 'gs-menu-row' },
+        btn('Checkpoint', state.backendKind === 'cpu'
+          ? 'The weights, optimizer state and history as they stand: `gradscope run --resume FILE` continues this run natively'
+          : 'Weights are saved from the CPU backend only (switch the backend to CPU)', 'export-checkpoint', () => {
+          state.checkpointStem = stem;
+          send({ type: 'checkpoint' });
+        }),
+        el('span', { class: 'gs-summary' }, 'continue natively: gradscope run --resume FILE')),
       ...charts.map(({ title, plot }, i) => el('div', { class: 'gs-menu-row' }, el('span', { class: 'gs-chart-name' }, title),
         btn('PNG', `${title} as a PNG image`, `export-png-${i}`, async () => download(`${stem}-${fileStem('', title, '').slice(1, -5)}.png`, await chartPng(plot, title))),
         btn('SVG', `${title} as an SVG vector image`, `export-svg-${i}`, () => download(`${stem}-${fileStem('', title, '').slice(1, -5)}.svg`, text(chartSvg(plot, title), 'image/svg+xml'))))));
@@ -686,6 +694,12 @@ export function start(root, options = {}) {
         maybeAnalyse(state.history.length === 1);
         saveRun(false);
         break;
+      case 'checkpoint':
+        if (state.checkpointStem) {
+          download(`${state.checkpointStem}.gsck`, new Blob([ev.bytes], { type: 'application/octet-stream' }));
+          state.checkpointStem = null;
+        }
+        break;
       case 'metrics_file': {
         const { name, file, report } = ev;
         if (file.lab && state.lab && file.lab !== state.lab.id) {
@@ -800,7 +814,8 @@ export function start(root, options = {}) {
       showError(`The training worker could not be started here: ${e.message}`);
       return;
     }
-    worker.onmessage = (e) => { if (!state.stopped) onEvent(JSON.parse(e.data)); };
+    // Events are JSON text, except checkpoints: `{type: 'checkpoint', step, bytes}`.
+    worker.onmessage = (e) => { if (!state.stopped) onEvent(typeof e.data === 'string' ? JSON.parse(e.data) : e.data); };
     state.crashed = false;
     worker.onerror = (e) => { if (state.crashed || state.stopped) return; showError(`The training worker failed to start: ${e.message || 'unknown error (is the site reachable, and its .wasm served with CORS when embedded from another origin?)'}`); };
     state.worker = worker;

@@ -2,8 +2,12 @@
 // closed tab loses nothing. One object store, `runs`, keyed by a run id; a record is
 // `{ id, name, lab, spec, hash, backend, created, updated, step, history, note }`.
 //
-// Weights are not stored (yet): reopening a run shows its curves and loads its spec, and
-// training restarts from step 0 (same seed, so on the same backend it retraces the curve).
+// Weights are not stored: reopening a run shows its curves and loads its spec, and training
+// restarts from step 0 (same seed, so on the same backend it retraces the curve). The worker can
+// write a checkpoint (Export → Checkpoint, CPU backend; `gradscope run --resume FILE` continues
+// it natively), but not load one: burn 0.22's optimizer records load their state onto
+// `Device::default()`, which in the wasm build is WebGPU — uninitialized (a panic) on a CPU-only
+// page, and unreadable synchronously when the run is on the CPU.
 //
 // Storage can be missing (some private modes) or full: every call resolves, and failures reach
 // `onProblem(message)` once, so the page shows a notice and training goes on.

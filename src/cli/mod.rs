@@ -85,7 +85,8 @@ enum Command {
         /// multiple nearest 1000).
         #[arg(long, value_name = "STEPS")]
         every: Option<u64>,
-        /// Continue the run saved in DIR (its spec; --steps may extend the budget). With
+        /// Continue the run saved in DIR (or in a checkpoint file, such as the page's
+        /// "Checkpoint" export; its spec; --steps may extend the budget). With
         /// --out, the file is rewritten with the saved history, then continued. Checkpoints
         /// keep going to DIR unless --checkpoint names another.
         #[arg(long, value_name = "DIR", conflicts_with = "spec")]
@@ -278,6 +279,14 @@ fn with_steps(spec: ExperimentSpec, steps: Option<u64>) -> Result<ExperimentSpec
 
 /// Entry point of the `gradscope` binary.
 pub fn main() -> ExitCode {
+    // burn's optimizer records load their state onto `Device::default()`, which is the wgpu
+    // device when wgpu is compiled in: `--resume` would start a GPU (and fail without one)
+    // just to move the state back to the CPU. Every device we train on is named explicitly,
+    // so the default is only ever that staging device: make it the CPU.
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the first thing main does, before any thread is spawned.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Presets => {
@@ -365,7 +374,16 @@ pub fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return bad_input(&e),
             };
-            let saving = match checkpoint.or(resume) {
+            // A resumed file's run checkpoints into the folder beside it.
+            let resume_dir = resume.map(|r| {
+                let p = std::path::Path::new(&r);
+                if p.is_file() {
+                    p.parent().map_or_else(|| ".".into(), |d| d.display().to_string())
+                } else {
+                    r
+                }
+            });
+            let saving = match checkpoint.or(resume_dir) {
                 None => None,
                 Some(dir) => {
                     let eval_every = spec.training().eval_every;
@@ -664,8 +682,10 @@ struct Saving {
 /// The checkpoint file in a checkpoint folder.
 const CHECKPOINT_FILE: &str = "checkpoint.gsck";
 
+/// Reads `DIR/checkpoint.gsck`, or the file itself (the page's "Checkpoint" export).
 fn read_checkpoint(dir: &str) -> Result<crate::train::Checkpoint, ExitCode> {
-    let path = std::path::Path::new(dir).join(CHECKPOINT_FILE);
+    let given = std::path::Path::new(dir);
+    let path = if given.is_file() { given.to_path_buf() } else { given.join(CHECKPOINT_FILE) };
     let bytes = std::fs::read(&path).map_err(|e| {
         eprintln!("error: --resume: cannot read {}: {e}", path.display());
         ExitCode::from(2)

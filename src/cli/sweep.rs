@@ -267,6 +267,7 @@ fn run_child(
     let mut child = Command::new(exe)
         .arg("sweep-point")
         .env("RAYON_NUM_THREADS", threads.to_string())
+        .env(PARENT_ENV, std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -330,18 +331,25 @@ pub fn sweep_point() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Exits this process when its parent goes away (the parent was killed): the child is
-/// re-parented, so its parent id changes. Polled once a second.
+/// The sweep's process id, given to each worker: a worker whose parent is no longer that
+/// process was orphaned (the sweep was killed).
+const PARENT_ENV: &str = "GRADSCOPE_SWEEP_PARENT";
+
+/// Exits this process when the sweep that started it goes away: the child is re-parented, so
+/// its parent id is no longer the one the sweep passed down ([`PARENT_ENV`]; compared with that,
+/// not with the parent seen at start, since the sweep may be killed before the child looks).
+/// Polled every 200 ms.
 fn watch_parent() {
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
+        let expected = std::env::var(PARENT_ENV).ok().and_then(|v| v.parse::<u32>().ok());
+        let parent = expected.unwrap_or_else(std::os::unix::process::parent_id);
         std::thread::spawn(move || {
             loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
                 if std::os::unix::process::parent_id() != parent {
                     std::process::exit(3);
                 }
+                std::thread::sleep(std::time::Duration::from_millis(200));
             }
         });
     }

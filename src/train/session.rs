@@ -84,9 +84,9 @@ impl TrainingSession {
         limits: DeviceLimits,
     ) -> Result<Self, RunError> {
         let Checkpoint { spec, history, wall_ms, state } = checkpoint;
-        if history.last().map(|r| r.step) != Some(state.step) {
+        if history.is_empty() || history.last().is_some_and(|r| r.step > state.step) {
             return Err(RunError::Input(format!(
-                "the checkpoint's history does not end at its step ({})",
+                "the checkpoint's history does not fit its step ({})",
                 state.step
             )));
         }
@@ -103,14 +103,12 @@ impl TrainingSession {
         Ok(session)
     }
 
-    /// The run as it stands, for [`TrainingSession::resume`]. Taken at an evaluation (the
-    /// history ends at the current step) so a resumed run evaluates on the same schedule.
+    /// The run as it stands, for [`TrainingSession::resume`]: after the first evaluation, at
+    /// any step. (The evaluation schedule follows the step, so a resumed run evaluates where the
+    /// uninterrupted one would; the CLI saves at evaluations, so its history is complete.)
     pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
-        if self.history.last().map(|r| r.step) != Some(self.step()) {
-            return Err(RunError::Input(format!(
-                "a checkpoint is taken at an evaluation; step {} has none",
-                self.step()
-            )));
+        if self.history.is_empty() {
+            return Err(RunError::Input("a checkpoint is taken after the first evaluation".into()));
         }
         let state = self.experiment.save_state().map_err(RunError::Device)?;
         Ok(Checkpoint {

@@ -133,6 +133,11 @@ pub enum Command {
     },
     /// Stop a sweep after the point in progress.
     CancelSweep,
+    /// Save the run as it stands (`train::checkpoint`'s bytes, what `gradscope run
+    /// --checkpoint` writes and `--resume` reads): answered with a `checkpoint` message
+    /// carrying the bytes (not JSON: `{type, step, bytes: Uint8Array}`), or an error. CPU
+    /// backend only: reading WebGPU weights back needs an async path burn's records lack.
+    Checkpoint,
     /// The labels of your own operation over the p × p grid, for the page's preview as you
     /// type (nothing is loaded). Answered with [`Event::OperationPreview`].
     PreviewOperation {

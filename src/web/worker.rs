@@ -28,6 +28,18 @@ fn post(event: &Event) {
     let _ = scope().post_message(&JsValue::from_str(&json));
 }
 
+/// Posts checkpoint bytes as `{type: "checkpoint", step, bytes: Uint8Array}` (transferred, not
+/// copied, and not JSON: a grokking run's checkpoint is a few MB).
+fn post_checkpoint(step: u64, bytes: &[u8]) {
+    let array = js_sys::Uint8Array::from(bytes);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"checkpoint".into());
+    let _ = js_sys::Reflect::set(&message, &"step".into(), &JsValue::from_f64(step as f64));
+    let _ = js_sys::Reflect::set(&message, &"bytes".into(), &array);
+    let transfer = js_sys::Array::of1(&array.buffer());
+    let _ = scope().post_message_with_transfer(&message, &transfer);
+}
+
 /// Resolves on the next macrotask, letting queued `onmessage` events run.
 async fn yield_now() {
     sleep_ms(0).await;
@@ -397,6 +409,22 @@ impl Worker {
                         total,
                         cancelled: true,
                     });
+                }
+            }
+            Command::Checkpoint => {
+                let (Some(session), Some(backend)) = (&self.session, &self.backend) else { return };
+                if backend.kind != backend::BackendKind::Cpu {
+                    return post(&Event::Error {
+                        message: "weights can be saved from the CPU backend only (WebGPU's cannot be read back synchronously); switch the backend to CPU (wasm) and save again".into(),
+                        field: None,
+                    });
+                }
+                match session.checkpoint() {
+                    Ok(c) => post_checkpoint(session.step(), &c.to_bytes()),
+                    Err(e) => post(&Event::Error {
+                        message: format!("saving the weights: {e}"),
+                        field: None,
+                    }),
                 }
             }
             Command::PreviewOperation { expr, p } => {
