@@ -247,4 +247,9 @@ fn a_custom_operation_round_trips_through_the_url_hash_and_json() {
     let json = r#"{"grokking": {"task": {"op": {"expr": "a*b + a"}, "pairs": "unordered"}}}"#;
     let e = ExperimentSpec::from_json(json).unwrap_err();
     assert_eq!(e.field, "grokking.task.pairs");
+    // A non-prime p is refused; with a division in the expression, the message says why.
+    let e = url_hash::decode("grokking.task.p=9&grokking.task.op.expr=a%2F(b%2B1)").unwrap_err();
+    assert!(e.message.contains("(division needs b⁻¹ mod p) (got 9)"), "{e}");
+    let e = url_hash::decode("grokking.task.p=9&grokking.task.op.expr=a%2Bb").unwrap_err();
+    assert_eq!(e.message, "must be a prime in 3..=257 (got 9)");
 }

@@ -400,7 +400,9 @@ impl GrokkingSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         let t = &self.task;
         check((3..=MAX_MODULUS).contains(&t.p) && is_prime(t.p), "grokking.task.p", || {
-            let why = " (division needs b⁻¹ mod p)";
+            // Any `/` (built-in or yours) is a modular inverse, which needs a prime.
+            let why =
+                if t.op.expression().contains('/') { " (division needs b⁻¹ mod p)" } else { "" };
             format!("must be a prime in 3..={MAX_MODULUS}{why} (got {})", t.p)
         })?;
         check(finite_in(t.train_frac, 0.0, 1.0, true, true), "grokking.task.train_frac", || {
