@@ -311,14 +311,11 @@ impl GradientFlowExperiment {
     /// the per-block divergence flags (see `train::checkpoint`). Reads tensors synchronously:
     /// native and CPU backends only.
     pub fn save_state(&self) -> Result<ExperimentState, String> {
-        let mut models = Vec::new();
-        let mut optimizers = Vec::new();
+        let pairs =
+            self.variants.iter().map(|v| (v.net.as_ref().expect("net present"), &v.optimizer));
+        let (models, optimizers) = checkpoint::save_trained(pairs)?;
         let mut flags = Vec::new();
         for v in &self.variants {
-            models.push(checkpoint::module_bytes(
-                v.net.as_ref().expect("net present between steps"),
-            )?);
-            optimizers.push(checkpoint::optimizer_bytes(&v.optimizer)?);
             let f: Vec<f32> = v
                 .nonfinite_step
                 .clone()
@@ -338,37 +335,18 @@ impl GradientFlowExperiment {
 
     /// Puts a [`GradientFlowExperiment::save_state`] back into this freshly built run.
     pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        if state.models.len() != self.variants.len()
-            || state.optimizers.len() != self.variants.len()
-        {
-            return Err(format!(
-                "the checkpoint holds {} stacks; this run has {}",
-                state.models.len(),
-                self.variants.len()
-            ));
-        }
         let flags: Vec<Vec<f32>> = serde_json::from_value(state.extra["nonfinite_step"].clone())
             .map_err(|e| format!("divergence flags: {e}"))?;
-        if flags.len() != self.variants.len() {
-            return Err("the checkpoint's divergence flags do not fit this run".into());
-        }
-        for (((v, model), optimizer), flags) in
-            self.variants.iter_mut().zip(&state.models).zip(&state.optimizers).zip(flags)
+        if flags.len() != self.variants.len()
+            || self.variants.iter().zip(&flags).any(|(v, f)| f.len() != v.spec.depth)
         {
-            if flags.len() != v.spec.depth {
-                return Err(format!(
-                    "stack `{}`: the checkpoint has {} blocks, the spec {}",
-                    v.name,
-                    flags.len(),
-                    v.spec.depth
-                ));
-            }
-            let fresh = v.net.take().expect("net present between steps");
-            v.net = Some(checkpoint::load_module(fresh, model)?);
-            v.optimizer =
-                checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
-            v.nonfinite_step =
-                Tensor::from_data(TensorData::new(flags, [v.spec.depth]), &self.device);
+            return Err("the checkpoint's divergence flags do not fit this run's stacks".into());
+        }
+        let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
+        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
+        for (v, flags) in self.variants.iter_mut().zip(flags) {
+            let depth = v.spec.depth;
+            v.nonfinite_step = Tensor::from_data(TensorData::new(flags, [depth]), &self.device);
         }
         self.data_rng = state.rng.restore()?;
         self.step = state.step;

@@ -291,10 +291,11 @@ impl GrokkingExperiment {
     /// epoch's batch order stands (see `train::checkpoint`). Reads the weights synchronously:
     /// native and CPU backends only.
     pub fn save_state(&self) -> Result<ExperimentState, String> {
+        let (models, optimizers) = checkpoint::save_trained([(self.model(), &self.optimizer)])?;
         Ok(ExperimentState {
             step: self.step,
-            models: vec![checkpoint::module_bytes(self.model())?],
-            optimizers: vec![checkpoint::optimizer_bytes(&self.optimizer)?],
+            models,
+            optimizers,
             rng: RngState::of(&self.batch_rng),
             extra: serde_json::json!({
                 "batch_order": self.batch_order,
@@ -305,9 +306,6 @@ impl GrokkingExperiment {
 
     /// Puts a [`GrokkingExperiment::save_state`] back into this freshly built run.
     pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        let ([model], [optimizer]) = (&state.models[..], &state.optimizers[..]) else {
-            return Err("a grokking checkpoint holds one model and one optimizer".into());
-        };
         let order: Vec<usize> = serde_json::from_value(state.extra["batch_order"].clone())
             .map_err(|e| format!("batch order: {e}"))?;
         let cursor = state.extra["batch_cursor"].as_u64().ok_or("batch cursor missing")?;
@@ -316,9 +314,9 @@ impl GrokkingExperiment {
         if sorted != (0..self.batch_order.len()).collect::<Vec<_>>() {
             return Err("the batch order does not fit this run's training set".into());
         }
-        let fresh = self.model.take().expect("model is present between steps");
-        self.model = Some(checkpoint::load_module(fresh, model)?);
-        self.optimizer = checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
+        let spec = &self.spec.optimizer;
+        let slots = vec![(&mut self.model, &mut self.optimizer)];
+        checkpoint::restore_trained(slots, &state, || optim::build(spec))?;
         self.batch_rng = state.rng.restore()?;
         self.batch_order = order;
         self.batch_cursor = usize::try_from(cursor).unwrap_or(usize::MAX);

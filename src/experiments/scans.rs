@@ -276,14 +276,9 @@ impl ScansExperiment {
     /// The run between two steps: each model's weights and optimizer state and the data RNG
     /// (see `train::checkpoint`). Reads weights synchronously: native and CPU backends only.
     pub fn save_state(&self) -> Result<ExperimentState, String> {
-        let mut models = Vec::new();
-        let mut optimizers = Vec::new();
-        for v in &self.variants {
-            models.push(checkpoint::module_bytes(
-                v.net.as_ref().expect("net present between steps"),
-            )?);
-            optimizers.push(checkpoint::optimizer_bytes(&v.optimizer)?);
-        }
+        let pairs =
+            self.variants.iter().map(|v| (v.net.as_ref().expect("net present"), &v.optimizer));
+        let (models, optimizers) = checkpoint::save_trained(pairs)?;
         Ok(ExperimentState {
             step: self.step,
             models,
@@ -295,27 +290,13 @@ impl ScansExperiment {
 
     /// Puts a [`ScansExperiment::save_state`] back into this freshly built run.
     pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        if state.models.len() != self.variants.len()
-            || state.optimizers.len() != self.variants.len()
-        {
-            return Err(format!(
-                "the checkpoint holds {} models; this run has {}",
-                state.models.len(),
-                self.variants.len()
-            ));
-        }
-        for ((v, model), optimizer) in
-            self.variants.iter_mut().zip(&state.models).zip(&state.optimizers)
-        {
-            let fresh = v.net.take().expect("net present between steps");
-            v.net = Some(checkpoint::load_module(fresh, model)?);
-            v.optimizer =
-                checkpoint::load_optimizer(optim::build(&self.spec.optimizer), optimizer)?;
-        }
+        let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
+        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
         self.data_rng = state.rng.restore()?;
         self.step = state.step;
         Ok(())
     }
+
     pub fn summary(&self) -> ExperimentSummary {
         self.summary.clone()
     }

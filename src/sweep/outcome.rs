@@ -1,7 +1,7 @@
 //! What a sweep writes: one JSON line per run, read back (tolerating the truncated last line a
 //! killed sweep leaves), merged across shards, and shown as a table.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -231,17 +231,4 @@ pub fn table(results: &[PointResult]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// How many results ended each way (`ok`, `diverged`).
-pub fn status_counts(results: &[PointResult]) -> BTreeMap<&'static str, usize> {
-    let mut counts = BTreeMap::new();
-    for r in results {
-        let k = match r.result.status {
-            RunStatus::Ok => "ok",
-            RunStatus::Diverged => "diverged",
-        };
-        *counts.entry(k).or_default() += 1;
-    }
-    counts
 }

@@ -209,3 +209,40 @@ pub fn load_optimizer(
 ) -> Result<burn::optim::ModuleOptimizer, String> {
     fresh.from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| e.to_string())
 }
+
+/// Each trained model and its optimizer as bytes, in order: [`ExperimentState`]'s `models` and
+/// `optimizers`.
+pub fn save_trained<'a, M: burn::module::Module + 'a>(
+    pairs: impl IntoIterator<Item = (&'a M, &'a burn::optim::ModuleOptimizer)>,
+) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), String> {
+    let mut models = Vec::new();
+    let mut optimizers = Vec::new();
+    for (model, optimizer) in pairs {
+        models.push(module_bytes(model)?);
+        optimizers.push(optimizer_bytes(optimizer)?);
+    }
+    Ok((models, optimizers))
+}
+
+/// Puts `state`'s models and optimizers back into `slots` (each model, present between steps,
+/// and its optimizer), in order; `fresh` builds an optimizer of the spec to load the state into.
+pub fn restore_trained<'a, M: burn::module::Module + 'a>(
+    slots: Vec<(&'a mut Option<M>, &'a mut burn::optim::ModuleOptimizer)>,
+    state: &ExperimentState,
+    fresh: impl Fn() -> burn::optim::ModuleOptimizer,
+) -> Result<(), String> {
+    if state.models.len() != slots.len() || state.optimizers.len() != slots.len() {
+        return Err(format!(
+            "the checkpoint holds {} models and {} optimizers; this run has {} models",
+            state.models.len(),
+            state.optimizers.len(),
+            slots.len()
+        ));
+    }
+    for (i, (slot, optimizer)) in slots.into_iter().enumerate() {
+        let model = slot.take().expect("the model is present between steps");
+        *slot = Some(load_module(model, &state.models[i])?);
+        *optimizer = load_optimizer(fresh(), &state.optimizers[i])?;
+    }
+    Ok(())
+}
