@@ -85,6 +85,8 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     await watchMainThread(browser, page);
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 3, null, { timeout: 240_000 });
+    // The first step's latency (its kernels compiled on the adapter) is reported.
+    assert.match(await byId(page, 'speed').getAttribute('title'), /^First training step: [\d.]+ m?s \(compiling its GPU kernels included\)$/);
     const s1 = await num(page, 'step-count');
     await page.waitForFunction((s) => Number(document.querySelector('[data-testid="step-count"]').textContent) > s + 2, s1, { timeout: 240_000 });
     // The loss chart painted the train curve: count its colour's pixels in the canvas.

@@ -60,6 +60,12 @@ impl std::error::Error for BackendError {}
 pub fn cpu() -> Backend {
     #[cfg(not(target_arch = "wasm32"))]
     flush_subnormals();
+    // gemm (behind Flex's matmuls and the fused first layer) picks its wasm SIMD microkernels
+    // only when told to: wasm has no run-time feature detection, and gemm's default is the
+    // scalar kernels unless a crate enables its `wasm-simd128-enable` feature. This build is
+    // compiled with simd128 (.cargo/config.toml), so every instruction it could pick exists.
+    #[cfg(target_arch = "wasm32")]
+    gemm::set_wasm_simd128(cfg!(target_feature = "simd128"));
     Backend {
         kind: BackendKind::Cpu,
         device: Device::flex().autodiff(),

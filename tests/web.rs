@@ -45,6 +45,40 @@ async fn cpu_backend_trains_in_the_browser() {
     assert!(last.train_acc > first.train_acc + 0.3, "{} → {}", first.train_acc, last.train_acc);
 }
 
+/// The CPU backend's matmuls in wasm run gemm's 128-bit SIMD microkernels (`backend::cpu`
+/// turns them on; gemm's default on wasm is scalar), and agree with a direct float64 triple
+/// loop on shapes that leave partial tiles at every edge (1×1, 7×5·5×3, 33×65·65×17, 130×97·97×200).
+#[wasm_bindgen_test]
+async fn cpu_matmul_uses_wasm_simd_and_matches_a_float64_loop() {
+    use burn::tensor::{Tensor, TensorData};
+    let cpu = backend::cpu();
+    assert!(gemm::get_wasm_simd128(), "gemm's wasm SIMD kernels are off");
+    for (m, k, n) in [(1, 1, 1), (7, 5, 3), (33, 65, 17), (130, 97, 200)] {
+        // Deterministic values in [-1, 1) (an LCG), so the check needs no RNG crate.
+        let mut state = (m * 1000 + k * 10 + n) as u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 40) as f64 / (1u64 << 24) as f64) * 2.0 - 1.0
+        };
+        let a: Vec<f64> = (0..m * k).map(|_| next()).collect();
+        let b: Vec<f64> = (0..k * n).map(|_| next()).collect();
+        let to32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let ta = Tensor::<2>::from_data(TensorData::new(to32(&a), [m, k]), &cpu.device);
+        let tb = Tensor::<2>::from_data(TensorData::new(to32(&b), [k, n]), &cpu.device);
+        let got = read_f32(ta.matmul(tb)).await;
+        let want: Vec<f32> = (0..m * n)
+            .map(|ij| {
+                let (i, j) = (ij / n, ij % n);
+                (0..k)
+                    .map(|l| (a[i * k + l] as f32 as f64) * (b[l * n + j] as f32 as f64))
+                    .sum::<f64>() as f32
+            })
+            .collect();
+        // f32 accumulation over k ≤ 97 terms of magnitude ≤ 1: well within 1e-5 · k.
+        assert_allclose(&got, &want, 1e-5, 1e-5 * k as f32, &format!("{m}×{k}·{k}×{n}"));
+    }
+}
+
 #[wasm_bindgen_test]
 async fn webgpu_matches_the_cpu_backend_on_the_same_seed() {
     let gpu = backend::webgpu()

@@ -94,7 +94,7 @@ export function start(root, options = {}) {
     presets: [], spec: null, lastGood: null, running: false, finished: false, keepError: false,
     history: [], report: null, summary: null, step: 0, backend: options.backend || 'auto',
     float64: true, pendingDraw: false, worker: null, pinned: [], lab: null, view: null,
-    fieldSignature: '', analysis: { inFlight: false, last: 0, cost: 0 }, benches: [], pendingLab: null,
+    fieldSignature: '', analysis: { inFlight: false, last: 0, cost: 0 }, benches: [], benchWaiters: [], pendingLab: null,
     run: null, lastSave: 0, saveTimer: null, pendingPin: null, autoplayed: false, resumeOnShow: false,
     specHash: '', backendKind: null, visible: !options.pauseWhenHidden || document.visibilityState !== 'hidden',
   };
@@ -333,7 +333,8 @@ export function start(root, options = {}) {
     progress.max = Math.max(1, total);
     progress.value = Math.min(state.step, total);
     const parts = [];
-    if (stepsPerSec > 0) parts.push(`${stepsPerSec.toFixed(stepsPerSec < 10 ? 2 : 0)} steps/s`);
+    if (state.compiling) parts.push('compiling kernels…');
+    else if (stepsPerSec > 0) parts.push(`${stepsPerSec.toFixed(stepsPerSec < 10 ? 2 : 0)} steps/s`);
     if (total > 0) parts.unshift(`of ${COUNT.format(total)}`);
     if (state.running && stepsPerSec > 0 && total > state.step) parts.push(`${fmtDuration((total - state.step) / stepsPerSec)} left`);
     if (state.finished) parts.push('done');
@@ -734,6 +735,9 @@ export function start(root, options = {}) {
         if (ev.running || ev.finished) state.startRequested = false;
         state.finished = ev.finished;
         stepCount.textContent = String(ev.step);
+        state.compiling = ev.compiling;
+        speed.title = ev.first_step_ms == null ? ''
+          : `First training step: ${ev.first_step_ms < 1000 ? `${Math.round(ev.first_step_ms)} ms` : `${(ev.first_step_ms / 1000).toFixed(1)} s`}${state.backendKind === 'wgpu' ? ' (compiling its GPU kernels included)' : ''}`;
         showProgress(ev.steps_per_sec);
         if (wasRunning && !ev.running) {
           maybeAnalyse(true); // paused or finished: the final picture
@@ -745,6 +749,7 @@ export function start(root, options = {}) {
       case 'bench': {
         benchBtn.disabled = false;
         const s = ev.speed;
+        state.benchWaiters.splice(0).forEach((w) => w.resolve({ label: ev.label, speed: s }));
         state.benches = state.benches.filter((b) => b.label !== ev.label).concat([{ label: ev.label, sps: s.train_steps_per_sec }]);
         const base = state.benches[0];
         const cmp = state.benches.length > 1
@@ -774,6 +779,7 @@ export function start(root, options = {}) {
         break;
       case 'error': {
         if (benchBtn.disabled) benchBtn.disabled = false;
+        state.benchWaiters.splice(0).forEach((w) => w.reject(new Error(ev.message)));
         state.analysis.inFlight = false;
         showError(ev.message);
         state.view?.event?.(ev);
@@ -867,6 +873,16 @@ export function start(root, options = {}) {
     running() { return state.running; },
     /** The current step. */
     step() { return state.step; },
+    /** Times `steps` training steps of the loaded spec on the active backend (what the
+     * Benchmark button does): resolves to `{ label, speed }` (`train::bench::Speed`), rejects
+     * with the worker's error. */
+    bench(steps = 20) {
+      return new Promise((resolve, reject) => {
+        state.benchWaiters.push({ resolve, reject });
+        benchBtn.disabled = true;
+        send({ type: 'bench', steps });
+      });
+    },
     /** The spec's URL hash with the view options (a link to this run as shown). */
     hash() { return joinHash(state.specHash, view); },
     /** Test hook: the next training slice fails as a lost GPU device does (the worker's

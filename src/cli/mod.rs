@@ -126,6 +126,10 @@ enum Command {
         /// report the wall time.
         #[arg(long)]
         to_grok: bool,
+        /// Print one JSON object per backend instead of the table (for scripts such as
+        /// scripts/bench-browser.sh): `{"backend", "kind", "speed", "grok"}`.
+        #[arg(long)]
+        json: bool,
         /// Scan race: sequence lengths, comma-separated.
         #[arg(long, value_delimiter = ',', default_values_t = crate::train::scan_race::RACE_LENGTHS)]
         lengths: Vec<usize>,
@@ -412,7 +416,7 @@ pub fn main() -> ExitCode {
             };
             run(spec, backend.into(), outputs, stop_after_grok, saving, resumed)
         }
-        Command::Bench { spec, backend, steps, to_grok, lengths, cap_seconds } => {
+        Command::Bench { spec, backend, steps, to_grok, json, lengths, cap_seconds } => {
             let backends = if backend.is_empty() { vec![BackendArg::Cpu] } else { backend };
             if spec.as_deref() == Some("scans") {
                 return bench_scans(&backends, &lengths, cap_seconds);
@@ -425,7 +429,7 @@ pub fn main() -> ExitCode {
                 eprintln!("error: --steps must be at least 1");
                 return ExitCode::from(2);
             }
-            bench(spec, &backends, steps, to_grok)
+            bench(spec, &backends, steps, to_grok, json)
         }
         Command::Inspect { what: Inspect::Init { spec, out } } => {
             match load_spec(spec.as_deref()) {
@@ -988,8 +992,16 @@ fn sleep_ms(ms: u64) {
     std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
-fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: bool) -> ExitCode {
-    println!("spec: {}", crate::spec::url_hash::encode(&spec));
+fn bench(
+    spec: ExperimentSpec,
+    backends: &[BackendArg],
+    steps: u64,
+    to_grok: bool,
+    json: bool,
+) -> ExitCode {
+    if !json {
+        println!("spec: {}", crate::spec::url_hash::encode(&spec));
+    }
     // Before any GPU device exists: cubecl reads its configuration once.
     let counting = backends.iter().any(|&b| BackendKind::from(b) == BackendKind::Wgpu)
         && backend::count_gpu_dispatches();
@@ -1013,6 +1025,18 @@ fn bench(spec: ExperimentSpec, backends: &[BackendArg], steps: u64, to_grok: boo
                     Ok((speed, grok))
                 });
         match figures {
+            Ok((f, grok)) if json => {
+                let grok = grok.map(|(step, steps, seconds)| {
+                    serde_json::json!({ "step": step, "steps": steps, "seconds": seconds })
+                });
+                let line = serde_json::json!({
+                    "backend": backend.label,
+                    "kind": backend.kind,
+                    "speed": f,
+                    "grok": grok,
+                });
+                println!("{line}");
+            }
             Ok((f, grok)) => {
                 let ratio = baseline
                     .map(|b| format!("  ({:.2}× the first backend)", f.train_steps_per_sec / b))

@@ -197,8 +197,17 @@ pub enum Event {
         pairs: usize,
         commutative: bool,
     },
-    /// Progress: the step counter and whether training is running.
-    State { step: u64, running: bool, finished: bool, steps_per_sec: f64 },
+    /// Progress: the step counter and whether training is running. `compiling`: the first
+    /// training step on a GPU is under way (its shaders are being compiled); `first_step_ms`:
+    /// how long that step took (compilation included), once taken.
+    State {
+        step: u64,
+        running: bool,
+        finished: bool,
+        steps_per_sec: f64,
+        compiling: bool,
+        first_step_ms: Option<f64>,
+    },
     /// Something the user must see. `field` names the spec field at fault, if any.
     Error { message: String, field: Option<String> },
     /// The GPU device failed mid-run (lost, or a readback failed). Training stopped at `step`;

@@ -136,6 +136,9 @@ struct Worker {
     stepping: u64,
     /// Smoothed wall time of one optimizer step, for slice sizing and the speed readout.
     step_ms: Option<f64>,
+    /// Wall time of the run's first training slice (one step, and the kernel compilation it
+    /// triggers on a GPU).
+    first_step_ms: Option<f64>,
     /// A scan race in progress: what is left to measure.
     race: Option<Race>,
     /// Set by [`Command::SimulateDeviceLoss`]: the next slice fails as a lost device.
@@ -199,6 +202,11 @@ impl Worker {
     }
 
     fn post_state(&self) {
+        self.post_state_compiling(false);
+    }
+
+    /// [`Self::post_state`], saying whether the GPU is compiling the first step's kernels.
+    fn post_state_compiling(&self, compiling: bool) {
         let (step, finished) = match &self.session {
             Some(s) => (s.step(), s.is_finished()),
             None => (0, false),
@@ -208,6 +216,8 @@ impl Worker {
             running: self.running,
             finished,
             steps_per_sec: self.step_ms.map_or(0.0, |ms| 1e3 / ms.max(1e-6)),
+            compiling,
+            first_step_ms: self.first_step_ms,
         });
     }
 
@@ -566,11 +576,18 @@ impl Worker {
         self.running = false;
         self.stepping = 0;
         self.step_ms = None;
+        self.first_step_ms = None;
         self.post_state();
     }
 
     /// Trains for about 100 ms (at least one step), posting any evaluation taken.
     async fn train_slice(&mut self) {
+        // A run's first step on a GPU compiles its shaders (seconds on a software adapter):
+        // the page says so instead of showing a frozen counter.
+        let first = self.step_ms.is_none();
+        if first && self.backend.as_ref().is_some_and(|b| b.kind == backend::BackendKind::Wgpu) {
+            self.post_state_compiling(true);
+        }
         let Some(session) = self.session.as_mut() else { return };
         let budget_ms = 100.0;
         let per_step = self.step_ms.unwrap_or(budget_ms);
@@ -590,6 +607,9 @@ impl Worker {
         let taken = session.step() - before;
         if taken > 0 {
             let ms = started.elapsed().as_secs_f64() * 1e3 / taken as f64;
+            if first {
+                self.first_step_ms = Some(ms);
+            }
             self.step_ms = Some(match self.step_ms {
                 Some(old) => 0.7 * old + 0.3 * ms,
                 None => ms,

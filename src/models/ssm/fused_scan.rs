@@ -31,9 +31,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use burn_cubecl::{CubeBackend, tensor::CubeTensor};
 
 /// The fused selective scan and its gradients: Flex (the CPU kernel below), cubecl (the GPU
-/// kernel in [`super::fused_scan_cube`]; with kernel fusion natively, as an opaque op in the
-/// fused stream), and autodiff over either.
-#[backend_extension(Flex, Cube, Fusion: cfg(not(target_arch = "wasm32")), Autodiff)]
+/// kernel in [`super::fused_scan_cube`]; under kernel fusion, as an opaque op in the fused
+/// stream), and autodiff over either.
+#[backend_extension(Flex, Cube, Fusion, Autodiff)]
 pub trait SelectiveScanOps: Backend {
     /// `u`, `delta`: `[b, l, d]` (Δ after bias and softplus), `a`: `[d, n]`, `b`, `c`:
     /// `[b, l, n]` → `y`: `[b, l, d]` (no D skip).

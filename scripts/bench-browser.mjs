@@ -1,0 +1,285 @@
+// The browser's speed next to the native CLI's, measured in one run (scripts/bench-browser.sh
+// builds and serves dist/ and calls this). Prints one markdown table per measurement:
+// - training steps/s of each spec: native Flex on one thread and on all, CPU-wasm in headless
+//   Chromium, native wgpu and WebGPU (SwiftShader here), with GPU dispatches per step and the
+//   first step's latency;
+// - first load: the page interactive (Train enabled, the loss chart drawn), cold and warm cache;
+// - the worker's wasm size, raw and gzipped;
+// - with --to-grok, the wall time until test accuracy ≥ 0.99, browser and native.
+// Not a test: nothing here asserts a speed (the machines are noisy); ratios come from one run.
+//
+//   node scripts/bench-browser.mjs --url http://127.0.0.1:8150/ --gs target/release/gradscope \
+//     [--specs doshi-quick-grok,nanda-1l-transformer] [--steps 20] [--backends cpu,webgpu]
+//     [--to-grok] [--grok-timeout 600] [--torch PYTHON] [--native-timeout 600] [--json out.json]
+// A spec is a preset name or a spec file (anything `gradscope spec` takes). --torch: a Python
+// with torch, for the PyTorch CPU reference of doshi-quick-grok (scripts/reference/doshi_torch.py)
+// on one thread and on all.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
+import { cpus } from 'node:os';
+import { chromium } from 'playwright-core';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? fallback : args[i + 1];
+};
+const flag = (name) => args.includes(`--${name}`);
+const URL = opt('url', 'http://127.0.0.1:8150/');
+const GS = opt('gs', 'gradscope');
+const DIST = opt('dist', 'dist');
+const SPECS = opt('specs', 'doshi-quick-grok').split(',').filter(Boolean);
+const STEPS = Number(opt('steps', '20'));
+const BACKENDS = opt('backends', process.env.BACKENDS || 'cpu,webgpu').split(',').filter(Boolean);
+const TO_GROK = flag('to-grok');
+const GROK_TIMEOUT_S = Number(opt('grok-timeout', '600'));
+const TORCH = opt('torch', null);
+const NATIVE_TIMEOUT_MS = Number(opt('native-timeout', '600')) * 1000;
+const SPEC_TIMEOUT_MS = Number(opt('spec-timeout', process.env.SPEC_TIMEOUT || '900')) * 1000;
+
+const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+// shared/toolchain.md: SwiftShader's Vulkan behind Chromium's WebGPU, headless.
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=vulkan'];
+
+const log = (...a) => console.error('[bench-browser]', ...a);
+
+/** `gradscope spec NAME` as an object: the exact spec both sides train. */
+function specOf(name) {
+  return JSON.parse(execFileSync(GS, ['spec', name], { encoding: 'utf8' }));
+}
+
+/** `gradscope bench --json` lines, one per backend; `env` adds to the environment. */
+function nativeBench(name, backend, env = {}, extra = []) {
+  try {
+    const out = execFileSync(GS, ['bench', name, '--json', '--steps', String(STEPS), '--backend', backend, ...extra], {
+      encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      // Native wgpu autotunes every matmul shape first; on Mesa's lavapipe that took over ten
+      // minutes for the Nanda transformer, so a measurement may be cut short (reported as —).
+      timeout: NATIVE_TIMEOUT_MS,
+    });
+    return out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))[0] ?? null;
+  } catch (e) {
+    log(`native ${backend} on ${name} failed: ${String(e.stderr || e).trim().split('\n').pop()}`);
+    return null;
+  }
+}
+
+/** The PyTorch CPU reference of doshi-quick-grok (the preset it reimplements), or null. */
+function torchBench(threads) {
+  if (!TORCH) return null;
+  try {
+    return JSON.parse(execFileSync(TORCH, ['scripts/reference/doshi_torch.py', '--steps', String(STEPS), '--threads', String(threads)], { encoding: 'utf8' }));
+  } catch (e) {
+    log(`PyTorch reference failed: ${String(e).split('\n')[0]}`);
+    return null;
+  }
+}
+
+async function launch(backend) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: backend === 'webgpu' ? [...BASE_ARGS, ...WEBGPU_ARGS] : BASE_ARGS,
+  });
+}
+
+/** Waits until the page is interactive: Train enabled and the loss chart drawn (uPlot's
+ * canvas laid out with its axes; the curves start with the first evaluation, at step 0 of
+ * training). Returns ms since navigation. */
+async function interactive(page, timeout = 120_000) {
+  await page.waitForFunction(() => {
+    const train = document.querySelector('[data-testid="train-button"]');
+    const canvas = document.querySelector('[data-testid="chart-loss"] canvas');
+    return train && !train.disabled && canvas && canvas.width > 0;
+  }, null, { timeout, polling: 10 });
+  return page.evaluate(() => performance.now());
+}
+
+/** First load with the CPU backend (no WebGPU flags): a fresh profile (cold), then a reload in
+ * the same profile (warm: HTTP cache and V8's compiled-wasm cache). */
+async function firstLoad() {
+  const browser = await launch('cpu');
+  try {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(URL + '#grokking');
+    const cold = await interactive(page);
+    // The warm figure is the second of two reloads: the first may still be filling V8's cache.
+    await page.reload();
+    await interactive(page);
+    await page.reload();
+    const warm = await interactive(page);
+    return { cold, warm };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** One backend in one browser: every spec's Speed (and time to grok). */
+async function browserRuns(backend, specs) {
+  const browser = await launch(backend);
+  const results = {};
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(URL + '#grokking');
+    await interactive(page, 180_000);
+    const label = await page.locator('[data-testid="backend-label"]').textContent();
+    if (backend === 'webgpu' && !label.startsWith('WebGPU')) throw new Error(`no WebGPU in this browser: ${label}`);
+    for (const { name, spec } of specs) {
+      log(`${backend}: ${name}`);
+      const t0 = Date.now();
+      try {
+        await page.evaluate((spec) => window.gradscope.load(spec), spec);
+        await loaded(page, spec);
+        const { speed } = await withTimeout(page.evaluate((steps) => window.gradscope.bench(steps), STEPS), SPEC_TIMEOUT_MS, 'the benchmark');
+        results[name] = { label, speed };
+        if (TO_GROK) results[name].grok = await grokInPage(page, spec);
+      } catch (e) {
+        results[name] = { label, error: String(e.message || e).split('\n')[0] };
+      }
+      log(`${backend}: ${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(results[name])}`);
+    }
+    if (errors.length) log(`${backend}: page errors: ${errors.join(' | ')}`);
+  } finally {
+    await browser.close();
+  }
+  return results;
+}
+
+/** `promise`, or an error after `ms` (page.evaluate itself never times out). */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Waits until the page runs `spec` at step 0 with Train enabled (key order aside: the worker
+ * sends its specs back with sorted keys). */
+async function loaded(page, spec) {
+  await page.waitForFunction((want) => {
+    const canon = (v) => (Array.isArray(v) ? v.map(canon) : v && typeof v === 'object'
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v);
+    const train = document.querySelector('[data-testid="train-button"]');
+    return train && !train.disabled && window.gradscope.step() === 0 &&
+      JSON.stringify(canon(window.gradscope.spec())) === JSON.stringify(canon(want));
+  }, spec, { timeout: SPEC_TIMEOUT_MS, polling: 50 });
+}
+
+/** Trains the loaded spec from step 0 until test accuracy ≥ 0.99, the budget, or the timeout. */
+async function grokInPage(page, spec) {
+  await page.evaluate((spec) => window.gradscope.load(spec), spec);
+  await loaded(page, spec);
+  const t0 = Date.now();
+  await page.evaluate(() => window.gradscope.start());
+  try {
+    await page.waitForFunction(() => window.gradscope.history().some((r) => r.test_acc >= 0.99) ||
+      (!window.gradscope.running() && window.gradscope.step() > 0 && document.querySelector('[data-testid="train-button"]').disabled),
+    null, { timeout: GROK_TIMEOUT_S * 1000, polling: 100 });
+  } catch { /* timed out: reported as not reached */ }
+  const seconds = (Date.now() - t0) / 1000;
+  const hit = await page.evaluate(() => window.gradscope.history().find((r) => r.test_acc >= 0.99)?.step ?? null);
+  const steps = await page.evaluate(() => window.gradscope.step());
+  await page.evaluate(() => window.gradscope.pause());
+  return { step: hit, steps, seconds };
+}
+
+const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+
+async function main() {
+  const specs = SPECS.map((name) => ({ name, spec: specOf(name) }));
+  const report = { when: new Date().toISOString(), cpus: cpus().length, steps: STEPS, specs: {} };
+
+  // Native first, while the browser is not running.
+  for (const { name } of specs) {
+    const extra = TO_GROK ? ['--to-grok'] : [];
+    report.specs[name] = {
+      flex1: nativeBench(name, 'cpu', { RAYON_NUM_THREADS: '1' }, extra),
+      flexN: nativeBench(name, 'cpu'),
+      wgpu: BACKENDS.includes('webgpu') ? nativeBench(name, 'wgpu') : null,
+      torch1: name === 'doshi-quick-grok' ? torchBench(1) : null,
+    };
+    log(`native: ${name}: ${JSON.stringify(report.specs[name])}`);
+  }
+  if (BACKENDS.includes('cpu')) report.load = await firstLoad();
+  for (const backend of BACKENDS) {
+    const runs = await browserRuns(backend, specs);
+    for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
+  }
+  const wasm = readFileSync(`${DIST}/gradscope-worker_bg.wasm`);
+  report.wasm = {
+    bytes: wasm.length,
+    gzip: gzipSync(wasm, { level: 9 }).length,
+    brotli: brotliCompressSync(wasm, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } }).length,
+    modified: statSync(`${DIST}/gradscope-worker_bg.wasm`).mtime.toISOString(),
+  };
+
+  const out = [];
+  out.push(`## Training speed (${STEPS} timed steps; ${report.cpus} CPUs; ratios within this run)`);
+  out.push('');
+  out.push('| spec | native Flex, 1 thread | native Flex, all threads | CPU-wasm (Chromium) | native 1 thread ÷ wasm | native wgpu | WebGPU (Chromium) | dispatches/step native · browser | browser ÷ native dispatches | first step: native wgpu · WebGPU |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const { name } of specs) {
+    const s = report.specs[name];
+    const sps = (r) => r?.speed?.train_steps_per_sec;
+    const err = (r) => (r?.error ? `error: ${r.error}` : null);
+    const dn = s.wgpu?.speed?.gpu_dispatches_per_step;
+    const db = s.webgpu?.speed?.gpu_dispatches_per_step;
+    out.push(`| ${name} | ${f(sps(s.flex1))} | ${f(sps(s.flexN))} | ${err(s.cpu) ?? f(sps(s.cpu))} | ${ratio(sps(s.flex1), sps(s.cpu))} | ` +
+      `${f(sps(s.wgpu))} | ${err(s.webgpu) ?? f(sps(s.webgpu))} | ${f(dn, 1)} · ${f(db, 1)} | ${ratio(db, dn)} | ` +
+      `${f(s.wgpu?.speed?.first_step_ms, 0)} ms · ${f(s.webgpu?.speed?.first_step_ms, 0)} ms |`);
+  }
+  for (const { name } of specs) {
+    const t = report.specs[name].torch1;
+    if (t) out.push(`\nPyTorch ${t.torch} CPU, 1 thread, ${name}: ${f(t.train_steps_per_sec)} steps/s (native Flex 1 thread ÷ PyTorch: ${ratio(report.specs[name].flex1?.speed?.train_steps_per_sec, t.train_steps_per_sec)}).`);
+  }
+  out.push('');
+  out.push('Steps/s with an evaluation (one readback) after every step: ' + specs.map(({ name }) => {
+    const s = report.specs[name];
+    const e = (r) => f(r?.speed?.eval_steps_per_sec);
+    return `${name}: native 1 thread ${e(s.flex1)}, CPU-wasm ${e(s.cpu)}, native wgpu ${e(s.wgpu)}, WebGPU ${e(s.webgpu)}`;
+  }).join('; ') + '.');
+  if (report.load) {
+    out.push('');
+    out.push('## First load (CPU backend, headless Chromium on loopback; Train enabled and the loss chart drawn)');
+    out.push('');
+    out.push('| cold cache | warm cache |');
+    out.push('| --- | --- |');
+    out.push(`| ${f(report.load.cold, 0)} ms | ${f(report.load.warm, 0)} ms |`);
+  }
+  out.push('');
+  out.push(`## Worker wasm: ${(report.wasm.bytes / 1e6).toFixed(2)} MB, ${(report.wasm.gzip / 1e6).toFixed(2)} MB gzip -9, ` +
+    `${(report.wasm.brotli / 1e6).toFixed(2)} MB brotli -9`);
+  if (TO_GROK) {
+    out.push('');
+    out.push('## Time to grok (test accuracy ≥ 0.99, from step 0, evaluations as the spec sets them)');
+    out.push('');
+    out.push('| spec | native Flex, 1 thread | PyTorch CPU, 1 thread | CPU-wasm (Chromium) | WebGPU (Chromium) |');
+    out.push('| --- | --- | --- | --- | --- |');
+    const g = (x) => (!x ? '—' : x.step == null ? `not by step ${x.steps} (${f(x.seconds, 1)} s)` : `${f(x.seconds, 1)} s (step ${x.step})`);
+    for (const { name } of specs) {
+      const s = report.specs[name];
+      const torch = s.torch1 && { step: s.torch1.grok_step, steps: 100, seconds: s.torch1.grok_seconds };
+      out.push(`| ${name} | ${g(s.flex1?.grok)} | ${g(torch)} | ${g(s.cpu?.grok)} | ${g(s.webgpu?.grok)} |`);
+    }
+  }
+  console.log(out.join('\n'));
+  const json = opt('json', null);
+  if (json) writeFileSync(json, JSON.stringify(report, null, 2));
+  // The script's own failures (a page that never became interactive, a spec the browser could
+  // not bench) fail it, so CI's tiny run notices a broken benchmark.
+  const failed = Object.entries(report.specs).flatMap(([name, s]) => BACKENDS.filter((b) => !s[b] || s[b].error).map((b) => `${name} on ${b}`));
+  if (failed.length) {
+    log(`failed: ${failed.join(', ')}`);
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  log(String(e.stack || e));
+  process.exit(1);
+});
