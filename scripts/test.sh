@@ -36,3 +36,6 @@ GRADSCOPE_URL="http://127.0.0.1:$PORT/" node --test --test-concurrency=1 e2e/
 
 stage "browser benchmark on a tiny spec (scripts/bench-browser.sh: it must keep running)"
 scripts/bench-browser.sh --tiny
+
+stage "gemm per instruction set, one quick round (scripts/bench-gemm-isa.sh: it must keep running)"
+ROUNDS=1 REPS=1 scripts/bench-gemm-isa.sh

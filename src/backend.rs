@@ -78,15 +78,22 @@ pub fn cpu() -> Backend {
 /// thread of rayon's global pool, which runs Flex's matmuls.
 ///
 /// Why: once a run has memorized, softmax probabilities of wrong classes underflow (e^-90 ≈
-/// 1e-39) and the gradients and Adam moments fill with subnormals; every x86 FMA on one takes a
-/// microcode assist. The PAIR preset fell from 105 to 17 steps/s after memorizing, with 90% of
-/// the time in the gemm microkernels on unchanged shapes. GPUs (and so WebGPU runs) flush
-/// subnormals anyway, so this also makes CPU and GPU runs agree.
+/// 1e-39) and the gradients and Adam moments fill with subnormals. CPUs that take a microcode
+/// assist on them slow down: the PAIR preset once fell from 105 to 17 steps/s after memorizing
+/// (an earlier build machine; this AMD EPYC host shows no slowdown, docs/performance.md). GPUs
+/// (and so WebGPU runs) flush subnormals anyway, so this also makes CPU and GPU runs agree.
 ///
 /// The pool's start handler can only be installed before the pool's first use; if something
 /// else built it first, only the calling thread is changed.
+///
+/// `GRADSCOPE_KEEP_SUBNORMALS=1` leaves the mode alone: native runs then do the browser's
+/// arithmetic (wasm has no flush-to-zero), which is how `docs/performance.md` measures what
+/// subnormals cost a CPU-wasm run.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn flush_subnormals() {
+    if std::env::var_os("GRADSCOPE_KEEP_SUBNORMALS").is_some_and(|v| v == "1") {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     fn this_thread() {
         const FLUSH_TO_ZERO: u32 = 1 << 15;

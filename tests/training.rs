@@ -340,8 +340,8 @@ fn pair_preset_builds_the_notebooks_tied_network() {
 
 /// The CPU backend flushes subnormal floats to zero on the calling thread and on the worker
 /// threads Flex's matmuls run on: after memorizing, softmax underflow fills the gradients with
-/// subnormals, and without the flush each FMA on one takes a microcode assist (the PAIR preset
-/// ran 6× slower after memorizing). A product that would be subnormal must come out 0.
+/// subnormals, and without the flush CPUs with subnormal microcode assists slow down (the PAIR
+/// preset once ran 6× slower after memorizing). A product that would be subnormal must come out 0.
 #[test]
 fn cpu_backend_flushes_subnormals_on_its_threads() {
     use std::hint::black_box;

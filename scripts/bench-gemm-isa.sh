@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The default preset's matrix products alone, per instruction set (tools/gemm-isa): native gemm
+# (AVX2+FMA, or AVX-512 where the CPU has it) against the same gemm compiled to wasm and timed in
+# headless Chromium: as shipped (simd128: 4 lanes, multiply then add), with relaxed-simd's fused
+# multiply-add patched in, with smaller microkernels, and scalar. Prints GFLOP/s per shape and
+# the native ÷ wasm ratio. About 2 minutes (five small wasm builds of gemm, cached after).
+#   scripts/bench-gemm-isa.sh            ROUNDS / REPS: see tools/gemm-isa/run.mjs
+set -euo pipefail
+GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$GRADSCOPE_ROOT/scripts/setup.sh" >/dev/null
+source "$GRADSCOPE_ROOT/scripts/env.sh"
+TOOL="$GRADSCOPE_ROOT/tools/gemm-isa"
+WORK="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/gemm-isa"
+mkdir -p "$WORK"
+# The registry copy of the gemm-f32 that Cargo.lock pins (fetched by the native build below).
+# With gemm's AVX-512 kernels compiled in, as gradscope's native build has them (used only where
+# the CPU has AVX-512).
+(cd "$TOOL" && cargo build -q --release --locked --features x86-v4 --target-dir "$WORK/target-native")
+native_out=$("$WORK/target-native/release/gemm-isa")
+GEMM_F32=$(cd "$TOOL" && cargo metadata --format-version 1 --locked 2>/dev/null |
+  python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="gemm-f32").rsplit("/",1)[0])')
+
+# variant NAME MR NR RELAXED: a copy of the tool whose gemm-f32 is patched (or not: MR=0).
+variant() {
+  local name=$1 mr=$2 nr=$3 relaxed=$4 dir="$WORK/$1"
+  rm -rf "$dir/src" && mkdir -p "$dir"
+  cp -r "$TOOL/Cargo.toml" "$TOOL/Cargo.lock" "$TOOL/src" "$dir/"
+  local features="+simd128"
+  if [ "$mr" != 0 ]; then
+    rm -rf "$dir/gemm-f32" && cp -r "$GEMM_F32" "$dir/gemm-f32" && chmod -R u+w "$dir/gemm-f32"
+    python3 "$TOOL/patch_gemm.py" "$dir/gemm-f32" "$mr" "$nr" "$relaxed"
+    printf '\n[patch.crates-io]\ngemm-f32 = { path = "gemm-f32" }\n' >> "$dir/Cargo.toml"
+  fi
+  [ "$relaxed" = 1 ] && features="+simd128,+relaxed-simd"
+  (cd "$dir" && RUSTFLAGS="-C target-feature=$features" cargo build -q --release --offline --lib \
+    --target wasm32-unknown-unknown --target-dir "$dir/target" 2>&1 | grep -v '^warning\|^ *Locking\|^ *Adding' >&2 || true)
+  echo "$dir/target/wasm32-unknown-unknown/release/gemm_isa.wasm"
+}
+shipped=$(variant shipped 0 0 0)
+relaxed=$(variant relaxed 3 4 1)
+k2x4=$(variant kernel-2x4 2 4 0)
+k3x3=$(variant kernel-3x3 3 3 0)
+# V8 compiles wasm in two tiers; --no-liftoff times the optimized tier only, as a long training
+# run sees it (a benchmark this short would otherwise catch some products in the baseline tier).
+wasm_out=$(cd "$TOOL" && JS_FLAGS=--no-liftoff node run.mjs "simd128, as shipped=$shipped" \
+  "relaxed-simd FMA=$relaxed" "simd128, 2×4 kernel=$k2x4" "simd128, 3×3 kernel=$k3x3" "scalar=$shipped:scalar")
+printf '%s\n%s\n' "$native_out" "$wasm_out" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+names = ["forward h·W [512,500]·[500,97]", "backward hᵀ·G [500,512]·[512,97]", "backward G·Wᵀ [512,97]·[97,500]"]
+by, value = {}, {}
+for r in rows:
+    shape = r["shape"] if isinstance(r["shape"], str) else names[r["shape"]]
+    by.setdefault(r["variant"], {})[shape] = r["gflops"]
+    value.setdefault(r["variant"], {})[shape] = r["value"]
+native = next(v for v in by if v.startswith("native"))
+# Every variant must compute the same products (one output element, against native gemm).
+for v in by:
+    for n in names:
+        a, b = value[v][n], value[native][n]
+        if not abs(a - b) <= 1e-4 * (1 + abs(b)):
+            sys.exit(f"{v} computes a different {n}: {a} against native {b}")
+print("## gemm GFLOP/s on the default preset\x27s products (one thread; ratio: native ÷ variant, mean over shapes)\n")
+print("| variant | " + " | ".join(names) + " | native ÷ variant |")
+print("| --- | " + " | ".join("---" for _ in names) + " | --- |")
+for v, g in by.items():
+    ratio = sum(by[native][n] / g[n] for n in names) / len(names)
+    print(f"| {v} | " + " | ".join(f"{g[n]:.1f}" for n in names) + f" | {ratio:.2f}× |")
+'
