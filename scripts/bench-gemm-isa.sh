@@ -24,11 +24,17 @@ GEMM_F32=$(cd "$TOOL" && cargo metadata --format-version 1 --locked 2>/dev/null 
 variant() {
   local name=$1 mr=$2 nr=$3 relaxed=$4 dir="$WORK/$1"
   rm -rf "$dir/src" && mkdir -p "$dir"
-  cp -r "$TOOL/Cargo.toml" "$TOOL/Cargo.lock" "$TOOL/src" "$dir/"
+  # -p keeps the sources' times, so a rerun recompiles only what changed.
+  cp -rp "$TOOL/Cargo.toml" "$TOOL/Cargo.lock" "$TOOL/src" "$dir/"
   local features="+simd128"
   if [ "$mr" != 0 ]; then
-    rm -rf "$dir/gemm-f32" && cp -r "$GEMM_F32" "$dir/gemm-f32" && chmod -R u+w "$dir/gemm-f32"
-    python3 "$TOOL/patch_gemm.py" "$dir/gemm-f32" "$mr" "$nr" "$relaxed"
+    # The patched copy is made once per gemm-f32 and patch script (the stamp says which).
+    local stamp="$GEMM_F32 $mr $nr $relaxed $(sha256sum < "$TOOL/patch_gemm.py")"
+    if [ "$(cat "$dir/gemm-f32.stamp" 2>/dev/null)" != "$stamp" ]; then
+      rm -rf "$dir/gemm-f32" && cp -r "$GEMM_F32" "$dir/gemm-f32" && chmod -R u+w "$dir/gemm-f32"
+      python3 "$TOOL/patch_gemm.py" "$dir/gemm-f32" "$mr" "$nr" "$relaxed"
+      echo "$stamp" > "$dir/gemm-f32.stamp"
+    fi
     printf '\n[patch.crates-io]\ngemm-f32 = { path = "gemm-f32" }\n' >> "$dir/Cargo.toml"
   fi
   [ "$relaxed" = 1 ] && features="+simd128,+relaxed-simd"
