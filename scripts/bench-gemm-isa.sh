@@ -12,9 +12,9 @@ source "$GRADSCOPE_ROOT/scripts/env.sh"
 TOOL="$GRADSCOPE_ROOT/tools/gemm-isa"
 WORK="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/gemm-isa"
 mkdir -p "$WORK"
-# The registry copy of the gemm-f32 that Cargo.lock pins (fetched by the native build below).
-# With gemm's AVX-512 kernels compiled in, as gradscope's native build has them (used only where
-# the CPU has AVX-512).
+# Native, with gemm's AVX-512 kernels compiled in as gradscope's native build has them (used only
+# where the CPU has AVX-512). The build also fetches the gemm-f32 that Cargo.lock pins, whose
+# registry copy the variants below patch.
 (cd "$TOOL" && cargo build -q --release --locked --features x86-v4 --target-dir "$WORK/target-native")
 native_out=$("$WORK/target-native/release/gemm-isa")
 GEMM_F32=$(cd "$TOOL" && cargo metadata --format-version 1 --locked 2>/dev/null |
@@ -38,8 +38,9 @@ variant() {
     printf '\n[patch.crates-io]\ngemm-f32 = { path = "gemm-f32" }\n' >> "$dir/Cargo.toml"
   fi
   [ "$relaxed" = 1 ] && features="+simd128,+relaxed-simd"
-  (cd "$dir" && RUSTFLAGS="-C target-feature=$features" cargo build -q --release --offline --lib \
-    --target wasm32-unknown-unknown --target-dir "$dir/target" 2>&1 | grep -v '^warning\|^ *Locking\|^ *Adding' >&2 || true)
+  # A failed build stops the script (a stale .wasm from an earlier run must not be timed).
+  (cd "$dir" && RUSTFLAGS="-C target-feature=$features --cap-lints=allow" cargo build -q --release --offline \
+    --lib --target wasm32-unknown-unknown --target-dir "$dir/target")
   echo "$dir/target/wasm32-unknown-unknown/release/gemm_isa.wasm"
 }
 shipped=$(variant shipped 0 0 0)
@@ -53,7 +54,8 @@ wasm_out=$(cd "$TOOL" && JS_FLAGS=--no-liftoff node run.mjs "simd128, as shipped
 printf '%s\n%s\n' "$native_out" "$wasm_out" | python3 -c '
 import json, sys
 rows = [json.loads(l) for l in sys.stdin if l.strip()]
-names = ["forward h·W [512,500]·[500,97]", "backward hᵀ·G [500,512]·[512,97]", "backward G·Wᵀ [512,97]·[97,500]"]
+# The native rows name the shapes (tools/gemm-isa/src/lib.rs, in order); the wasm rows index them.
+names = [r["shape"] for r in rows if isinstance(r["shape"], str)]
 by, value = {}, {}
 for r in rows:
     shape = r["shape"] if isinstance(r["shape"], str) else names[r["shape"]]
