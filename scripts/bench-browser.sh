@@ -29,7 +29,7 @@ if [ ${#specs[@]} -eq 0 ]; then specs=(doshi-quick-grok nanda-1l-transformer pow
 # Time to grok is measured on the default preset only (the long ones take hours in a browser
 # on a software GPU).
 if [ ${#extra[@]} -gt 0 ] && [ $# -eq 1 ]; then specs=(doshi-quick-grok); fi
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
+VENV="$GRADSCOPE_CACHE/bench-venv"
 if [ ${#extra[@]} -gt 0 ] && "$VENV/bin/python" -c 'import torch' 2>/dev/null; then extra+=(--torch "$VENV/bin/python"); fi
 
 cargo build --release --bin gradscope -q

@@ -6,11 +6,10 @@
 # the native ÷ wasm ratio. About 2 minutes (five small wasm builds of gemm, cached after).
 #   scripts/bench-gemm-isa.sh            ROUNDS / REPS: see tools/gemm-isa/run.mjs
 set -euo pipefail
-GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$GRADSCOPE_ROOT/scripts/setup.sh" >/dev/null
-source "$GRADSCOPE_ROOT/scripts/env.sh"
 TOOL="$GRADSCOPE_ROOT/tools/gemm-isa"
-WORK="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/gemm-isa"
+WORK="$GRADSCOPE_CACHE/gemm-isa"
 mkdir -p "$WORK"
 # Native, with gemm's AVX-512 kernels compiled in as gradscope's native build has them (used only
 # where the CPU has AVX-512). The build also fetches the gemm-f32 that Cargo.lock pins, whose
@@ -20,7 +19,10 @@ native_out=$("$WORK/target-native/release/gemm-isa")
 GEMM_F32=$(cd "$TOOL" && cargo metadata --format-version 1 --locked 2>/dev/null |
   python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="gemm-f32").rsplit("/",1)[0])')
 
-# variant NAME MR NR RELAXED: a copy of the tool whose gemm-f32 is patched (or not: MR=0).
+# variant NAME MR NR RELAXED: builds a copy of the tool whose gemm-f32 is patched (or not: MR=0)
+# into wasm_of NAME. Called as a plain command, so a failed build stops the script (a stale .wasm
+# from an earlier run must never be timed).
+wasm_of() { echo "$WORK/$1/target/wasm32-unknown-unknown/release/gemm_isa.wasm"; }
 variant() {
   local name=$1 mr=$2 nr=$3 relaxed=$4 dir="$WORK/$1"
   rm -rf "$dir/src" && mkdir -p "$dir"
@@ -38,15 +40,16 @@ variant() {
     printf '\n[patch.crates-io]\ngemm-f32 = { path = "gemm-f32" }\n' >> "$dir/Cargo.toml"
   fi
   [ "$relaxed" = 1 ] && features="+simd128,+relaxed-simd"
-  # A failed build stops the script (a stale .wasm from an earlier run must not be timed).
-  (cd "$dir" && RUSTFLAGS="-C target-feature=$features --cap-lints=allow" cargo build -q --release --offline \
+  # No --cap-lints in RUSTFLAGS: cargo passes its own, and rustc 1.95 then fails cargo's probe of
+  # the target ("output of --print=file-names missing").
+  (cd "$dir" && RUSTFLAGS="-C target-feature=$features" cargo build -q --release --offline \
     --lib --target wasm32-unknown-unknown --target-dir "$dir/target")
-  echo "$dir/target/wasm32-unknown-unknown/release/gemm_isa.wasm"
 }
-shipped=$(variant shipped 0 0 0)
-relaxed=$(variant relaxed 3 4 1)
-k2x4=$(variant kernel-2x4 2 4 0)
-k3x3=$(variant kernel-3x3 3 3 0)
+variant shipped 0 0 0
+variant relaxed 3 4 1
+variant kernel-2x4 2 4 0
+variant kernel-3x3 3 3 0
+shipped=$(wasm_of shipped) relaxed=$(wasm_of relaxed) k2x4=$(wasm_of kernel-2x4) k3x3=$(wasm_of kernel-3x3)
 # V8 compiles wasm in two tiers; --no-liftoff times the optimized tier only, as a long training
 # run sees it (a benchmark this short would otherwise catch some products in the baseline tier).
 wasm_out=$(cd "$TOOL" && JS_FLAGS=--no-liftoff node run.mjs "simd128, as shipped=$shipped" \

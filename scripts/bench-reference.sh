@@ -12,7 +12,7 @@ set -euo pipefail
 GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$GRADSCOPE_ROOT/scripts/env.sh"
 cd "$GRADSCOPE_ROOT"
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
+VENV="$GRADSCOPE_CACHE/bench-venv"
 TARGET="${1:-doshi}"
 case $TARGET in
   doshi) STEPS="${STEPS:-50}" ;;

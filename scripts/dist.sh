@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
-# Builds the playground into dist/ (trunk build --release), or copies the cached build when
-# nothing that goes into it changed. Used by scripts/test.sh and scripts/bench-browser.sh.
-# wasm-bindgen + wasm-opt -Oz take ~5 minutes on 2 cores even when nothing changed, so the built
-# dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
+# Builds the playground into dist/, or copies the cached build when nothing that goes into it
+# changed. Used by scripts/test.sh and scripts/bench-browser.sh.
+#   scripts/dist.sh             trunk build --release: the release wasm, no wasm-opt (what the
+#                               tests and `scripts/serve.sh` use)
+#   scripts/dist.sh --optimize  the same, then wasm-opt -Oz over the worker's wasm: the site to
+#                               publish (≈7 more minutes on 2 cores: binaryen's npm build, the one
+#                               that emits working wasm here, is single-threaded)
+# The built dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
 # data-trunk links: the worker's wasm, www/, examples/, embed.html, gradscope-embed.js, uPlot).
 set -euo pipefail
-GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$GRADSCOPE_ROOT/scripts/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
+mode=test
+case "${1:-}" in
+  "") ;;
+  --optimize) mode=site ;;
+  *) echo "usage: scripts/dist.sh [--optimize]" >&2; exit 2 ;;
+esac
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker
 key=$(cat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/gradscope-worker.wasm" index.html Trunk.toml \
   package-lock.json embed.html gradscope-embed.js $(find www examples -type f | sort) | sha256sum | cut -c1-16)
-cache="$(dirname "$CARGO_TARGET_DIR")/dist-$key"
+cache="$GRADSCOPE_CACHE/dist-$mode-$key"
 if [ -f "$cache/index.html" ]; then
   echo "dist/ unchanged since the last build: reusing $cache"
   rm -rf dist && cp -r "$cache" dist
-else
-  trunk build --release
-  rm -rf "$(dirname "$CARGO_TARGET_DIR")"/dist-* && cp -r dist "$cache"
+  exit 0
 fi
+trunk build --release
+if [ $mode = site ]; then
+  # trunk would run the same pass on every build (index.html's data-wasm-opt); the tests do not
+  # need it, so it runs here once per published site. The wasm's target-features section tells
+  # wasm-opt which proposals (SIMD among them) the module uses.
+  wasm="dist/gradscope-worker_bg.wasm"
+  before=$(stat -c %s "$wasm")
+  wasm-opt -Oz "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
+  echo "wasm-opt -Oz: $before → $(stat -c %s "$wasm") bytes"
+fi
+rm -rf "$GRADSCOPE_CACHE"/dist-$mode-* && cp -r dist "$cache"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the PyTorch fixtures that tests/transformer_reference.rs and tests/web.rs compare
+# Regenerates the PyTorch fixtures that tests/native/transformer_reference.rs and tests/web.rs compare
 # the grokking transformer against: gradscope dumps a tiny spec's initial weights and split
 # (`gradscope inspect init`), scripts/reference/transformer_torch.py trains from them in float64
 # and stores losses and logits. Not part of the test suite (needs torch, installed once into
@@ -8,7 +8,7 @@ set -euo pipefail
 GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$GRADSCOPE_ROOT/scripts/env.sh"
 cd "$GRADSCOPE_ROOT"
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
+VENV="$GRADSCOPE_CACHE/bench-venv"
 if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
   python3 -m venv "$VENV" && "$VENV/bin/pip" install -q torch numpy
 fi

@@ -4,23 +4,24 @@
 # them (matplotlib in ~/.cache/gradscope/bench-venv). Not part of the test suite: hours of CPU.
 #   scripts/reproduce.sh [name …]   (default: all of them)
 set -euo pipefail
-GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$GRADSCOPE_ROOT/scripts/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
 OUT=docs/reproductions
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/gradscope/bench-venv"
+VENV="$GRADSCOPE_CACHE/bench-venv"
 mkdir -p "$OUT" "$OUT/sweeps"
 cargo build --release --bin gradscope -q
 GS="$CARGO_TARGET_DIR/release/gradscope"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null || "$VENV/bin/pip" install -q matplotlib
 
-# name → spec (a preset, or a JSON file derived from one)
+# kumar ALPHA STEPS: writes the spec file kumar_spec names (called as a plain command, so a
+# failure stops the script rather than handing a stale file to run).
+kumar_spec() { echo "$OUT/kumar-alpha-$1.json"; }
 kumar() { "$GS" spec kumar-rich | python3 -c "
 import json, sys
 s = json.load(sys.stdin); g = s['grokking']
 g['loss']['output_scale'] = float(sys.argv[1]); g['training']['steps'] = int(sys.argv[2])
-print(json.dumps(s))" "$1" "$2" > "$OUT/kumar-alpha-$1.json"; echo "$OUT/kumar-alpha-$1.json"; }
+print(json.dumps(s))" "$1" "$2" > "$(kumar_spec "$1")"; }
 
 run() { # name spec [extra gradscope-run arguments]
   local name=$1 spec=$2 start end
@@ -66,7 +67,7 @@ for name in "${names[@]}"; do
       "$VENV/bin/python" scripts/reference/plot_sweep.py "$OUT/sweeps/$name.png" "$OUT/sweeps/$name.jsonl" "${axes[@]}" --title "$name: steps to test acc ≥ 0.99"
       ;;
     kumar)
-      for a in 1 2 3 10; do run "kumar-alpha-$a" "$(kumar $a 12000)"; done
+      for a in 1 2 3 10; do kumar "$a" 12000; run "kumar-alpha-$a" "$(kumar_spec "$a")"; done
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \
         "$OUT"/kumar-alpha-{1,2,3,10}.jsonl --labels "α=1" "α=2" "α=3" "α=10" --title "Kumar et al. lazy → rich: α sweep"
       ;;

@@ -3,24 +3,36 @@
 #   Rust wasm32 target, trunk, wasm-bindgen-cli (= Cargo.lock's wasm-bindgen), npm packages
 #   (uPlot, binaryen's wasm-opt, playwright-core), Debian's Chromium + ChromeDriver, and Mesa's
 #   Vulkan drivers (lavapipe) so `gradscope run --backend wgpu` works without a GPU.
+# No package registry here ships trunk or wasm-bindgen-cli prebuilt (npm's wasm-pack and the
+# like download from GitHub at install time, which fails offline), so both compile once, ≈4 min.
 set -euo pipefail
-GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$GRADSCOPE_ROOT/scripts/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
 say() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# cargo install, with the build settings of a build tool rather than of the tool's own release
+# profile (trunk's asks for fat LTO and one codegen unit: ≈14 min of CPU here, for a program
+# that runs for seconds per build). Its build folder is kept, so a version bump is incremental.
+install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install --quiet --target-dir "$GRADSCOPE_CACHE/tools-target" "$@"
+}
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown
 fi
 if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-  # --locked: the latest trunk needs a newer rustc than this toolchain (see shared/toolchain.md).
-  say "installing trunk $TRUNK_VERSION (≈10 min once)"; cargo install trunk --version "$TRUNK_VERSION" --locked
+  # --locked: the latest trunk needs a newer rustc than this toolchain. No default features:
+  # they are its TLS stack and self-update check, and trunk runs offline here (Trunk.toml).
+  say "installing trunk $TRUNK_VERSION (once)"
+  install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features --force
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   # No --locked: its lockfile pins a crate version the registry lacks.
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (≈6 min once)"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once)"
+  install_tool wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

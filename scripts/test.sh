@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite: native tests, browser tests (wasm-bindgen-test in headless Chromium,
-# WebGPU via SwiftShader and the CPU backend), then end-to-end UI tests (playwright-core) against
-# the trunk build served on 127.0.0.1.
+# The whole test suite: native tests, a sweep on Slurm, browser tests (wasm-bindgen-test in
+# headless Chromium, WebGPU via SwiftShader and the CPU backend), end-to-end UI tests
+# (playwright-core) against the trunk build served on 127.0.0.1, and the browser benchmark on a
+# tiny spec (so it cannot rot). Prints each stage's time at the end.
+# Benchmarks that take minutes (bench-gemm-isa.sh, bench-reference.sh, bench-browser.sh without
+# --tiny) and the published site's wasm-opt pass (dist.sh --optimize) are not part of it.
 set -euo pipefail
-GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$GRADSCOPE_ROOT/scripts/setup.sh"
-source "$GRADSCOPE_ROOT/scripts/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
-stage() { echo; echo "=== $* ($(date +%T))"; }
+timings=() stage_name="" stage_start=0 suite_start=$(date +%s)
+stage() {
+  local now; now=$(date +%s)
+  [ -n "$stage_name" ] && timings+=("$(printf '%5ds  %s' $((now - stage_start)) "$stage_name")")
+  stage_name=$1 stage_start=$now
+  [ -n "$1" ] && printf '\n=== %s (%s)\n' "$1" "$(date +%T)"
+  return 0
+}
+
+stage "setup (scripts/setup.sh)"
+scripts/setup.sh
 
 # One profile (release) and one feature set everywhere, so burn compiles once per target.
 stage "native tests"
@@ -21,7 +32,7 @@ export WASM_BINDGEN_TEST_TIMEOUT=600
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$GRADSCOPE_ROOT/webdriver.json"
 cargo test --release --target wasm32-unknown-unknown --test web
 
-stage "trunk build"
+stage "trunk build (scripts/dist.sh)"
 scripts/dist.sh
 
 stage "end-to-end UI tests (playwright-core)"
@@ -33,9 +44,12 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
 GRADSCOPE_URL="http://127.0.0.1:$PORT/" node --test --test-concurrency=1 e2e/
+kill $SERVER 2>/dev/null || true
 
-stage "browser benchmark on a tiny spec (scripts/bench-browser.sh: it must keep running)"
+stage "browser benchmark on a tiny spec (scripts/bench-browser.sh --tiny: it must keep running)"
 scripts/bench-browser.sh --tiny
 
-stage "gemm per instruction set, one quick round (scripts/bench-gemm-isa.sh: it must keep running)"
-ROUNDS=1 REPS=1 scripts/bench-gemm-isa.sh
+stage ""
+printf '\n=== time per stage\n'
+printf '%s\n' "${timings[@]}"
+printf '%5ds  total\n' $(($(date +%s) - suite_start))

@@ -14,7 +14,7 @@ Two ways to run it:
 
 * From gradscope's own numbers: `gradscope inspect init SPEC --out init.json`, then
   `transformer_torch.py --init init.json ...` starts from exactly gradscope's initial weights and
-  split. With `--fixture OUT` it writes what `tests/transformer_reference.rs` and the browser test
+  split. With `--fixture OUT` it writes what `tests/native/transformer_reference.rs` and the browser test
   compare against: the dump, the per-step losses and accuracies, and the logits on every pair at
   the start and the end, computed in float64.
 * On its own (`--preset nanda|power`): its own seeded init and split, for comparing when a run

@@ -23,7 +23,7 @@
 //! Why a hand-written parser rather than a parser library: the grammar is six precedence levels;
 //! a precedence-climbing parser is ~150 lines with exact positions and "expected …" messages,
 //! and adds nothing to the browser's wasm, where a combinator library (nom, chumsky) would. It
-//! is tested in `tests/data.rs` and fuzzed in `tests/fuzz.rs`.
+//! is tested in `tests/native/data.rs` and fuzzed in `tests/native/fuzz.rs`.
 
 use std::fmt;
 

@@ -32,7 +32,7 @@
 //!
 //! N is LayerNorm or RMSNorm (ε = 1e-5, PyTorch's LayerNorm default), gain 1 and bias 0 at
 //! init. Weights are drawn on the host (see `models/init.rs`) so every backend starts from the
-//! same numbers; biases start at 0. `tests/gradient_flow.rs` checks the per-layer gradients
+//! same numbers; biases start at 0. `tests/native/gradient_flow.rs` checks the per-layer gradients
 //! against a float64 backward pass written in the test and central finite differences.
 
 use burn::module::{Module, Param};

@@ -3,12 +3,12 @@
 //!
 //! With one-hot input the first layer is computed as a row lookup:
 //! `x·W₁ = W₁[a] + W₁[p + b]` — the same numbers as the dense product (checked against it in
-//! `tests/models.rs`) at 1/2p of the work, and without materializing a `[batch, 2p]` input.
+//! `tests/native/models.rs`) at 1/2p of the work, and without materializing a `[batch, 2p]` input.
 //! Without a first-layer bias and with x² or ReLU, that lookup, the activation and the next
 //! layer's weights run as one fused op ([`pair_layer`], with its own CPU kernel), so the
 //! `[batch, width]` hidden activations are never stored.
 //! [`Mlp::forward_one_hot`] keeps the dense reference beside both (compared in values and
-//! gradients in `tests/models.rs`).
+//! gradients in `tests/native/models.rs`).
 
 use burn::config::Config;
 use burn::module::{Module, Param};

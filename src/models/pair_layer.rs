@@ -19,7 +19,7 @@
 //! Blocks are processed in parallel natively and in order on wasm. Their partial weight gradients
 //! are summed in block order, so CPU results do not depend on the thread count.
 //!
-//! `tests/models.rs` checks values, every gradient and the pruned forward against the dense
+//! `tests/native/models.rs` checks values, every gradient and the pruned forward against the dense
 //! one-hot reference (`Mlp::forward_one_hot`, plain burn ops), and `tests/web.rs` the WebGPU
 //! path against the CPU kernel.
 

@@ -7,7 +7,7 @@
 //!
 //! Only the logits at the last position are used, so the last block computes its query, its
 //! MLP and the unembedding at that position alone ([`Transformer::forward`]): the same numbers
-//! as running every position ([`Transformer::forward_reference`], checked in `tests/models.rs`)
+//! as running every position ([`Transformer::forward_reference`], checked in `tests/native/models.rs`)
 //! at about half the work for a 1-layer model.
 
 use burn::config::Config;

@@ -420,7 +420,7 @@ fn scans_presets() -> Vec<Preset> {
             expect: "The memory-decay view plots ‖∂y_T/∂u_t‖ (by autodiff, through the whole \
                      model) against T − t on a log scale, for S4D and Mamba on 256-token copying \
                      inputs. A single S4D layer's curve is exactly |K_{T−t}|, a fixed decay set \
-                     by |Ā| and Δ (tests/ssm.rs checks this); Mamba's curve depends on the input, \
+                     by |Ā| and Δ (tests/native/ssm.rs checks this); Mamba's curve depends on the input, \
                      so it changes from one example to the next and as training moves Δ, B, C.",
             spec: s(decay),
         },

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! A resumed run on the CPU backend continues bitwise as the uninterrupted one would (with the
-//! same thread count: Flex splits matmul sums by thread), checked in `tests/checkpoint.rs`.
+//! same thread count: Flex splits matmul sums by thread), checked in `tests/native/checkpoint.rs`.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

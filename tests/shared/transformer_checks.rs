@@ -1,5 +1,5 @@
 //! Checks of the grokking transformer against references that share no code with it, run on
-//! any device: natively on the CPU (`tests/transformer_reference.rs`) and in headless Chromium on
+//! any device: natively on the CPU (`tests/native/transformer_reference.rs`) and in headless Chromium on
 //! WebGPU and the CPU-wasm backend (`tests/web.rs`). Every read is async, as WebGPU requires.
 //!
 //! Why these exist: the causal mask was once built with burn's `triu_mask`, whose `true` marks

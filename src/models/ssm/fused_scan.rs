@@ -14,7 +14,7 @@
 //! is fewer dependent GPU dispatches, which a CPU does not pay for (see `gradscope bench scans`).
 //! On a GPU the same loop runs one thread per (batch, channel) row: one dispatch where the
 //! composed parallel scan takes hundreds. [`selective_scan_fused`] returns `None` on a device
-//! without a kernel (the caller composes the scan). `tests/ssm.rs` checks values and every
+//! without a kernel (the caller composes the scan). `tests/native/ssm.rs` checks values and every
 //! gradient of both kernels against the composed sequential scan and the float64
 //! `selective_scan_ref`.
 

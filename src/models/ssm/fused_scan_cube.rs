@@ -12,7 +12,7 @@
 //! The backward kernel recomputes the states into a scratch region (mamba's kernel recomputes
 //! them too) and writes per-channel partials of dB, dC, dA that burn ops then sum. All its
 //! outputs share one buffer: 6 inputs + 1 output + cubecl's info buffer stay within WebGPU's 8
-//! guaranteed storage buffers per shader stage. `tests/ssm.rs` (native, lavapipe) and
+//! guaranteed storage buffers per shader stage. `tests/native/ssm.rs` (native, lavapipe) and
 //! `tests/web.rs` (WebGPU in Chromium) check values and every gradient against the composed
 //! sequential scan.
 

@@ -10,7 +10,7 @@
 //! | [`fused_scan_cube`] | the same kernel in CubeCL, for wgpu and WebGPU |
 //! | [`linear`] | a dense layer with host-drawn weights |
 //!
-//! Every fast path sits beside its reference, and `tests/ssm.rs` compares them (values and
+//! Every fast path sits beside its reference, and `tests/native/ssm.rs` compares them (values and
 //! gradients) and both against float64 loops written in the test.
 
 pub mod fused_scan;

@@ -6,7 +6,7 @@
 //! A_n (Re A < 0), B_n = 1, C_n ~ CN(0, 1), a step Δ with log Δ ~ U[log Δ_min, log Δ_max], and
 //! a skip D. burn has no complex dtype, so every complex number is a pair of real tensors.
 //!
-//! The output `y = K * u + D u` is computed three ways that must agree (`tests/ssm.rs`):
+//! The output `y = K * u + D u` is computed three ways that must agree (`tests/native/ssm.rs`):
 //! - [`S4d::kernel`]: the Vandermonde kernel K_ℓ = 2·Re Σ_n C_n B̄_n Ā_n^ℓ, with Ā_n^ℓ written as
 //!   exp(ℓ·log Ā_n) — exact for ZOH, where log Ā = ΔA;
 //! - [`causal_conv_direct`] (O(L²), best for short L) and [`causal_conv_fft`] (O(L log L), burn's

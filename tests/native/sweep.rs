@@ -11,7 +11,7 @@ use gradscope::spec::ExperimentSpec;
 use gradscope::sweep::{self, PointResult, SweepPlan};
 use serde_json::{Value, json};
 
-const TINY: &str = include_str!("fixtures/sweep-tiny.json");
+const TINY: &str = include_str!("../fixtures/sweep-tiny.json");
 
 fn gradscope(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gradscope")).args(args).current_dir(dir).output().unwrap()

@@ -19,7 +19,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-#[path = "gradient_flow/attention.rs"]
 mod attention;
 
 fn device() -> Device {

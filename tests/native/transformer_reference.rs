@@ -4,12 +4,9 @@
 //! the same ones in the browser).
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "shared/transformer_checks.rs"]
-mod transformer_checks;
-
+use crate::transformer_checks::*;
 use gradscope::backend;
 use pollster::block_on;
-use transformer_checks::*;
 
 #[test]
 fn attention_matches_hand_computed_values() {
