@@ -40,7 +40,7 @@ const SPEC_TIMEOUT_MS = Number(opt('spec-timeout', process.env.SPEC_TIMEOUT || '
 
 const BASE_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-// shared/toolchain.md: SwiftShader's Vulkan behind Chromium's WebGPU, headless.
+// SwiftShader's Vulkan behind Chromium's WebGPU, headless (the same flags as webdriver.json).
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=vulkan'];
 
 const log = (...a) => console.error('[bench-browser]', ...a);

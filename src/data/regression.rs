@@ -1,4 +1,4 @@
-//! The gradient-flow lab's tasks (`../shared/science.md` §3): regression with inputs
+//! The gradient-flow lab's tasks (`docs/science.md` §3): regression with inputs
 //! x ~ N(0, I) and targets from a random deep teacher or a low-rank linear map (the teacher's
 //! weights drawn on the host from the run seed, targets computed on the device), and a
 //! sequence task for transformer stacks, copying.

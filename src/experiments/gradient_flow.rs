@@ -1,7 +1,7 @@
 //! The gradient-flow lab as a running experiment: its stacks trained side by side on the same
 //! fresh batches of a regression task, with per-block metrics taken at each evaluation step.
 //!
-//! **Per-block metrics** (`../shared/science.md` §3), on the last training step before each
+//! **Per-block metrics** (`docs/science.md` §3), on the last training step before each
 //! evaluation (the session says which step that is), and at step 0 on the initial weights:
 //! - `grad_norm.LL`: ‖∂L/∂W_l‖_F of block l's weight matrices together (1-based,
 //!   zero-padded so names sort in depth order and the first non-finite one is the shallowest);

@@ -1,6 +1,6 @@
 //! The gradient-flow lab's model: a deep stack of residual (or plain) blocks, with the choices
 //! the lab is about — norm placement, residual branch scale, init, activation
-//! (`../shared/science.md` §3).
+//! (`docs/science.md` §3).
 //!
 //! ```text
 //! x [b, in] ─ W_in ─ h_0 ─ block_1 ─ … ─ block_L ─ h_L ─ W_head ─ y [b, out]

@@ -1,4 +1,4 @@
-//! Settings of the gradient-flow lab (`../shared/science.md` §3): a regression task, the deep
+//! Settings of the gradient-flow lab (`docs/science.md` §3): a regression task, the deep
 //! stacks trained on it side by side (the `models` map of the scans lab: same seed, same
 //! batches, series named `<name>.<metric>`), the optimizer and the budget.
 //!

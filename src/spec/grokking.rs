@@ -1,6 +1,6 @@
 //! Settings of the grokking lab: task, model, loss, optimizer, training budget.
 //!
-//! Defaults are the Doshi et al. quick-grok preset (`../shared/science.md` §1), so a partial
+//! Defaults are the Doshi et al. quick-grok preset (`docs/science.md` §1), so a partial
 //! spec means "that preset, except …".
 
 use serde::{Deserialize, Serialize};

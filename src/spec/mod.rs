@@ -33,12 +33,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExperimentSpec {
-    /// Delayed generalization on modular arithmetic (see `../shared/science.md` §1).
+    /// Delayed generalization on modular arithmetic (see `docs/science.md` §1).
     Grokking(GrokkingSpec),
-    /// S4D vs Mamba on synthetic memory tasks (see `../shared/science.md` §2).
+    /// S4D vs Mamba on synthetic memory tasks (see `docs/science.md` §2).
     Scans(ScansSpec),
     /// Gradients through deep stacks: norm placement, residual scale, init, activation (see
-    /// `../shared/science.md` §3).
+    /// `docs/science.md` §3).
     GradientFlow(GradientFlowSpec),
 }
 

@@ -1,5 +1,5 @@
 //! Named, published runs. Each preset cites its source and says what a user should see.
-//! `../shared/science.md` §1 has the table they reproduce; `docs/reproductions.md` the
+//! `docs/science.md` §1 has the table they reproduce; `docs/reproductions.md` the
 //! measured outcomes.
 
 use super::scans::{MixerKind, ScanModelSpec};
@@ -445,7 +445,7 @@ const INDUCTION_EXPECT: &str = "A trigger token followed by a value, somewhere i
     tokens too (the extrapolation view); S4D stays at chance (1/16) at every length.";
 
 /// Looks a preset up by name.
-/// The gradient-flow lab's presets (`../shared/science.md` §3).
+/// The gradient-flow lab's presets (`docs/science.md` §3).
 fn gradient_flow_presets() -> Vec<Preset> {
     use super::gradient_flow::*;
     let base = GradientFlowSpec::default();

@@ -1,4 +1,4 @@
-//! State-space models for the scans lab (`../shared/science.md` §2).
+//! State-space models for the scans lab (`docs/science.md` §2).
 //!
 //! | module | what |
 //! |---|---|

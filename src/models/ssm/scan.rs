@@ -11,7 +11,7 @@
 //! | [`super::fused_scan`] | L (one kernel) | L | the CPU's best: no states stored, backward recomputes them |
 //!
 //! The parallel scan uses the associative operator (a₁, b₁) ⊕ (a₂, b₂) = (a₁a₂, a₂b₁ + b₂)
-//! (`../shared/science.md` §2): it combines neighbouring pairs, solves the half-length problem
+//! (`docs/science.md` §2): it combines neighbouring pairs, solves the half-length problem
 //! recursively (the up-sweep) and fills the even positions from the odd ones (the down-sweep),
 //! so each level is a handful of whole-tensor ops — ~15 GPU dispatches — and there are
 //! 2·log₂L levels, against ~4 dispatches per time step for the sequential loop. The backward
