@@ -11,13 +11,14 @@ cd "$GRADSCOPE_ROOT"
 say() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# cargo install, with the build settings of a build tool rather than of the tool's own release
-# profile (trunk's asks for fat LTO and one codegen unit: ≈14 min of CPU here, for a program
-# that runs for seconds per build). Its build folder is kept, so a version bump is incremental.
+# install_tool OPT_LEVEL CRATE…: cargo install, with the build settings of a build tool rather
+# than of the tool's own release profile (trunk's asks for fat LTO and one codegen unit: ≈14 min
+# of CPU here, for a program that runs for seconds per build). Its build folder is kept, so a
+# version bump is incremental.
 install_tool() {
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
-    cargo install --quiet --target-dir "$GRADSCOPE_CACHE/tools-target" "$@"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=$1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install --quiet --target-dir "$GRADSCOPE_CACHE/tools-target" "${@:2}"
 }
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -27,12 +28,13 @@ if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
   # --locked: the latest trunk needs a newer rustc than this toolchain. No default features:
   # they are its TLS stack and self-update check, and trunk runs offline here (Trunk.toml).
   say "installing trunk $TRUNK_VERSION (once)"
-  install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features --force
+  # Unoptimized: it copies files and runs wasm-bindgen, whose own speed matters (opt-level 1).
+  install_tool 0 trunk --version "$TRUNK_VERSION" --locked --no-default-features --force
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   # No --locked: its lockfile pins a crate version the registry lacks.
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once)"
-  install_tool wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  install_tool 1 wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

@@ -324,6 +324,10 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
             (&cpu.device, ScanMethod::Fused, "CPU (wasm)"),
         ];
         for (device, method, on) in cases {
+            // A device without the kernel would run the composed scan under the name Fused.
+            if method == ScanMethod::Fused {
+                assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(device), "{on}");
+            }
             let (out, grads) = run(device, method);
             let method = format!("{method:?} on {on}");
             assert_allclose(

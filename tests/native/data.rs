@@ -27,16 +27,37 @@ fn pair_counts() {
     assert_eq!(d.train.len(), 911); // ⌊0.4 · 2278⌋
 }
 
+/// Each built-in operation written out here in plain integer arithmetic, independent of the
+/// expression language the built-ins compile to (`data::expr`); `None` where it is undefined.
+fn direct(op: &ModOp, a: u32, b: u32, p: u32) -> Option<u32> {
+    match op {
+        ModOp::Add => Some((a + b) % p),
+        ModOp::Sub => Some((a as i64 - b as i64).rem_euclid(p as i64) as u32),
+        ModOp::Mul => Some(a * b % p),
+        ModOp::Quad => Some((a * a + a * b + b * b) % p),
+        // The q with q · b ≡ a (mod p), found by search rather than by an inverse formula.
+        ModOp::Div => (b != 0).then(|| (0..p).find(|&q| q * b % p == a).unwrap()),
+        ModOp::Expr(e) => panic!("not a built-in operation: {e:?}"),
+    }
+}
+
 #[test]
 fn labels_match_direct_arithmetic() {
     let p = 113u32;
-    for (a, b) in all_pairs(&task(ModOp::Div, p, 0.5, 0.0)) {
-        // (a ÷ b) · b ≡ a (mod p): the inverse is right.
-        assert_eq!(label(ModOp::Div, a, b, p) as u64 * b as u64 % p as u64, a as u64);
-        assert_eq!(label(ModOp::Add, a, b, p), (a + b) % p);
-        assert_eq!(label(ModOp::Sub, a, b, p), ((a as i64 - b as i64).rem_euclid(p as i64)) as u32);
-        assert_eq!(label(ModOp::Mul, a, b, p), a * b % p);
-        assert_eq!(label(ModOp::Quad, a, b, p), (a * a + a * b + b * b) % p);
+    for op in ModOp::ALL {
+        let pairs: HashSet<(u32, u32)> =
+            all_pairs(&task(op.clone(), p, 0.5, 0.0)).into_iter().collect();
+        // Every pair of 0..p, b = 0 included: each is labelled right, or left out where the
+        // operation is undefined.
+        for (a, b) in (0..p).flat_map(|a| (0..p).map(move |b| (a, b))) {
+            match direct(&op, a, b, p) {
+                Some(want) => {
+                    assert!(pairs.contains(&(a, b)), "{op:?}: ({a}, {b}) is missing");
+                    assert_eq!(label(op.clone(), a, b, p), want, "{op:?} ({a}, {b})");
+                }
+                None => assert!(!pairs.contains(&(a, b)), "{op:?}: undefined ({a}, {b}) is in"),
+            }
+        }
     }
 }
 
@@ -141,29 +162,31 @@ fn expressions_follow_their_documented_semantics() {
     assert_labels("a ** 2 × b", p, |a, b, _| Some(a * a * b));
 }
 
+/// The built-in operations' datasets, as the model sees them (pairs, split, labels), against
+/// [`direct`]: every defined pair exactly once, none of the undefined ones, each with its label.
 #[test]
-fn builtin_operations_are_their_expressions() {
+fn builtin_operation_datasets_match_direct_arithmetic() {
+    let p = 23u32;
     for op in ModOp::ALL {
-        let builtin = ModularDataset::generate(&task(op.clone(), 23, 0.4, 0.2), 5);
-        let custom =
-            ModularDataset::generate(&expr_task(op.expression(), 23).clone_with(0.4, 0.2), 5);
-        assert_eq!((builtin.train, builtin.test), (custom.train, custom.test), "{op:?}");
+        let d = ModularDataset::generate(&task(op.clone(), p, 0.4, 0.0), 5);
+        let mut seen = HashSet::new();
+        for split in [&d.train, &d.test] {
+            for i in 0..split.len() {
+                let (a, b) = (split.a[i], split.b[i]);
+                assert_eq!(Some(split.labels[i]), direct(&op, a, b, p), "{op:?} ({a}, {b})");
+                assert!(seen.insert((a, b)), "{op:?}: ({a}, {b}) twice");
+            }
+        }
+        let defined = (0..p).flat_map(|a| (0..p).map(move |b| (a, b)));
+        let defined = defined.filter(|&(a, b)| direct(&op, a, b, p).is_some()).count();
+        assert_eq!(seen.len(), defined, "{op:?}: every defined pair");
     }
-    // `a+b` typed in gives exactly the built-in add's dataset.
+    // A link whose operation is typed in (`a+b`) trains on the built-in's exact dataset.
     let t = task(ModOp::Add, 97, 0.5, 0.0);
     let custom = ModularDataset::generate(&expr_task("a+b", 97), 7);
     let builtin = ModularDataset::generate(&t, 7);
     assert_eq!((custom.train, custom.test), (builtin.train, builtin.test));
     assert_eq!(pair_count(&expr_task("a / b", 13)), 13 * 12);
-}
-
-trait WithNoise {
-    fn clone_with(&self, frac: f64, noise: f64) -> ModularTask;
-}
-impl WithNoise for ModularTask {
-    fn clone_with(&self, frac: f64, noise: f64) -> ModularTask {
-        ModularTask { train_frac: frac, label_noise: noise, ..self.clone() }
-    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod checkpoint;
 mod data;
 mod fuzz;
 mod gradient_flow;
+mod layout;
 mod losses;
 mod models;
 mod scans_lab;

@@ -400,6 +400,8 @@ const NAMES: [&str; 6] = ["u", "delta", "A", "B", "C", "D"];
 #[test]
 fn selective_scans_match_the_reference_in_values_and_gradients() {
     let device = device();
+    // Otherwise `ScanMethod::Fused` would run the composed scan and the kernel go untested.
+    assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(&device));
     for (i, l) in [1usize, 7, 128, 1000, 4096].into_iter().enumerate() {
         let case = ScanCase::new(l, 11 + i as u64);
         let reference = case.reference();
