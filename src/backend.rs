@@ -11,8 +11,6 @@ use std::fmt;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::DeviceLimits;
-
 /// Which compute backend runs the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -254,4 +252,26 @@ pub async fn webgpu() -> Result<Backend, BackendError> {
         .map_err(|e| BackendError(format!("WebGPU is not available: {e}")));
     INIT.with(|c| *c.borrow_mut() = Some(result.clone()));
     result
+}
+
+/// What a device can hold and compute, used to refuse runs before allocating anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceLimits {
+    /// Largest single buffer, in bytes (WebGPU: `maxStorageBufferBindingSize`).
+    pub max_buffer_bytes: u64,
+    /// Float64 tensors are supported (the CPU backend; not WebGPU).
+    pub float64: bool,
+    /// What a run may hold in all, in bytes: an estimate's bound, since neither WebGPU nor
+    /// wgpu reports a device's memory (see [`DeviceLimits::GPU_TOTAL_BYTES`]).
+    pub max_total_bytes: u64,
+}
+
+impl DeviceLimits {
+    /// A CPU backend: bounded by memory, not by a buffer limit. 4 GiB per tensor keeps a run
+    /// from swapping a laptop to death.
+    pub const CPU: DeviceLimits =
+        DeviceLimits { max_buffer_bytes: 4 << 30, float64: true, max_total_bytes: 8 << 30 };
+    /// A GPU run's bound: 4 GiB, about what a browser tab's GPU process holds before Chromium
+    /// loses the device, and what most laptop GPUs have.
+    pub const GPU_TOTAL_BYTES: u64 = 4 << 30;
 }

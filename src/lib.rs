@@ -3,37 +3,28 @@
 //! Train the small models that training-dynamics research argues about — live, in the browser
 //! (WebGPU, or burn's Flex CPU backend compiled to wasm), in an embeddable widget, and natively.
 //!
-//! Every run is described by one serializable [`spec::ExperimentSpec`]; the same spec produces
-//! the same run in every front end. The layers, from the bottom:
+//! Every run is described by one serializable [`labs::ExperimentSpec`]; the same spec produces
+//! the same run in every front end. The house, from the bottom:
 //!
-//! | module | job |
-//! |---|---|
-//! | [`spec`] | the run description: serde types, validation, URL-hash form, presets |
-//! | [`data`] | datasets generated from a spec (modular arithmetic, the memory tasks) |
-//! | [`models`] | burn modules, each a `Config` with documented defaults plus `init(&device)` |
-//! | [`train`] | losses, optimizers, the training loop and its metrics |
-//! | [`experiments`] | a spec turned into a running experiment (dataset + model + trainer) |
-//! | [`analysis`] | host-side views of a model and a history: Fourier/IPR, "did it grok?" |
-//! | [`sweep`] | sweep files, their points, result lines, merging shards |
-//! | [`backend`] | the one place that names concrete burn devices (Flex CPU, wgpu, WebGPU) |
-//! | `cli` | the native command line (not on wasm) |
-//! | `web` | the browser worker: wasm-bindgen and web-sys live only there |
+//! | module | part | job |
+//! |---|---|---|
+//! | [`backend`] | core | the one place that names concrete burn devices (Flex CPU, wgpu, WebGPU) |
+//! | [`rng`], [`nn`] | core | seeded random streams; building blocks more than one lab uses |
+//! | [`spec`] | core | what every lab's spec shares: optimizer, budget, seed, validation, URL hash |
+//! | [`train`] | core | the [`train::Experiment`] contract, the session loop, metrics, checkpoints, losses, optimizers |
+//! | [`labs`] | labs | one folder per lab (`grokking`, `scans`, `gradient_flow`), and the registry that names them |
+//! | [`sweep`] | front | sweep files, their points, result lines, merging shards |
+//! | `cli` | front | the native command line (not on wasm) |
+//! | `web` | front | the browser worker: wasm-bindgen and web-sys live only there |
 //!
-//! The core (`data`, `models`, `train`, `experiments`) takes any burn [`burn::tensor::Device`] and
-//! knows nothing of the web or the terminal.
-//!
-//! **Labs.** A lab (grokking, scans) is a variant in four places: its spec
-//! ([`spec::ExperimentSpec`]), its experiment ([`experiments::Experiment`]), its metrics payload
-//! ([`train::metrics::LabMetrics`]) and its report and analysis ([`analysis::LabReport`],
-//! [`analysis::LabAnalysis`]). Everything else — the session, the worker and its protocol, the CLI,
-//! the URL hash, metrics files — handles any lab without naming one; the page has one module per
-//! lab (`www/labs/`).
+//! The core takes any burn [`burn::tensor::Device`], knows no lab, and knows nothing of the
+//! web or the terminal; a lab knows the core and nothing of another lab; the front ends reach
+//! the labs through the registry. `tests/native/layout.rs` checks these rules on the source.
 
-pub mod analysis;
 pub mod backend;
-pub mod data;
-pub mod experiments;
-pub mod models;
+pub mod labs;
+pub mod nn;
+pub mod rng;
 pub mod spec;
 pub mod sweep;
 pub mod train;

@@ -5,7 +5,8 @@
 
 use burn::tensor::Tensor;
 use gradscope::backend;
-use gradscope::spec::{ExperimentSpec, GrokkingModel, GrokkingSpec};
+use gradscope::labs::grokking::{GrokkingModel, GrokkingSpec};
+use gradscope::labs::{ExperimentSpec, LabExperiment};
 use gradscope::train::bench::{dispatches_per_step, settled_count};
 
 fn pause() {
@@ -44,7 +45,7 @@ fn counts_each_kernel_launch_and_the_same_number_every_step() {
     m.width = 8;
     let spec = ExperimentSpec::Grokking(s);
     let per_step = |steps| {
-        pollster::block_on(dispatches_per_step(
+        pollster::block_on(dispatches_per_step::<LabExperiment>(
             &spec,
             &gpu.device,
             gpu.limits,
@@ -69,7 +70,7 @@ fn counts_each_kernel_launch_and_the_same_number_every_step() {
 /// ×2.5 (log: 20/12 ≈ 1.7), the sequential one by more than ×10. In the same test as the
 /// counter's own check, since the counter must be switched on before the first GPU device.
 fn scans_dispatch_counts(device: &burn::tensor::Device) {
-    use gradscope::models::ssm::scan::{ScanMethod, linear_scan};
+    use gradscope::labs::scans::ssm::scan::{ScanMethod, linear_scan};
     let dispatches = |method: ScanMethod, len: usize| {
         let run = || {
             let a = Tensor::<4>::full([1, len, 4, 2], 0.9, device);
@@ -104,7 +105,7 @@ fn scans_dispatch_counts(device: &burn::tensor::Device) {
 /// layout copies and the reductions of dB, dC, dA), where the composed parallel scan takes
 /// hundreds.
 fn fused_scan_dispatch_counts(device: &burn::tensor::Device) {
-    use gradscope::models::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+    use gradscope::labs::scans::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
     let dispatches = |method: ScanMethod, len: usize| {
         let run = || {
             let (b, d, n) = (1, 8, 4);

@@ -4,9 +4,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use gradscope::backend;
-use gradscope::spec::{ExperimentSpec, GrokkingModel, GrokkingSpec, LossKind};
-use gradscope::train::TrainingSession;
-use gradscope::train::metrics::GrokkingRecord;
+use gradscope::labs::ExperimentSpec;
+use gradscope::labs::TrainingSession;
+use gradscope::labs::grokking::GrokkingRecord;
+use gradscope::labs::grokking::{GrokkingModel, GrokkingSpec, LossKind};
 use wasm_bindgen_test::*;
 
 // In a dedicated worker, as the playground trains: the first WebGPU step of a transformer
@@ -147,7 +148,7 @@ async fn webgpu_stablemax_orthograd_and_analysis_match_the_cpu() {
         }
     }
     let analysis = |a| match a {
-        gradscope::analysis::LabAnalysis::Grokking(a) => a,
+        gradscope::labs::LabAnalysis::Grokking(a) => a,
         other => panic!("not a grokking analysis: {other:?}"),
     };
     let ga = analysis(on_gpu.analyse(true, None).await.unwrap());
@@ -240,7 +241,7 @@ fn assert_allclose(a: &[f32], b: &[f32], rtol: f32, atol: f32, what: &str) {
 #[wasm_bindgen_test]
 async fn webgpu_selective_scans_match_the_cpu_reference() {
     use burn::tensor::{Device, Tensor, TensorData};
-    use gradscope::models::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+    use gradscope::labs::scans::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
     let gpu = backend::webgpu().await.expect("WebGPU adapter");
     let cpu = backend::cpu();
     let (b, d, n) = (2usize, 4usize, 8usize);
@@ -326,7 +327,7 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
         for (device, method, on) in cases {
             // A device without the kernel would run the composed scan under the name Fused.
             if method == ScanMethod::Fused {
-                assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(device), "{on}");
+                assert!(gradscope::labs::scans::ssm::fused_scan::has_fused_kernel(device), "{on}");
             }
             let (out, grads) = run(device, method);
             let method = format!("{method:?} on {on}");
@@ -359,7 +360,7 @@ async fn webgpu_selective_scans_match_the_cpu_reference() {
 #[wasm_bindgen_test]
 async fn webgpu_s4d_kernel_and_fft_convolution_match_the_cpu() {
     use burn::tensor::{Tensor, TensorData};
-    use gradscope::models::ssm::s4d::{Discretization, S4dConfig, S4dInit};
+    use gradscope::labs::scans::ssm::s4d::{Discretization, S4dConfig, S4dInit};
     let gpu = backend::webgpu().await.expect("WebGPU adapter");
     let cpu = backend::cpu();
     for (init, disc) in

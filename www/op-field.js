@@ -1,5 +1,5 @@
 // The grokking lab's operation control: a built-in operation, or your own expression over a, b
-// and p (src/data/expr.rs), with a p × p preview of its labels as you type. The worker parses
+// and p (src/labs/grokking/expr.rs), with a p × p preview of its labels as you type. The worker parses
 // and labels (Command::PreviewOperation), so the preview and the dataset share one evaluator.
 
 import { el } from './dom.js';

@@ -109,7 +109,7 @@ def modular_pairs(op, p):
 
 
 def spec_for_preset(name):
-    """The presets' settings (src/spec/presets.rs), as a gradscope spec dict."""
+    """The presets' settings (src/labs/grokking/presets.rs), as a gradscope spec dict."""
     transformer = dict(layers=1, d_model=128, heads=4, d_mlp=512, layer_norm=False, causal=True)
     optimizer = dict(lr=1e-3, weight_decay=1.0, beta1=0.9, beta2=0.98, eps=1e-8, warmup_steps=10)
     if name == "nanda":

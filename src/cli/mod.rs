@@ -13,9 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use web_time::Instant;
 
 use crate::backend::{self, BackendKind};
-use crate::spec::{ExperimentSpec, SpecError, presets};
-use crate::train::bench::measure;
-use crate::train::{RunError, TrainingSession};
+use crate::labs::{ExperimentSpec, LabExperiment, TrainingSession, presets};
+use crate::spec::SpecError;
+use crate::train::RunError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -131,7 +131,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Scan race: sequence lengths, comma-separated.
-        #[arg(long, value_delimiter = ',', default_values_t = crate::train::scan_race::RACE_LENGTHS)]
+        #[arg(long, value_delimiter = ',', default_values_t = crate::labs::scans::race::RACE_LENGTHS)]
         lengths: Vec<usize>,
         /// Scan race: a target slower than this at one length skips the longer ones.
         #[arg(long, default_value_t = 20.0)]
@@ -215,7 +215,7 @@ enum Inspect {
     /// A scans-lab spec's selective scan and S4D layer as plain JSON: the arguments of mamba's
     /// `selective_scan_ref` in its layout with the outputs of the sequential, parallel and
     /// chunked scans, and an S4D layer's parameters, input, kernel, convolution and recurrence
-    /// outputs (format: `src/experiments/scans_dump.rs`; check with
+    /// outputs (format: `src/labs/scans/dump.rs`; check with
     /// `scripts/reference/scans_torch.py check`).
     /// A gradient-flow spec (preset or `{"gradient_flow": {...}}` file) at initialisation, on
     /// one fixed batch of the spec's batch size: per stack, each block's gradient norm
@@ -245,7 +245,7 @@ fn load_spec(arg: Option<&str>) -> Result<ExperimentSpec, SpecError> {
         return Ok(preset.spec);
     }
     if let Some((_, hash)) = arg.split_once('#') {
-        return crate::spec::url_hash::decode(&strip_view_options(hash));
+        return ExperimentSpec::from_hash(&strip_view_options(hash));
     }
     match std::fs::read_to_string(arg) {
         Ok(text) => ExperimentSpec::from_json(&text),
@@ -326,9 +326,9 @@ pub fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match crate::train::read_metrics_file(&text) {
+            match crate::labs::read_metrics_file(&text) {
                 Ok(metrics) => {
-                    let report = crate::analysis::LabReport::from_history(&metrics.records);
+                    let report = crate::labs::LabReport::from_history(&metrics.records);
                     let out = serde_json::json!({
                         "lab": metrics.lab,
                         "format_version": metrics.version,
@@ -460,7 +460,7 @@ fn inspect_gradients(spec: ExperimentSpec, out: Option<&str>) -> ExitCode {
         ));
     };
     let backend = backend::cpu();
-    let probe = crate::experiments::gradient_probe::profile_at_init(flow, &backend.device);
+    let probe = crate::labs::gradient_flow::probe::profile_at_init(flow, &backend.device);
     match pollster::block_on(probe) {
         Ok(profile) => {
             let mut json = serde_json::to_value(&profile).expect("profiles serialize");
@@ -495,13 +495,12 @@ fn inspect_ssm(spec: ExperimentSpec, len: usize, out: Option<&str>) -> ExitCode 
              grokking spec use `inspect init`",
         ));
     };
-    if !(1..=crate::spec::scans::MAX_LEN).contains(&len) {
-        eprintln!("error: --len must be in 1..={} (got {len})", crate::spec::scans::MAX_LEN);
+    if !(1..=crate::labs::scans::spec::MAX_LEN).contains(&len) {
+        eprintln!("error: --len must be in 1..={} (got {len})", crate::labs::scans::spec::MAX_LEN);
         return ExitCode::from(2);
     }
     let backend = backend::cpu();
-    match pollster::block_on(crate::experiments::scans_dump::ssm_dump(scans, len, &backend.device))
-    {
+    match pollster::block_on(crate::labs::scans::dump::ssm_dump(scans, len, &backend.device)) {
         Ok(mut json) => {
             json["spec"] = serde_json::from_str(&spec.to_json()).expect("specs serialize");
             write_or_print(&json.to_string(), out)
@@ -515,7 +514,7 @@ fn inspect_ssm(spec: ExperimentSpec, len: usize, out: Option<&str>) -> ExitCode 
 
 /// `gradscope bench scans`: the scan race per backend, one row per target.
 fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> ExitCode {
-    use crate::train::scan_race::{self, RaceTarget};
+    use crate::labs::scans::race::RaceTarget;
     if lengths.is_empty() || lengths.iter().any(|&l| !(1..=1 << 20).contains(&l)) {
         eprintln!("error: --lengths must be 1..=1048576 each");
         return ExitCode::from(2);
@@ -531,8 +530,8 @@ fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> 
     lengths.dedup();
     println!(
         "ms per forward+backward (batch 1, {} channels, {} states); [GPU dispatches per call]",
-        scan_race::RACE_CHANNELS,
-        scan_race::RACE_STATES
+        crate::labs::scans::race::RACE_CHANNELS,
+        crate::labs::scans::race::RACE_STATES
     );
     for &b in backends {
         let backend = match backend::native(b.into()) {
@@ -547,7 +546,8 @@ fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> 
         println!("\n{}", backend.label);
         let header: String = lengths.iter().map(|l| format!("{:>16}", format!("L={l}"))).collect();
         println!("{:<18}{header}", "");
-        let mut rows: Vec<(RaceTarget, Vec<Option<scan_race::RaceEntry>>)> = Vec::new();
+        let mut rows: Vec<(RaceTarget, Vec<Option<crate::labs::scans::race::RaceEntry>>)> =
+            Vec::new();
         for target in RaceTarget::ALL {
             let mut row = Vec::new();
             let mut capped = false;
@@ -559,7 +559,7 @@ fn bench_scans(backends: &[BackendArg], lengths: &[usize], cap_seconds: f64) -> 
                     continue;
                 }
                 let pause = async || sleep_ms(50);
-                match pollster::block_on(scan_race::measure(
+                match pollster::block_on(crate::labs::scans::race::measure(
                     target,
                     len,
                     &backend.device,
@@ -687,14 +687,14 @@ struct Saving {
 const CHECKPOINT_FILE: &str = "checkpoint.gsck";
 
 /// Reads `DIR/checkpoint.gsck`, or the file itself (the page's "Checkpoint" export).
-fn read_checkpoint(dir: &str) -> Result<crate::train::Checkpoint, ExitCode> {
+fn read_checkpoint(dir: &str) -> Result<crate::labs::Checkpoint, ExitCode> {
     let given = std::path::Path::new(dir);
     let path = if given.is_file() { given.to_path_buf() } else { given.join(CHECKPOINT_FILE) };
     let bytes = std::fs::read(&path).map_err(|e| {
         eprintln!("error: --resume: cannot read {}: {e}", path.display());
         ExitCode::from(2)
     })?;
-    crate::train::Checkpoint::from_bytes(&bytes).map_err(|e| {
+    crate::labs::Checkpoint::from_bytes(&bytes).map_err(|e| {
         eprintln!("error: --resume: {}: {e}", path.display());
         ExitCode::from(2)
     })
@@ -723,7 +723,7 @@ fn run(
     outputs: RunOutputs,
     stop_after_grok: Option<u64>,
     saving: Option<Saving>,
-    resumed: Option<crate::train::Checkpoint>,
+    resumed: Option<crate::labs::Checkpoint>,
 ) -> ExitCode {
     let RunOutputs { metrics: out, analysis: analysis_out, example, quiet } = outputs;
     if stop_after_grok.is_some() && spec.lab() != "grokking" {
@@ -801,7 +801,7 @@ fn run(
         )
         .expect("static template"),
     );
-    let mut on_record = |r: &crate::train::MetricsRecord| {
+    let mut on_record = |r: &crate::labs::MetricsRecord| {
         bar.set_position(r.step);
         bar.set_message(progress_text(r));
         let line = serde_json::to_string(r).expect("records serialize");
@@ -864,8 +864,8 @@ fn run(
 }
 
 /// The progress bar's message for a record.
-fn progress_text(r: &crate::train::MetricsRecord) -> String {
-    use crate::train::metrics::LabMetrics;
+fn progress_text(r: &crate::labs::MetricsRecord) -> String {
+    use crate::labs::LabMetrics;
     match &r.lab {
         LabMetrics::Grokking(m) => format!(
             "train {:.3}/{:.4}  test {:.3}/{:.4}",
@@ -887,7 +887,7 @@ fn progress_text(r: &crate::train::MetricsRecord) -> String {
 fn print_outcome(session: &TrainingSession) {
     if let Some(report) = session.report().grokking() {
         print_grokking_outcome(session, report);
-    } else if let crate::analysis::LabReport::Scans(report) = session.report() {
+    } else if let crate::labs::LabReport::Scans(report) = session.report() {
         let last = session.history().last();
         for m in &report.models {
             let now = last.and_then(|r| r.series(&format!("{}.test_acc", m.name)));
@@ -897,14 +897,14 @@ fn print_outcome(session: &TrainingSession) {
                 now.unwrap_or(f64::NAN),
                 m.best_acc,
                 m.best_step,
-                crate::analysis::scans::SOLVED_ACC,
+                crate::labs::scans::analysis::SOLVED_ACC,
                 m.solved_step.map_or("never".to_string(), |s| format!("step {s}")),
             );
         }
         if let Some(r) = last {
             eprintln!("{:.1} s of training", r.wall_ms / 1e3);
         }
-    } else if let crate::analysis::LabReport::GradientFlow(report) = session.report() {
+    } else if let crate::labs::LabReport::GradientFlow(report) = session.report() {
         for m in &report.stacks {
             let logit =
                 m.max_logit.map(|l| format!("; max attention logit {l:.3}")).unwrap_or_default();
@@ -920,7 +920,7 @@ fn print_outcome(session: &TrainingSession) {
     }
 }
 
-fn print_grokking_outcome(session: &TrainingSession, report: &crate::analysis::GrokReport) {
+fn print_grokking_outcome(session: &TrainingSession, report: &crate::labs::grokking::GrokReport) {
     let Some(last) = session.history().last().and_then(|r| r.grokking().map(|m| (r, m))) else {
         return;
     };
@@ -950,7 +950,7 @@ fn print_grokking_outcome(session: &TrainingSession, report: &crate::analysis::G
                 .map(|r| r.step)
         ),
     );
-    if let Ok(crate::analysis::LabAnalysis::Grokking(a)) =
+    if let Ok(crate::labs::LabAnalysis::Grokking(a)) =
         pollster::block_on(session.analyse(false, None))
     {
         eprintln!(
@@ -1018,12 +1018,18 @@ fn bench(
         let gpu = counting && backend.kind == BackendKind::Wgpu;
         let count = || if gpu { backend::gpu_dispatches() } else { None };
         let (device, limits) = (&backend.device, backend.limits);
-        let figures =
-            pollster::block_on(measure(&spec, device, limits, steps, count, async || sleep_ms(50)))
-                .and_then(|speed| {
-                    let grok = if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None };
-                    Ok((speed, grok))
-                });
+        let figures = pollster::block_on(crate::train::bench::measure::<LabExperiment>(
+            &spec,
+            device,
+            limits,
+            steps,
+            count,
+            async || sleep_ms(50),
+        ))
+        .and_then(|speed| {
+            let grok = if to_grok { Some(time_to_grok(&spec, &backend)?) } else { None };
+            Ok((speed, grok))
+        });
         match figures {
             Ok((f, grok)) if json => {
                 let grok = grok.map(|(step, steps, seconds)| {

@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::backend::{self, BackendKind};
-use crate::spec::ExperimentSpec;
+use crate::labs::{ExperimentSpec, TrainingSession};
 use crate::sweep::{self, Point, PointResult, RunResult, SweepPlan};
-use crate::train::{RunError, TrainingSession};
+use crate::train::Experiment;
+use crate::train::RunError;
 
 /// What `sweep` was asked to do, from its flags.
 pub struct SweepOptions {

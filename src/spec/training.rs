@@ -152,3 +152,11 @@ pub(crate) fn finite_in(x: f64, lo: f64, hi: f64, lo_open: bool, hi_open: bool) 
 pub(crate) fn in_range(x: usize, lo: usize, hi: usize, field: &str) -> Result<(), SpecError> {
     check((lo..=hi).contains(&x), field, || format!("must be in {lo}..={hi} (got {x})"))
 }
+
+/// A model name usable in a series name and a URL-hash path: 1–24 of `[a-z0-9_-]`.
+pub fn valid_variant_name(name: &str) -> bool {
+    (1..=24).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}

@@ -6,10 +6,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{ExperimentSpec, SpecError};
+use super::{RunSpec, SpecError};
 
 /// Encodes a spec as a URL hash body (no leading `#`).
-pub fn encode(spec: &ExperimentSpec) -> String {
+pub fn encode(spec: &impl serde::Serialize) -> String {
     let value = serde_json::to_value(spec).expect("a spec always serializes");
     let mut pairs = Vec::new();
     flatten("", &value, &mut pairs);
@@ -28,7 +28,7 @@ pub const MAX_HASH_BYTES: usize = 64 * 1024;
 pub const MAX_KEY_DEPTH: usize = 12;
 
 /// Decodes a URL hash (with or without the leading `#`) into a validated spec.
-pub fn decode(hash: &str) -> Result<ExperimentSpec, SpecError> {
+pub fn decode<S: RunSpec>(hash: &str) -> Result<S, SpecError> {
     let body = hash.strip_prefix('#').unwrap_or(hash);
     if body.trim().is_empty() {
         return Err(SpecError::new("(url hash)", "is empty; expected key=value pairs"));
@@ -49,7 +49,7 @@ pub fn decode(hash: &str) -> Result<ExperimentSpec, SpecError> {
             .expect("a non-empty part yields one pair");
         insert(&mut root, &key, parse_leaf(&raw))?;
     }
-    ExperimentSpec::from_value(Value::Object(root))
+    S::from_value(Value::Object(root))
 }
 
 fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {

@@ -8,10 +8,9 @@ use serde_json::{Map, Value};
 use web_time::Instant;
 
 use super::Point;
-use crate::analysis::LabReport;
-use crate::experiments::DeviceLimits;
-use crate::spec::ExperimentSpec;
-use crate::train::{RunError, TrainingSession};
+use crate::backend::DeviceLimits;
+use crate::labs::{ExperimentSpec, LabReport, TrainingSession};
+use crate::train::RunError;
 
 /// Format name of a sweep's result lines (`"format"` of each line).
 pub const SWEEP_FORMAT: &str = "gradscope-sweep";

@@ -23,7 +23,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::spec::{ExperimentSpec, SpecError, presets, url_hash};
+use crate::labs::{ExperimentSpec, presets};
+use crate::spec::SpecError;
 
 /// Most points one sweep may have: a typo such as `{"seeds": 1000000}` is refused rather than
 /// queued for a year.
@@ -299,7 +300,7 @@ fn resolve_base(base: &Value) -> Result<ExperimentSpec, SpecError> {
                 return Ok(p.spec);
             }
             if let Some((_, hash)) = s.split_once('#') {
-                return url_hash::decode(hash);
+                return ExperimentSpec::from_hash(hash);
             }
             let names: Vec<_> = presets::all().iter().map(|p| p.name).collect();
             Err(SpecError::new(

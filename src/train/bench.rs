@@ -4,9 +4,9 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::{RunError, TrainingSession};
-use crate::experiments::{DeviceLimits, Experiment};
-use crate::spec::ExperimentSpec;
+use super::{Experiment, RunError, TrainingSession};
+use crate::backend::DeviceLimits;
+use crate::spec::RunSpec;
 
 /// Steps per second of one spec on one device, measured in one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,8 +48,8 @@ impl Speed {
 /// readback, `steps` instrumented steps (and for the gradient-flow lab `steps` bare ones),
 /// then `steps` steps each followed by an evaluation; then, if `count` counts this device's
 /// kernel launches, the launches per step ([`dispatches_per_step`]).
-pub async fn measure(
-    spec: &ExperimentSpec,
+pub async fn measure<E: Experiment>(
+    spec: &E::Spec,
     device: &Device,
     limits: DeviceLimits,
     steps: u64,
@@ -57,7 +57,7 @@ pub async fn measure(
     pause: impl AsyncFn(),
 ) -> Result<Speed, RunError> {
     let steps = steps.max(1);
-    let mut session = TrainingSession::new(with_budget(spec, 4 * steps + 1), device, limits)?;
+    let mut session = TrainingSession::<E>::new(with_budget(spec, 4 * steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation
     let t = Instant::now();
     session.advance(1).await?; // warm-up step and its evaluation
@@ -70,7 +70,7 @@ pub async fn measure(
     session.evaluate().await?; // the readback waits for every queued step
     let train = t.elapsed().as_secs_f64();
 
-    let timed = async |session: &mut TrainingSession, measure: bool| {
+    let timed = async |session: &mut TrainingSession<E>, measure: bool| {
         let t = Instant::now();
         for _ in 0..steps {
             session.experiment_mut().train_step(measure);
@@ -79,16 +79,12 @@ pub async fn measure(
         Ok::<_, RunError>(t.elapsed().as_secs_f64())
     };
     let instrumented = timed(&mut session, true).await?;
-    let bare = match session.experiment_mut() {
-        Experiment::GradientFlow(e) => {
-            e.set_divergence_flag(false);
-            let secs = timed(&mut session, false).await?;
-            if let Experiment::GradientFlow(e) = session.experiment_mut() {
-                e.set_divergence_flag(true);
-            }
-            Some(secs)
-        }
-        _ => None,
+    let bare = if session.experiment_mut().set_divergence_flag(false) {
+        let secs = timed(&mut session, false).await?;
+        session.experiment_mut().set_divergence_flag(true);
+        Some(secs)
+    } else {
+        None
     };
 
     let t = Instant::now();
@@ -103,13 +99,15 @@ pub async fn measure(
         instrumented_steps_per_sec: steps as f64 / instrumented,
         bare_steps_per_sec: bare.map(|secs| steps as f64 / secs),
         first_step_ms,
-        gpu_dispatches_per_step: dispatches_per_step(spec, device, limits, steps, count, pause)
-            .await?,
+        gpu_dispatches_per_step: dispatches_per_step::<E>(
+            spec, device, limits, steps, count, pause,
+        )
+        .await?,
     })
 }
 
 /// `spec` evaluated every step, with a budget of `steps` steps.
-fn with_budget(spec: &ExperimentSpec, steps: u64) -> ExperimentSpec {
+fn with_budget<S: RunSpec>(spec: &S, steps: u64) -> S {
     let mut spec = spec.clone();
     let training = spec.training_mut();
     training.steps = steps;
@@ -136,8 +134,8 @@ pub async fn settled_count(count: impl Fn() -> Option<u64>, pause: impl AsyncFn(
 /// `pause`, a short wait (~50 ms): the launches of `steps` steps and the evaluation that waits
 /// for them, less those of one more evaluation alone. Counted after a warm-up step, so
 /// compilation and autotuning launches stay out.
-pub async fn dispatches_per_step(
-    spec: &ExperimentSpec,
+pub async fn dispatches_per_step<E: Experiment>(
+    spec: &E::Spec,
     device: &Device,
     limits: DeviceLimits,
     steps: u64,
@@ -149,7 +147,7 @@ pub async fn dispatches_per_step(
     }
     let settled = async || settled_count(&count, &pause).await;
     let steps = steps.max(1);
-    let mut session = TrainingSession::new(with_budget(spec, steps + 1), device, limits)?;
+    let mut session = TrainingSession::<E>::new(with_budget(spec, steps + 1), device, limits)?;
     session.advance(1).await?; // step-0 evaluation
     session.advance(1).await?; // warm-up step and its evaluation
     let Some(start) = settled().await else { return Ok(None) };

@@ -19,8 +19,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::MetricsRecord;
-use crate::spec::ExperimentSpec;
+use super::metrics::{Record, RunMetrics};
+use crate::spec::RunSpec;
 
 /// First bytes of a checkpoint.
 pub const CHECKPOINT_MAGIC: &[u8] = b"GRADSCOPE-CHECKPOINT\n";
@@ -62,7 +62,7 @@ impl RngState {
     }
 }
 
-/// An experiment's state between two steps (see [`crate::experiments::Experiment::save_state`]).
+/// An experiment's state between two steps (see [`super::Experiment::save_state`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExperimentState {
     pub step: u64,
@@ -78,23 +78,24 @@ pub struct ExperimentState {
 
 /// A run saved between two steps.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Checkpoint {
-    pub spec: ExperimentSpec,
+pub struct Checkpoint<S, M> {
+    /// The run's spec (a lab's tagged spec: `{"grokking": {...}}` in the file).
+    pub spec: S,
     /// Every evaluation so far (the last one is at `state.step`).
-    pub history: Vec<MetricsRecord>,
+    pub history: Vec<Record<M>>,
     /// Training wall time so far.
     pub wall_ms: f64,
     pub state: ExperimentState,
 }
 
 #[derive(Serialize, Deserialize)]
-struct Meta {
+struct Meta<M> {
     format: String,
     version: u32,
     spec: serde_json::Value,
     step: u64,
     wall_ms: f64,
-    history: Vec<MetricsRecord>,
+    history: Vec<Record<M>>,
     rng: RngState,
     extra: serde_json::Value,
     blobs: Vec<Blob>,
@@ -106,7 +107,7 @@ struct Blob {
     len: usize,
 }
 
-impl Checkpoint {
+impl<S: RunSpec, M: RunMetrics> Checkpoint<S, M> {
     pub fn to_bytes(&self) -> Vec<u8> {
         let s = &self.state;
         let blobs: Vec<Blob> = s
@@ -118,7 +119,7 @@ impl Checkpoint {
         let meta = Meta {
             format: "gradscope-checkpoint".into(),
             version: CHECKPOINT_VERSION,
-            spec: serde_json::from_str(&self.spec.to_json()).expect("specs serialize"),
+            spec: serde_json::to_value(&self.spec).expect("specs serialize"),
             step: s.step,
             wall_ms: self.wall_ms,
             history: self.history.clone(),
@@ -141,7 +142,7 @@ impl Checkpoint {
             .strip_prefix(CHECKPOINT_MAGIC)
             .ok_or("not a gradscope checkpoint (it does not start with GRADSCOPE-CHECKPOINT)")?;
         let newline = rest.iter().position(|&b| b == b'\n').ok_or("the checkpoint is truncated")?;
-        let meta: Meta = serde_json::from_slice(&rest[..newline])
+        let meta: Meta<M> = serde_json::from_slice(&rest[..newline])
             .map_err(|e| format!("the checkpoint's header is malformed: {e}"))?;
         if meta.format != "gradscope-checkpoint" || meta.version != CHECKPOINT_VERSION {
             return Err(format!(
@@ -149,8 +150,7 @@ impl Checkpoint {
                 meta.format, meta.version
             ));
         }
-        let spec = ExperimentSpec::from_value(meta.spec)
-            .map_err(|e| format!("the checkpoint's spec: {e}"))?;
+        let spec = S::from_value(meta.spec).map_err(|e| format!("the checkpoint's spec: {e}"))?;
         let mut data = &rest[newline + 1..];
         let (mut models, mut optimizers) = (Vec::new(), Vec::new());
         for blob in &meta.blobs {

@@ -8,7 +8,7 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{FloatDType, Int, Tensor};
 
-use crate::spec::{LossKind, Precision};
+use serde::{Deserialize, Serialize};
 
 fn dtype(precision: Precision) -> FloatDType {
     match precision {
@@ -106,4 +106,27 @@ pub fn softmax_collapsed(logits: Tensor<2>, kind: LossKind, precision: Precision
         }
     };
     collapsed.float().cast(FloatDType::F32).reshape([batch])
+}
+
+/// Training loss on the p output logits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossKind {
+    /// Mean squared error against one-hot targets, averaged over samples and classes
+    /// (PyTorch's `MSELoss()`, as in Doshi et al.).
+    Mse,
+    /// Softmax cross-entropy, averaged over samples.
+    CrossEntropy,
+    /// StableMax cross-entropy (Prieto et al. 2025): softmax with exp replaced by
+    /// s(x) = x + 1 (x ≥ 0), 1/(1 − x) (x < 0), which cannot collapse numerically.
+    Stablemax,
+}
+
+/// Float type of the loss (logits are cast before the softmax / StableMax).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    F32,
+    /// Only on backends with f64 (the CPU backend; WebGPU has none).
+    F64,
 }

@@ -5,17 +5,19 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::ExperimentSpec;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 /// Version of the metrics-file format. 2: the file starts with a [`file_header`] line; files
-/// without one (version 1) were written before 2026-11-27, when the transformer's causal mask
-/// was inverted, so version-1 files of transformer runs describe that broken model.
+/// without one (version 1) were written before 2026-11-27, when the grokking transformer's
+/// causal mask was inverted, so version-1 files of transformer runs describe that broken model.
 pub const METRICS_FORMAT_VERSION: u32 = 2;
 
 /// The first line of a metrics file: `{"format": "gradscope-metrics", "version", "lab",
-/// "spec"}`. Records follow, one per line; readers skip lines without a `step`.
-pub fn file_header(spec: &ExperimentSpec) -> String {
-    let spec: serde_json::Value = serde_json::from_str(&spec.to_json()).expect("specs serialize");
+/// "spec"}`, where `spec` is the run's tagged spec (`{"grokking": {...}}`) and `lab` its key.
+/// Records follow, one per line; readers skip lines without a `step`.
+pub fn file_header(spec: &impl Serialize) -> String {
+    let spec = serde_json::to_value(spec).expect("specs serialize");
     let lab = spec.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
     serde_json::json!({
         "format": "gradscope-metrics",
@@ -26,172 +28,156 @@ pub fn file_header(spec: &ExperimentSpec) -> String {
     .to_string()
 }
 
-/// One evaluation of any lab: the step, the training wall time, and the lab's metrics
-/// flattened beside them, so a grokking record keeps the flat JSON shape of format-1 files
-/// (`{"step", "train_loss", …, "wall_ms"}`) and a scans record reads
-/// `{"step", "wall_ms", "series": {"mamba.test_acc": …}}`.
+/// One evaluation: the step, the training wall time, and the lab's metrics `M` flattened
+/// beside them, so a grokking record keeps the flat JSON shape of format-1 files
+/// (`{"step", "train_loss", …, "wall_ms"}`) and a series record reads
+/// `{"step", "wall_ms", "series": {"mamba.test_acc": …}}`. It dereferences to its metrics
+/// (`record.test_acc`).
 ///
-/// Why per-lab payloads behind one record rather than a trait object: records cross the worker
-/// boundary and files as JSON, and serde needs the concrete types; an enum keeps the session,
-/// the worker and the CLI free of any lab's field names.
+/// Why a lab's own payload type behind one record rather than a trait object: records cross
+/// the worker boundary and files as JSON, and serde needs the concrete types.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricsRecord {
+pub struct Record<M> {
     pub step: u64,
     /// Training wall time so far in milliseconds (paused time excluded).
     #[serde(default)]
     pub wall_ms: f64,
     #[serde(flatten)]
-    pub lab: LabMetrics,
+    pub lab: M,
 }
 
-/// A lab's metrics at one evaluation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum LabMetrics {
-    Grokking(GrokkingMetrics),
-    /// Named series (`<model>.<metric>`), for labs that train several models side by side.
-    Series(SeriesMetrics),
+impl<M> std::ops::Deref for Record<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.lab
+    }
 }
 
-/// Named scalar series: `{"mamba.test_acc": 0.97, "s4d.test_acc": 0.21, …}`.
+impl<M> Record<M> {
+    /// The same step and wall time with other metrics.
+    pub fn with<N>(&self, lab: N) -> Record<N> {
+        Record { step: self.step, wall_ms: self.wall_ms, lab }
+    }
+
+    /// The same record with its metrics turned into another type (a lab's wrapped by the
+    /// registry).
+    pub fn map<N>(self, f: impl FnOnce(M) -> N) -> Record<N> {
+        Record { step: self.step, wall_ms: self.wall_ms, lab: f(self.lab) }
+    }
+}
+
+/// What the core needs of a lab's metrics: which one went non-finite, and how to read them
+/// from a metrics file.
+pub trait RunMetrics: Clone + std::fmt::Debug + PartialEq + Serialize + DeserializeOwned {
+    /// The first non-finite metric, in the order a user would look for it.
+    fn first_non_finite(&self) -> Option<String>;
+
+    /// What broke first, and at which step (`step`: this record's). A lab that flags
+    /// divergence earlier than its record shows it overrides this.
+    fn divergence(&self, step: u64) -> Option<(String, u64)> {
+        self.first_non_finite().map(|m| (m, step))
+    }
+
+    /// One record's metrics from a metrics-file line, `step` and `wall_ms` already taken out.
+    /// `lab`: the file header's lab, if it has one. The error is `(field, message)`.
+    fn from_file_fields(
+        fields: Map<String, Value>,
+        lab: Option<&str>,
+    ) -> Result<Self, (String, String)>;
+
+    /// The lab these metrics can only come from, if their shape tells (a metrics file without
+    /// a header takes it from its first record).
+    fn lab(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<M: RunMetrics> Record<M> {
+    /// The first non-finite metric, in the order a user would look for it.
+    pub fn first_non_finite(&self) -> Option<String> {
+        self.lab.first_non_finite()
+    }
+
+    /// What broke first, and at which step.
+    pub fn divergence(&self) -> Option<(String, u64)> {
+        self.lab.divergence(self.step)
+    }
+}
+
+/// Named scalar series: `{"mamba.test_acc": 0.97, "s4d.test_acc": 0.21, …}`, for labs that
+/// train several models side by side (`<model>.<metric>`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesMetrics {
     pub series: BTreeMap<String, f64>,
 }
 
-impl MetricsRecord {
-    /// The grokking lab's metrics, if this is a grokking record.
-    pub fn grokking(&self) -> Option<&GrokkingMetrics> {
-        match &self.lab {
-            LabMetrics::Grokking(m) => Some(m),
-            LabMetrics::Series(_) => None,
-        }
-    }
-
-    /// A grokking record as one value (step, wall time, and the metrics by `Deref`).
-    pub fn to_grokking(&self) -> Option<GrokkingRecord> {
-        self.grokking().map(|m| GrokkingRecord {
-            step: self.step,
-            wall_ms: self.wall_ms,
-            metrics: m.clone(),
-        })
-    }
-
-    /// A named series' value (`None` for grokking records or a missing name).
-    pub fn series(&self, name: &str) -> Option<f64> {
-        match &self.lab {
-            LabMetrics::Series(s) => s.series.get(name).copied(),
-            LabMetrics::Grokking(_) => None,
-        }
-    }
-
-    /// The first non-finite metric, in the order a user would look for it.
-    pub fn first_non_finite(&self) -> Option<String> {
-        match &self.lab {
-            LabMetrics::Grokking(m) => m.first_non_finite().map(str::to_string),
-            LabMetrics::Series(s) => {
-                s.series.iter().find(|(_, v)| !v.is_finite()).map(|(k, _)| k.clone())
-            }
-        }
-    }
-
-    /// What broke first, and at which step: a per-block divergence flag where the lab keeps
-    /// one (`<stack>.nonfinite_step.LL`, the earliest step, then the shallowest block), else
-    /// the first non-finite metric at this record's step.
-    pub fn divergence(&self) -> Option<(String, u64)> {
-        if let LabMetrics::Series(s) = &self.lab {
-            let flagged: Vec<(u64, &str, &str)> = s
-                .series
-                .iter()
-                .filter_map(|(k, &step)| {
-                    let (stack, block) = k.split_once(".nonfinite_step.")?;
-                    Some((step as u64, stack, block))
-                })
-                .collect();
-            if let Some(&(step, stack, block)) = flagged.iter().min() {
-                let also = flagged.iter().filter(|f| f.0 == step).count() - 1;
-                let also = match also {
-                    0 => String::new(),
-                    n => format!(
-                        " (and {n} more block{} at that step)",
-                        if n > 1 { "s" } else { "" }
-                    ),
-                };
-                return Some((format!("the gradient of `{stack}`'s block {block}{also}"), step));
-            }
-        }
-        self.first_non_finite().map(|m| (m, self.step))
+impl SeriesMetrics {
+    /// A named series' value.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.series.get(name).copied()
     }
 }
 
-/// A grokking record with its step: what grokking tests and tools read (`r.test_acc`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct GrokkingRecord {
-    pub step: u64,
-    pub wall_ms: f64,
-    pub metrics: GrokkingMetrics,
-}
+impl RunMetrics for SeriesMetrics {
+    fn first_non_finite(&self) -> Option<String> {
+        self.series.iter().find(|(_, v)| !v.is_finite()).map(|(k, _)| k.clone())
+    }
 
-impl std::ops::Deref for GrokkingRecord {
-    type Target = GrokkingMetrics;
-    fn deref(&self) -> &GrokkingMetrics {
-        &self.metrics
+    /// A per-block divergence flag where the lab keeps one (`<model>.nonfinite_step.LL`: the
+    /// earliest step, then the shallowest block), else the first non-finite series.
+    fn divergence(&self, step: u64) -> Option<(String, u64)> {
+        let flagged: Vec<(u64, &str, &str)> = self
+            .series
+            .iter()
+            .filter_map(|(k, &step)| {
+                let (stack, block) = k.split_once(".nonfinite_step.")?;
+                Some((step as u64, stack, block))
+            })
+            .collect();
+        if let Some(&(step, stack, block)) = flagged.iter().min() {
+            let also = flagged.iter().filter(|f| f.0 == step).count() - 1;
+            let also = match also {
+                0 => String::new(),
+                n => format!(" (and {n} more block{} at that step)", if n > 1 { "s" } else { "" }),
+            };
+            return Some((format!("the gradient of `{stack}`'s block {block}{also}"), step));
+        }
+        self.first_non_finite().map(|m| (m, step))
+    }
+
+    fn from_file_fields(
+        mut fields: Map<String, Value>,
+        lab: Option<&str>,
+    ) -> Result<Self, (String, String)> {
+        let Some(Value::Object(raw)) = fields.remove("series") else {
+            let what = lab.map_or("a series record".to_string(), |lab| format!("a {lab} record"));
+            return Err(("series".into(), format!("{what} must have a `series` object")));
+        };
+        if let Some(other) = fields.keys().next() {
+            return Err((
+                other.clone(),
+                "is not a field of a series record (step, wall_ms, series)".into(),
+            ));
+        }
+        let mut series = BTreeMap::new();
+        for (name, v) in raw {
+            let value = match v {
+                // NaN and ±inf have no JSON form; serde_json writes them as null.
+                Value::Null => f64::NAN,
+                v => v
+                    .as_f64()
+                    .ok_or_else(|| (format!("series.{name}"), "must be a number".to_string()))?,
+            };
+            series.insert(name, value);
+        }
+        Ok(SeriesMetrics { series })
     }
 }
 
-/// The grokking lab's metrics at one step. Losses and accuracies are over the whole train /
-/// test split, with the weights as they are after `step` optimizer updates. The diagnostics
-/// default when absent, so a metrics file with only the first five fields still loads.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GrokkingMetrics {
-    pub train_loss: f64,
-    pub train_acc: f64,
-    pub test_loss: f64,
-    pub test_acc: f64,
-    /// L2 norm of all weights, √Σw².
-    #[serde(default)]
-    pub weight_norm: f64,
-    /// Fraction of training samples whose loss normalizer has collapsed: Σ exp(z − max z) == 1
-    /// exactly in the loss's float type (Prieto et al. 2025), or for StableMax Σ s(z) == s(max z)
-    /// (see `train::loss::softmax_collapsed`).
-    #[serde(default)]
-    pub softmax_collapse: f64,
-    /// Fraction of training samples with a loss of exactly 0.
-    #[serde(default)]
-    pub zero_loss: f64,
-    /// cos(g, w) of the last step's full gradient and the weights: the "naïve loss
-    /// minimization" direction ⊥Grad removes. `None` before the first step.
-    #[serde(default)]
-    pub nlm_cosine: Option<f64>,
-    /// ‖g‖ of the last step's gradient (before clipping / ⊥Grad).
-    #[serde(default)]
-    pub grad_norm: Option<f64>,
-    /// With label noise: accuracy on the training pairs against their true labels.
-    #[serde(default)]
-    pub train_clean_acc: Option<f64>,
-    /// With label noise: fraction of corrupted training labels the model reproduces.
-    #[serde(default)]
-    pub corrupted_fit: Option<f64>,
-    /// L2 norm of each weight tensor, in the order of the run summary's `param_names`.
-    #[serde(default)]
-    pub layer_norms: Vec<f64>,
-}
-
-impl GrokkingMetrics {
-    /// The first non-finite metric, in the order a user would look for it.
-    pub fn first_non_finite(&self) -> Option<&'static str> {
-        [
-            ("train_loss", self.train_loss),
-            ("test_loss", self.test_loss),
-            ("weight_norm", self.weight_norm),
-            ("grad_norm", self.grad_norm.unwrap_or(0.0)),
-            ("train_acc", self.train_acc),
-            ("test_acc", self.test_acc),
-        ]
-        .into_iter()
-        .find(|(_, v)| !v.is_finite())
-        .map(|(name, _)| name)
-    }
+/// A step, or `"never"` when a threshold was not reached within the budget (sweep tables and
+/// phase diagrams mark those apart rather than as a large number).
+pub fn step_or_never(step: Option<u64>) -> Value {
+    step.map_or_else(|| Value::from("never"), Value::from)
 }
 
 /// Device metrics gathered into one tensor for one readback, each part under a name, so the
@@ -242,13 +228,13 @@ impl ReadoutLayout {
 /// A metrics file as read back: `gradscope run --out`, the page's JSON export, or a format-1
 /// file without a header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MetricsFile {
-    /// The file's lab: the header's, else guessed from the records (`series` → not grokking).
+pub struct MetricsFile<M> {
+    /// The file's lab: the header's, else whatever the registry guesses from the records.
     pub lab: Option<String>,
     /// The spec that produced it (from the header; format-1 files have none).
     pub spec: Option<serde_json::Value>,
     pub version: u32,
-    pub records: Vec<MetricsRecord>,
+    pub records: Vec<Record<M>>,
 }
 
 /// Why a metrics file was refused: the 1-based line and the field at fault.
@@ -263,10 +249,14 @@ pub struct MetricsFileError {
 /// Largest metrics file read (a 100 000-step run evaluated every step is ~30 MB).
 pub const MAX_METRICS_FILE_BYTES: usize = 256 << 20;
 
-/// Reads a metrics file: an optional [`file_header`] line, then one [`MetricsRecord`] per line
-/// (blank lines skipped). Every refusal names the line and the field. `null` in a series (a
-/// value that was NaN or infinite when written, e.g. the step a run diverged) reads as NaN.
-pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
+/// Reads a metrics file: an optional [`file_header`] line, then one [`Record`] per line (blank
+/// lines skipped); `labs`: the keys a header's `lab` may take. Every refusal names the line and
+/// the field. `null` in a series (a value that was NaN or infinite when written, e.g. the step
+/// a run diverged) reads as NaN.
+pub fn read_metrics_file<M: RunMetrics>(
+    text: &str,
+    labs: &[&str],
+) -> Result<MetricsFile<M>, MetricsFileError> {
     let fail = |line: usize, field: &str, message: String| MetricsFileError {
         line,
         field: field.into(),
@@ -310,9 +300,8 @@ pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
             }
             file.version = version as u32;
             let lab = object.get("lab").and_then(|l| l.as_str()).unwrap_or_default();
-            if !crate::spec::LABS.iter().any(|(key, _)| *key == lab) {
-                let known: Vec<&str> = crate::spec::LABS.iter().map(|(k, _)| *k).collect();
-                return Err(fail(line, "lab", format!("must be one of {}", known.join(", "))));
+            if !labs.contains(&lab) {
+                return Err(fail(line, "lab", format!("must be one of {}", labs.join(", "))));
             }
             file.lab = Some(lab.to_string());
             file.spec = object.remove("spec");
@@ -332,60 +321,13 @@ pub fn read_metrics_file(text: &str) -> Result<MetricsFile, MetricsFileError> {
                 v.as_f64().ok_or_else(|| fail(line, "wall_ms", "must be a number".into()))?
             }
         };
-        let series_lab = object.contains_key("series");
-        match (file.lab.as_deref(), series_lab) {
-            (Some("grokking"), true) => {
-                return Err(fail(line, "series", "a grokking file has no series".into()));
-            }
-            (Some(lab), false) if lab != "grokking" => {
-                return Err(fail(
-                    line,
-                    "series",
-                    format!("a {lab} record must have a `series` object"),
-                ));
-            }
-            _ => {}
+        let lab = M::from_file_fields(object, file.lab.as_deref())
+            .map_err(|(field, message)| fail(line, &field, message))?;
+        if file.lab.is_none() {
+            // A file without a header takes the lab its first record tells, if one does.
+            file.lab = lab.lab().map(str::to_string);
         }
-        let lab = if series_lab {
-            let Some(serde_json::Value::Object(raw)) = object.remove("series") else {
-                return Err(fail(line, "series", "must be an object of named numbers".into()));
-            };
-            if let Some(other) = object.keys().next() {
-                return Err(fail(
-                    line,
-                    other,
-                    "is not a field of a series record (step, wall_ms, series)".into(),
-                ));
-            }
-            let mut series = BTreeMap::new();
-            for (name, v) in raw {
-                let value = match v {
-                    // NaN and ±inf have no JSON form; serde_json writes them as null.
-                    serde_json::Value::Null => f64::NAN,
-                    v => v.as_f64().ok_or_else(|| {
-                        fail(line, &format!("series.{name}"), "must be a number".into())
-                    })?,
-                };
-                series.insert(name, value);
-            }
-            LabMetrics::Series(SeriesMetrics { series })
-        } else {
-            let metrics: GrokkingMetrics = serde_path_to_error::deserialize(
-                serde_json::Value::Object(object),
-            )
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let field =
-                    if path.is_empty() || path == "." { "(record)".to_string() } else { path };
-                let inner = e.into_inner().to_string();
-                fail(line, &field, inner.split(" at line ").next().unwrap_or_default().to_string())
-            })?;
-            LabMetrics::Grokking(metrics)
-        };
-        if file.lab.is_none() && !series_lab {
-            file.lab = Some("grokking".into());
-        }
-        file.records.push(MetricsRecord { step, wall_ms, lab });
+        file.records.push(Record { step, wall_ms, lab });
     }
     if file.records.is_empty() {
         return Err(fail(text.lines().count(), "(file)", "holds no metrics records".into()));

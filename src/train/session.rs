@@ -1,15 +1,16 @@
-//! The training session: drives an [`Experiment`] step by step, evaluates on schedule, keeps the
-//! history, and stops on divergence. The CLI, the browser worker and the tests all use it.
+//! The training session: drives an [`Experiment`] of any lab step by step, evaluates on
+//! schedule, keeps the history, and stops on divergence. The CLI, the browser worker and the
+//! tests all use it (through the registry's `labs::TrainingSession`, which runs every lab).
 
 use std::fmt;
 
 use burn::tensor::Device;
 use web_time::Instant;
 
-use super::{Checkpoint, MetricsRecord};
-use crate::analysis::{LabAnalysis, LabReport};
-use crate::experiments::{DeviceLimits, Experiment, ExperimentSummary};
-use crate::spec::{ExperimentSpec, SpecError};
+use super::metrics::Record;
+use super::{Checkpoint, Experiment, ExperimentSummary, RunReport};
+use crate::backend::DeviceLimits;
+use crate::spec::{RunSpec, SpecError};
 
 /// Why a run cannot go on.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,25 +50,21 @@ impl From<SpecError> for RunError {
 }
 
 /// A run in progress.
-pub struct TrainingSession {
-    spec: ExperimentSpec,
-    experiment: Experiment,
-    history: Vec<MetricsRecord>,
-    report: LabReport,
+pub struct TrainingSession<E: Experiment> {
+    spec: E::Spec,
+    experiment: E,
+    history: Vec<Record<E::Metrics>>,
+    report: E::Report,
     wall_ms: f64,
     diverged: Option<RunError>,
 }
 
-impl TrainingSession {
+impl<E: Experiment> TrainingSession<E> {
     /// Validates and builds `spec` on `device`.
-    pub fn new(
-        spec: ExperimentSpec,
-        device: &Device,
-        limits: DeviceLimits,
-    ) -> Result<Self, RunError> {
-        let experiment = Experiment::build(&spec, device, limits)?;
+    pub fn new(spec: E::Spec, device: &Device, limits: DeviceLimits) -> Result<Self, RunError> {
+        let experiment = E::build(&spec, device, limits)?;
         Ok(Self {
-            report: LabReport::for_lab(spec.lab()),
+            report: experiment.new_report(),
             spec,
             experiment,
             history: Vec::new(),
@@ -79,7 +76,7 @@ impl TrainingSession {
     /// Continues a saved run: builds its spec on `device`, puts the weights, optimizer state,
     /// RNG and history back. The next step is the one after `checkpoint.state.step`.
     pub fn resume(
-        checkpoint: Checkpoint,
+        checkpoint: Checkpoint<E::Spec, E::Metrics>,
         device: &Device,
         limits: DeviceLimits,
     ) -> Result<Self, RunError> {
@@ -106,7 +103,7 @@ impl TrainingSession {
     /// The run as it stands, for [`TrainingSession::resume`]: after the first evaluation, at
     /// any step. (The evaluation schedule follows the step, so a resumed run evaluates where the
     /// uninterrupted one would; the CLI saves at evaluations, so its history is complete.)
-    pub fn checkpoint(&self) -> Result<Checkpoint, RunError> {
+    pub fn checkpoint(&self) -> Result<Checkpoint<E::Spec, E::Metrics>, RunError> {
         if self.history.is_empty() {
             return Err(RunError::Input("a checkpoint is taken after the first evaluation".into()));
         }
@@ -119,7 +116,7 @@ impl TrainingSession {
         })
     }
 
-    pub fn spec(&self) -> &ExperimentSpec {
+    pub fn spec(&self) -> &E::Spec {
         &self.spec
     }
 
@@ -127,13 +124,13 @@ impl TrainingSession {
         self.experiment.summary()
     }
 
-    pub fn experiment(&self) -> &Experiment {
+    pub fn experiment(&self) -> &E {
         &self.experiment
     }
 
     /// The experiment, to drive steps by hand (benchmarks). Steps taken this way are not
     /// evaluated until [`TrainingSession::evaluate`] is called.
-    pub fn experiment_mut(&mut self) -> &mut Experiment {
+    pub fn experiment_mut(&mut self) -> &mut E {
         &mut self.experiment
     }
 
@@ -143,7 +140,7 @@ impl TrainingSession {
     }
 
     /// Every evaluation so far, oldest first (step 0 is the initial weights).
-    pub fn history(&self) -> &[MetricsRecord] {
+    pub fn history(&self) -> &[Record<E::Metrics>] {
         &self.history
     }
 
@@ -153,7 +150,7 @@ impl TrainingSession {
     }
 
     /// Reads the current metrics back (one async transfer), records and returns them.
-    pub async fn evaluate(&mut self) -> Result<MetricsRecord, RunError> {
+    pub async fn evaluate(&mut self) -> Result<Record<E::Metrics>, RunError> {
         let started = Instant::now();
         let (tensor, layout) = self.experiment.metrics_tensor();
         let data =
@@ -176,7 +173,10 @@ impl TrainingSession {
     /// The first call evaluates the initial weights (step 0) before training.
     ///
     /// Returns the new record, if one was taken. After divergence every call returns the error.
-    pub async fn advance(&mut self, max_steps: u64) -> Result<Option<MetricsRecord>, RunError> {
+    pub async fn advance(
+        &mut self,
+        max_steps: u64,
+    ) -> Result<Option<Record<E::Metrics>>, RunError> {
         if let Some(err) = &self.diverged {
             return Err(err.clone());
         }
@@ -212,7 +212,7 @@ impl TrainingSession {
         &self,
         final_views: bool,
         example: Option<&[u32]>,
-    ) -> Result<LabAnalysis, RunError> {
+    ) -> Result<E::Analysis, RunError> {
         self.experiment.analyse(final_views, example).await
     }
 
@@ -222,14 +222,14 @@ impl TrainingSession {
     }
 
     /// The lab's report of the history so far ("did it grok?", "which model solved it?").
-    pub fn report(&self) -> LabReport {
+    pub fn report(&self) -> E::Report {
         self.report.clone()
     }
 
     /// Runs to the end of the budget, calling `on_record` after each evaluation.
     pub async fn run_to_end(
         &mut self,
-        mut on_record: impl FnMut(&MetricsRecord),
+        mut on_record: impl FnMut(&Record<E::Metrics>),
     ) -> Result<(), RunError> {
         while !self.is_finished() {
             if let Some(record) = self.advance(u64::MAX).await? {

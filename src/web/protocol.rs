@@ -2,13 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{LabAnalysis, LabReport};
 use crate::backend::BackendKind;
-use crate::experiments::ExperimentSummary;
-use crate::models::ssm::s4d::{Discretization, S4dInit};
+use crate::labs::scans::race::{RaceEntry, RaceTarget};
+use crate::labs::scans::ssm::s4d::{Discretization, S4dInit};
+use crate::labs::{LabAnalysis, LabReport, MetricsFile, MetricsRecord};
+use crate::train::ExperimentSummary;
 use crate::train::bench::Speed;
-use crate::train::scan_race::{RaceEntry, RaceTarget};
-use crate::train::{MetricsFile, MetricsRecord};
 
 /// Which backend the page asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +33,7 @@ pub struct PresetInfo {
 
 impl PresetInfo {
     pub fn all() -> Vec<PresetInfo> {
-        crate::spec::presets::all()
+        crate::labs::presets::all()
             .into_iter()
             .map(|p| PresetInfo {
                 lab: p.spec.lab().into(),

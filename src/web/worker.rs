@@ -12,12 +12,12 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use web_time::Instant;
 
 use super::protocol::{BackendChoice, Command, Event, PresetInfo};
-use crate::analysis::LabReport;
 use crate::backend::{self, Backend};
-use crate::spec::{ExperimentSpec, SpecError, url_hash};
+use crate::labs::scans::race::{self, RaceTarget};
+use crate::labs::{ExperimentSpec, LabExperiment, LabReport, TrainingSession, read_metrics_file};
+use crate::spec::{SpecError, url_hash};
+use crate::train::RunError;
 use crate::train::bench::measure;
-use crate::train::scan_race::{self, RaceTarget};
-use crate::train::{RunError, TrainingSession, read_metrics_file};
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -294,7 +294,7 @@ impl Worker {
                 Ok(spec) => self.build(spec),
                 Err(e) => post(&spec_error(&e)),
             },
-            Command::LoadHash { hash } => match url_hash::decode(&hash) {
+            Command::LoadHash { hash } => match ExperimentSpec::from_hash(&hash) {
                 Ok(spec) => self.build(spec),
                 Err(e) => post(&spec_error(&e)),
             },
@@ -337,7 +337,10 @@ impl Worker {
                 // Kernel launches are counted on the GPU only.
                 let gpu = backend.kind == backend::BackendKind::Wgpu;
                 let count = || if gpu { backend::gpu_dispatches() } else { None };
-                match measure(spec, device, limits, steps, count, async || sleep_ms(50).await).await
+                match measure::<LabExperiment>(spec, device, limits, steps, count, async || {
+                    sleep_ms(50).await
+                })
+                .await
                 {
                     Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
                     Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
@@ -357,7 +360,7 @@ impl Worker {
                 post(&Event::Report { report: LabReport::from_history(&records) });
             }
             Command::S4dKernel { init, discretization, d_state, log_dt, len } => {
-                match crate::models::ssm::s4d::single_channel_view(
+                match crate::labs::scans::ssm::s4d::single_channel_view(
                     init,
                     discretization,
                     d_state,
@@ -438,9 +441,9 @@ impl Worker {
                 }
             }
             Command::PreviewOperation { expr, p } => {
-                let event = match crate::data::modular::Operation::preview(&expr, p) {
+                let event = match crate::labs::grokking::modular::Operation::preview(&expr, p) {
                     Ok(op) => Event::OperationPreview {
-                        pairs: op.pairs(crate::spec::PairSet::All).len(),
+                        pairs: op.pairs(crate::labs::grokking::PairSet::All).len(),
                         commutative: op.is_commutative(),
                         labels: op.table().to_vec(),
                         error: None,
@@ -501,7 +504,7 @@ impl Worker {
         }
     }
 
-    fn post_race(&self, entry: Option<scan_race::RaceEntry>, done: bool) {
+    fn post_race(&self, entry: Option<race::RaceEntry>, done: bool) {
         let device = self.backend.as_ref().map_or(String::new(), |b| b.label.clone());
         post(&Event::Race { entry, done, device });
     }
@@ -516,7 +519,7 @@ impl Worker {
         };
         if race.capped.contains(&target) {
             let note = Some("a shorter length already passed the time cap".to_string());
-            let entry = scan_race::RaceEntry { target, len, ms: None, dispatches: None, note };
+            let entry = race::RaceEntry { target, len, ms: None, dispatches: None, note };
             self.post_race(Some(entry), false);
             return;
         }
@@ -524,7 +527,7 @@ impl Worker {
         let Some(backend) = &self.backend else { return };
         let gpu = backend.kind == backend::BackendKind::Wgpu;
         let count = || if gpu { backend::gpu_dispatches() } else { None };
-        let result = scan_race::measure(
+        let result = race::measure(
             target,
             len,
             &backend.device,

@@ -1,10 +1,9 @@
 //! Fourier spectrum, IPR and the "did it grok?" verdict on planted inputs.
 #![cfg(not(target_arch = "wasm32"))]
 
-use gradscope::analysis::fourier::{dft_magnitudes, ipr, spectrum};
-use gradscope::analysis::{GrokReport, Verdict};
-use gradscope::train::MetricsRecord;
-use gradscope::train::metrics::{GrokkingMetrics, LabMetrics};
+use gradscope::labs::grokking::analysis::fourier::{dft_magnitudes, ipr, spectrum};
+use gradscope::labs::grokking::analysis::{GrokReport, Verdict};
+use gradscope::labs::grokking::{GrokkingMetrics, GrokkingRecord};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
@@ -76,11 +75,11 @@ fn ipr_is_high_for_a_periodic_neuron_and_low_for_noise() {
     assert!(diffuse.iter().all(|&v| v < 0.3));
 }
 
-fn record(step: u64, train_acc: f64, test_acc: f64) -> MetricsRecord {
-    MetricsRecord {
+fn record(step: u64, train_acc: f64, test_acc: f64) -> GrokkingRecord {
+    GrokkingRecord {
         step,
         wall_ms: 0.0,
-        lab: LabMetrics::Grokking(GrokkingMetrics {
+        lab: GrokkingMetrics {
             train_loss: 1.0 - train_acc + 1e-3,
             train_acc,
             test_loss: 1.0 - test_acc + 1e-3,
@@ -93,7 +92,7 @@ fn record(step: u64, train_acc: f64, test_acc: f64) -> MetricsRecord {
             train_clean_acc: None,
             corrupted_fit: None,
             layer_norms: vec![],
-        }),
+        },
     }
 }
 

@@ -8,8 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use gradscope::backend;
-use gradscope::spec::{ExperimentSpec, presets, url_hash};
-use gradscope::train::{Checkpoint, MetricsRecord, RunError, TrainingSession};
+use gradscope::labs::{Checkpoint, MetricsRecord, TrainingSession};
+use gradscope::labs::{ExperimentSpec, presets};
+use gradscope::train::RunError;
 
 fn with_budget(mut spec: ExperimentSpec, steps: u64, eval_every: u64) -> ExperimentSpec {
     spec.training_mut().steps = steps;
@@ -21,7 +22,7 @@ fn with_budget(mut spec: ExperimentSpec, steps: u64, eval_every: u64) -> Experim
 /// A minibatched grokking run (so the epoch's batch order matters), three scans models, four
 /// 24-block gradient-flow stacks (with their divergence flags).
 fn lab_specs() -> Vec<ExperimentSpec> {
-    let grokking = url_hash::decode(
+    let grokking = ExperimentSpec::from_hash(
         "grokking.task.p=23&grokking.model.mlp.width=64&grokking.training.batch_size=64",
     )
     .unwrap();
@@ -100,7 +101,7 @@ fn damaged_checkpoints_are_refused_with_a_message() {
     assert!(err(&extra).contains("trailing bytes"));
     // A checkpoint whose weights do not fit its spec (a wider model) is refused when resumed.
     let mut c = Checkpoint::from_bytes(&bytes).unwrap();
-    c.spec = url_hash::decode(
+    c.spec = ExperimentSpec::from_hash(
         "grokking.task.p=23&grokking.model.mlp.width=65&grokking.training.batch_size=64",
     )
     .unwrap();

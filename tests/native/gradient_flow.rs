@@ -7,14 +7,14 @@ use std::process::Command;
 
 use burn::tensor::{Device, Tensor};
 use gradscope::backend;
-use gradscope::data::regression::{FlowTask, FlowTaskKind};
-use gradscope::data::rng::{Stream, stream};
-use gradscope::experiments::gradient_probe::{GradientProfile, profile_at_init};
-use gradscope::models::deep_stack::{
+use gradscope::labs::gradient_flow::deep_stack::{
     Activation, BlockKind, DeepStack, InitKind, NormKind, NormPlacement, Objective, ResidualScale,
     StackConfig, block_grad_norms,
 };
-use gradscope::spec::gradient_flow::{GradientFlowSpec, StackSpec};
+use gradscope::labs::gradient_flow::probe::{GradientProfile, profile_at_init};
+use gradscope::labs::gradient_flow::regression::{FlowTask, FlowTaskKind};
+use gradscope::labs::gradient_flow::spec::{GradientFlowSpec, StackSpec};
+use gradscope::rng::{Stream, stream};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -155,7 +155,7 @@ fn matvec_t(dy: &[f64], w: &[f64], rows: usize) -> Vec<f64> {
 impl RefStack {
     /// Reads every parameter of `stack` (built from `cfg`).
     fn from(stack: &DeepStack, cfg: &StackConfig) -> Self {
-        let norm = |n: &Option<gradscope::models::deep_stack::Norm>| {
+        let norm = |n: &Option<gradscope::labs::gradient_flow::deep_stack::Norm>| {
             n.as_ref().map(|n| RefNorm {
                 layer: n.kind == NormKind::LayerNorm,
                 gain: values(n.gain.val()),
@@ -638,10 +638,11 @@ fn cli_inspect_gradients_writes_per_layer_arrays() {
 /// overflows a step earlier than any gradient: the forward pass of the exploded weights.)
 #[test]
 fn a_diverging_run_names_the_block_and_step_where_gradients_broke() {
-    use gradscope::experiments::gradient_flow::GradientFlowExperiment;
-    use gradscope::spec::{ExperimentSpec, OptimizerKind, OptimizerSpec};
-    use gradscope::train::metrics::LabMetrics;
-    use gradscope::train::{RunError, TrainingSession};
+    use gradscope::labs::ExperimentSpec;
+    use gradscope::labs::TrainingSession;
+    use gradscope::labs::gradient_flow::experiment::GradientFlowExperiment;
+    use gradscope::spec::{OptimizerKind, OptimizerSpec};
+    use gradscope::train::RunError;
     let cpu = backend::cpu();
     let mut spec = GradientFlowSpec::default();
     spec.models = [(
@@ -668,7 +669,7 @@ fn a_diverging_run_names_the_block_and_step_where_gradients_broke() {
             let (tensor, layout) = experiment.metrics_tensor();
             let numbers: Vec<f32> = tensor.into_data().convert::<f32>().try_to_vec().unwrap();
             let record = experiment.record(&layout, &numbers, 0.0);
-            let LabMetrics::Series(s) = &record.lab else { panic!("a series record") };
+            let s = &record.lab;
             (1..=8)
                 .find(|l| !s.series[&format!("plain.grad_norm.{l:02}")].is_finite())
                 .map(|l| (record.step, l))
@@ -694,10 +695,10 @@ fn a_diverging_run_names_the_block_and_step_where_gradients_broke() {
 /// fits a browser's WebGPU defaults (128 MiB buffers, the 4 GiB run bound).
 #[test]
 fn bad_stacks_and_oversized_runs_are_refused_with_the_field_and_the_estimate() {
-    use gradscope::experiments::DeviceLimits;
-    use gradscope::experiments::gradient_flow::check_fits;
-    use gradscope::models::deep_stack::BlockKind;
-    use gradscope::spec::presets;
+    use gradscope::backend::DeviceLimits;
+    use gradscope::labs::gradient_flow::deep_stack::BlockKind;
+    use gradscope::labs::gradient_flow::experiment::check_fits;
+    use gradscope::labs::presets;
     let refused = |edit: &dyn Fn(&mut GradientFlowSpec)| {
         let mut spec = GradientFlowSpec::default();
         edit(&mut spec);
@@ -742,7 +743,7 @@ fn bad_stacks_and_oversized_runs_are_refused_with_the_field_and_the_estimate() {
     let browser =
         DeviceLimits { max_buffer_bytes: 128 << 20, float64: false, max_total_bytes: 4 << 30 };
     for p in presets::all() {
-        if let gradscope::spec::ExperimentSpec::GradientFlow(s) = &p.spec {
+        if let gradscope::labs::ExperimentSpec::GradientFlow(s) = &p.spec {
             check_fits(s, browser).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         }
     }

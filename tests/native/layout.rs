@@ -33,3 +33,286 @@ fn no_test_hides_under_src() {
         .collect();
     assert!(hidden.is_empty(), "tests under src/ never run; move them to tests/: {hidden:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The import rules of the house (docs/architecture.md): the core knows no lab, no lab knows
+// another, the labs know no front end, and only the registry (`src/labs/*.rs`) names them all.
+// "Imports" are module paths in code (`use crate::labs::scans::…`, `crate::labs::grokking::X`,
+// `super::super::…`, grouped `use crate::labs::{…}`); comments and strings do not count.
+
+/// The labs, by folder.
+const LABS: [&str; 3] = ["grokking", "scans", "gradient_flow"];
+
+/// Front-end files that still name a lab's own module instead of going through the registry.
+/// The list may only shrink: a file that stops naming a lab must leave it (the test says so).
+const FACES_NAMING_LABS: &[&str] = &["cli/mod.rs", "web/protocol.rs", "web/worker.rs"];
+
+/// Where a module lives in the house.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    /// `backend`, `rng`, `spec`, `train`, `nn`: knows no lab.
+    Core,
+    /// `labs/<lab>/…`.
+    Lab(String),
+    /// `labs` and its files that are not a lab: names every lab.
+    Registry,
+    /// `cli`, `web`, `sweep`, the crate root and the binaries: reach the labs through the
+    /// registry.
+    Face,
+}
+
+fn part_of(module: &[String]) -> Part {
+    match module.first().map(String::as_str) {
+        Some("backend" | "rng" | "spec" | "train" | "nn") => Part::Core,
+        Some("labs") => match module.get(1) {
+            Some(lab) if LABS.contains(&lab.as_str()) => Part::Lab(lab.clone()),
+            _ => Part::Registry,
+        },
+        _ => Part::Face,
+    }
+}
+
+/// The module path of a source file: `src/labs/scans/ssm/mod.rs` → `labs::scans::ssm`.
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> =
+        rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+        parts.pop();
+    }
+    if parts.first().map(String::as_str) == Some("bin") {
+        parts.clear(); // a binary is its own crate root, a front end
+    }
+    parts
+}
+
+/// The source with comments, string and char literals blanked (lines kept).
+fn code_only(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let blank = |s: &[u8], out: &mut String| {
+        for &c in s {
+            out.push(if c == b'\n' { '\n' } else { ' ' });
+        }
+    };
+    while i < b.len() {
+        let rest = &b[i..];
+        if rest.starts_with(b"//") {
+            let end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            blank(&rest[..end], &mut out);
+            i += end;
+        } else if rest.starts_with(b"/*") {
+            let end = text[i + 2..].find("*/").map_or(rest.len(), |e| e + 4);
+            blank(&rest[..end], &mut out);
+            i += end;
+        } else if rest.starts_with(b"r#\"") || rest.starts_with(b"r\"") {
+            let hashes = rest[1..].iter().take_while(|&&c| c == b'#').count();
+            let close = format!("\"{}", "#".repeat(hashes));
+            let body = 2 + hashes;
+            let end = text[i + body..].find(&close).map_or(rest.len(), |e| body + e + close.len());
+            blank(&rest[..end], &mut out);
+            i += end;
+        } else if rest[0] == b'"' {
+            let mut j = 1;
+            while j < rest.len() && rest[j] != b'"' {
+                j += if rest[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = (j + 1).min(rest.len());
+            blank(&rest[..end], &mut out);
+            i += end;
+        } else if rest[0] == b'\'' && rest.len() > 2 && (rest[2] == b'\'' || rest[1] == b'\\') {
+            // a char literal ('a', '\n', '\''), not a lifetime
+            let end = rest[2..].iter().position(|&c| c == b'\'').map_or(1, |e| e + 3);
+            blank(&rest[..end], &mut out);
+            i += end;
+        } else {
+            let ch = text[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Every absolute module path the code names, with its line: `crate::a::b`, `super::x`
+/// resolved against `module`, and each item of a `{…}` group.
+fn paths_named(code: &str, module: &[String]) -> Vec<(usize, Vec<String>)> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let chars: Vec<char> = code.chars().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_path = (i == 0 || !(ident(chars[i - 1]) || chars[i - 1] == ':'))
+            && ["crate::", "super::", "gradscope::"]
+                .iter()
+                .any(|p| chars[i..].iter().take(p.len()).copied().eq(p.chars()));
+        if !starts_path {
+            i += 1;
+            continue;
+        }
+        let line = chars[..i].iter().filter(|&&c| c == '\n').count() + 1;
+        let (end, tails) = read_path(&chars, i);
+        for tail in tails {
+            let mut segments = tail.into_iter();
+            let first = segments.next().unwrap_or_default();
+            let mut abs: Vec<String> = match first.as_str() {
+                "crate" | "gradscope" => Vec::new(),
+                _ => {
+                    // `super` of module a::b (file `a/b.rs` or `a/b/mod.rs`) is `a`.
+                    let mut m = module.to_vec();
+                    m.pop();
+                    m
+                }
+            };
+            for s in segments {
+                if s == "super" {
+                    abs.pop();
+                } else {
+                    abs.push(s);
+                }
+            }
+            found.push((line, abs));
+        }
+        i = end;
+    }
+    found
+}
+
+/// Reads the path starting at `i` (`a::b::{c, d::e}`): where it ends, and each full path.
+fn read_path(chars: &[char], mut i: usize) -> (usize, Vec<Vec<String>>) {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut prefix = Vec::new();
+    loop {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i < chars.len() && chars[i] == '{' {
+            let mut out = Vec::new();
+            i += 1;
+            loop {
+                while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ',') {
+                    i += 1;
+                }
+                if i >= chars.len() || chars[i] == '}' {
+                    return (i + 1, out);
+                }
+                let (end, tails) = read_path(chars, i);
+                for t in tails {
+                    out.push(prefix.iter().cloned().chain(t).collect());
+                }
+                // skip `as name` and anything up to the next item
+                let mut j = end;
+                while j < chars.len() && chars[j] != ',' && chars[j] != '}' {
+                    j += 1;
+                }
+                i = j;
+            }
+        }
+        let start = i;
+        while i < chars.len() && ident(chars[i]) {
+            i += 1;
+        }
+        if start == i {
+            return (i, vec![prefix]);
+        }
+        prefix.push(chars[start..i].iter().collect());
+        if chars[i..].starts_with(&[':', ':']) {
+            i += 2;
+        } else {
+            return (i, vec![prefix]);
+        }
+    }
+}
+
+/// What `file` (in `from`) may not name in `to`, as a sentence; `None` when allowed.
+fn broken_rule(from: &Part, to: &Part, face_may_name_labs: bool) -> Option<&'static str> {
+    match (from, to) {
+        (Part::Core, Part::Lab(_) | Part::Registry) => Some("the core imports no lab"),
+        (Part::Core, Part::Face) => Some("the core imports no front end"),
+        (Part::Lab(a), Part::Lab(b)) if a != b => Some("no lab imports another lab"),
+        (Part::Lab(_), Part::Registry) => Some("a lab does not import the registry"),
+        (Part::Lab(_) | Part::Registry, Part::Face) => {
+            Some("no lab imports the CLI, the web layer or the sweeps")
+        }
+        (Part::Face, Part::Lab(_)) if !face_may_name_labs => {
+            Some("the front ends reach a lab only through the registry (`labs::…`)")
+        }
+        _ => None,
+    }
+}
+
+/// The import rule violations in `src`.
+fn import_violations(src: &Path) -> (Vec<String>, Vec<String>) {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut violations = Vec::new();
+    let mut faces_naming_labs = Vec::new();
+    for file in &files {
+        let module = module_of(src, file);
+        let from = part_of(&module);
+        let rel = file.strip_prefix(src).unwrap().display().to_string();
+        let text = std::fs::read_to_string(file).unwrap();
+        let allowed = FACES_NAMING_LABS.contains(&rel.as_str());
+        let mut names_a_lab = false;
+        for (line, path) in paths_named(&code_only(&text), &module) {
+            let to = part_of(&path);
+            if from == Part::Face && matches!(to, Part::Lab(_)) {
+                names_a_lab = true;
+            }
+            if let Some(rule) = broken_rule(&from, &to, allowed) {
+                violations.push(format!("src/{rel}:{line}: `{}`: {rule}", path.join("::")));
+            }
+        }
+        if allowed && !names_a_lab {
+            faces_naming_labs.push(rel);
+        }
+    }
+    (violations, faces_naming_labs)
+}
+
+#[test]
+fn imports_follow_the_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (violations, no_longer) = import_violations(&src);
+    assert!(violations.is_empty(), "import rules broken:\n{}", violations.join("\n"));
+    assert!(
+        no_longer.is_empty(),
+        "these files no longer name a lab: take them off FACES_NAMING_LABS: {no_longer:?}"
+    );
+}
+
+/// The rule checker itself, on planted sources: it sees what it must, and not comments or
+/// strings.
+#[test]
+fn import_rules_catch_planted_imports() {
+    let dir = std::env::temp_dir().join(format!("gradscope-layout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("train/session.rs", "use crate::labs::LabExperiment;\n// crate::labs::scans\n");
+    write("labs/scans/spec.rs", "use crate::labs::{grokking::GrokkingSpec, ExperimentSpec};\n");
+    write("labs/scans/ssm/net.rs", "use super::super::super::gradient_flow::deep_stack;\n");
+    write(
+        "labs/grokking/expr.rs",
+        "const S: &str = \"crate::labs::scans\";\nuse super::spec::X;\n",
+    );
+    write("labs/gradient_flow/probe.rs", "fn f() { crate::cli::main(); }\n");
+    write("labs/mod.rs", "pub use scans::ScansSpec;\nuse crate::labs::grokking::X;\n");
+    write("cli/run.rs", "use crate::labs::scans::race;\nuse crate::labs::ExperimentSpec;\n");
+    let (violations, _) = import_violations(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let at = |file: &str| violations.iter().filter(|v| v.starts_with(file)).count();
+    assert_eq!(at("src/train/session.rs"), 1, "{violations:#?}");
+    assert_eq!(at("src/labs/scans/spec.rs"), 2, "{violations:#?}");
+    assert_eq!(at("src/labs/scans/ssm/net.rs"), 1, "{violations:#?}");
+    assert_eq!(at("src/labs/grokking/expr.rs"), 0, "{violations:#?}");
+    assert_eq!(at("src/labs/gradient_flow/probe.rs"), 1, "{violations:#?}");
+    assert_eq!(at("src/labs/mod.rs"), 0, "{violations:#?}");
+    assert_eq!(at("src/cli/run.rs"), 1, "{violations:#?}");
+    assert_eq!(violations.len(), 6, "{violations:#?}");
+}

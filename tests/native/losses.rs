@@ -6,7 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use gradscope::spec::{LossKind, Precision};
+use gradscope::labs::grokking::{LossKind, Precision};
 use gradscope::train::gradients::{GradientTransform, orthogonalize};
 use gradscope::train::loss::{loss, per_sample_loss, softmax_collapsed};
 
@@ -106,7 +106,7 @@ fn float64_losses_keep_what_float32_rounds_away() {
     for (kind, z, want) in cases {
         let at = |precision| {
             let l = loss(kind, precision, t2(&z, 1, 2, &d), t2(&[1.0, 0.0], 1, 2, &d));
-            l.into_data().convert::<f64>().to_vec::<f64>().unwrap()[0]
+            l.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()[0]
         };
         let (got64, got32) = (at(Precision::F64), at(Precision::F32));
         assert!((got64 - want).abs() <= 1e-6 * want, "{kind:?} in f64: {got64} vs {want}");

@@ -4,10 +4,10 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use gradscope::models::mlp::{Mlp, MlpConfig};
-use gradscope::models::params::{param_names, param_sq_norms};
-use gradscope::models::transformer::TransformerConfig;
-use gradscope::spec::{Activation, InitScheme, LossKind, Precision};
+use gradscope::labs::grokking::models::mlp::{Mlp, MlpConfig};
+use gradscope::labs::grokking::models::transformer::TransformerConfig;
+use gradscope::labs::grokking::{Activation, InitScheme, LossKind, Precision};
+use gradscope::nn::params::{param_names, param_sq_norms};
 use gradscope::train::loss::{accuracy, loss};
 
 fn device() -> Device {
@@ -203,7 +203,7 @@ fn max_rel_diff(got: Tensor<2>, want: Tensor<2>) -> f64 {
 /// p = 37 gives 1369 rows, three of the kernel's 512-row blocks, the last one partial.
 #[test]
 fn fused_pair_layer_matches_the_dense_reference_in_values_and_gradients() {
-    use gradscope::models::pair_layer::CHUNK_ROWS;
+    use gradscope::labs::grokking::models::pair_layer::CHUNK_ROWS;
     let d = device();
     let p = 37usize;
     assert!(p * p > 2 * CHUNK_ROWS && !(p * p).is_multiple_of(CHUNK_ROWS));

@@ -5,12 +5,15 @@
 use std::process::Command;
 
 use gradscope::backend;
-use gradscope::data::memory::{ANSWER_SLOT, MemoryTask, NOISE, TRIGGER, TaskKind};
-use gradscope::data::rng::{Stream, stream};
-use gradscope::experiments::DeviceLimits;
-use gradscope::spec::scans::{MixerKind, ScanModelSpec};
-use gradscope::spec::{ExperimentSpec, ScansSpec, url_hash};
-use gradscope::train::{RunError, TrainingSession};
+use gradscope::backend::DeviceLimits;
+use gradscope::labs::ExperimentSpec;
+use gradscope::labs::TrainingSession;
+use gradscope::labs::scans::ScansSpec;
+use gradscope::labs::scans::memory::{ANSWER_SLOT, MemoryTask, NOISE, TRIGGER, TaskKind};
+use gradscope::labs::scans::spec::{MixerKind, ScanModelSpec};
+use gradscope::rng::{Stream, stream};
+use gradscope::spec::url_hash;
+use gradscope::train::RunError;
 
 fn scans(f: impl FnOnce(&mut ScansSpec)) -> ExperimentSpec {
     let mut s = ScansSpec::default();
@@ -58,9 +61,9 @@ fn bad_scans_fields_are_refused_by_name() {
     refused(scans(|s| s.optimizer.lr = f64::NAN), "scans.optimizer.lr", &["(0, 1000]"]);
     refused(scans(|s| s.eval.extrapolation = 64), "scans.eval.extrapolation", &["1..=16"]);
     // Through the URL hash, the field path is the same.
-    let e = url_hash::decode("#scans.models.mamba.layers=99").unwrap_err();
+    let e = ExperimentSpec::from_hash("#scans.models.mamba.layers=99").unwrap_err();
     assert_eq!(e.field, "scans.models.mamba.layers");
-    let e = url_hash::decode("#scans.models.mamba.mixer=lstm").unwrap_err();
+    let e = ExperimentSpec::from_hash("#scans.models.mamba.mixer=lstm").unwrap_err();
     assert!(e.field.contains("scans.models.mamba.mixer"), "{e}");
 }
 
@@ -70,10 +73,11 @@ fn a_scans_link_names_its_models_and_round_trips() {
     let hash = url_hash::encode(&spec);
     assert!(hash.contains("scans.models.mamba.d_state=8"), "{hash}");
     assert!(hash.contains("scans.models.s4d.mixer=s4d"), "{hash}");
-    assert_eq!(url_hash::decode(&hash).unwrap(), spec);
+    assert_eq!(ExperimentSpec::from_hash(&hash).unwrap(), spec);
     // A partial link: two models with every other field defaulted.
     let short =
-        url_hash::decode("#scans.models.a.mixer=s4d&scans.models.b.mixer=gated_s4d").unwrap();
+        ExperimentSpec::from_hash("#scans.models.a.mixer=s4d&scans.models.b.mixer=gated_s4d")
+            .unwrap();
     let ExperimentSpec::Scans(s) = short else { panic!("a scans spec") };
     assert_eq!(s.models.len(), 2);
     assert_eq!(s.models["b"].mixer, MixerKind::GatedS4d);

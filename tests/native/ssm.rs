@@ -5,10 +5,10 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use gradscope::backend;
-use gradscope::models::ssm::s4d::{
+use gradscope::labs::scans::ssm::s4d::{
     Discretization, S4d, S4dConfig, S4dInit, causal_conv_direct, causal_conv_fft,
 };
-use gradscope::models::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+use gradscope::labs::scans::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -401,7 +401,7 @@ const NAMES: [&str; 6] = ["u", "delta", "A", "B", "C", "D"];
 fn selective_scans_match_the_reference_in_values_and_gradients() {
     let device = device();
     // Otherwise `ScanMethod::Fused` would run the composed scan and the kernel go untested.
-    assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(&device));
+    assert!(gradscope::labs::scans::ssm::fused_scan::has_fused_kernel(&device));
     for (i, l) in [1usize, 7, 128, 1000, 4096].into_iter().enumerate() {
         let case = ScanCase::new(l, 11 + i as u64);
         let reference = case.reference();
@@ -430,7 +430,7 @@ fn selective_scans_match_the_reference_in_values_and_gradients() {
 fn the_fused_gpu_scan_matches_the_reference_in_values_and_gradients() {
     let gpu =
         gradscope::backend::wgpu_native().expect("a wgpu adapter (Mesa lavapipe without a GPU)");
-    assert!(gradscope::models::ssm::fused_scan::has_fused_kernel(&gpu.device));
+    assert!(gradscope::labs::scans::ssm::fused_scan::has_fused_kernel(&gpu.device));
     let cpu = device();
     for (i, l) in [1usize, 7, 128, 1000].into_iter().enumerate() {
         let case = ScanCase::new(l, 31 + i as u64);
@@ -451,7 +451,7 @@ fn the_fused_gpu_scan_matches_the_reference_in_values_and_gradients() {
 /// The scans start from an initial state when asked (the chunked scan carries it across chunks).
 #[test]
 fn linear_scans_honour_an_initial_state() {
-    use gradscope::models::ssm::scan::{
+    use gradscope::labs::scans::ssm::scan::{
         linear_scan_chunked, linear_scan_parallel, linear_scan_sequential,
     };
     let device = device();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use gradscope::spec::ExperimentSpec;
+use gradscope::labs::ExperimentSpec;
 use gradscope::sweep::{self, PointResult, SweepPlan};
 use serde_json::{Value, json};
 

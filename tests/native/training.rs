@@ -2,12 +2,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use gradscope::backend;
-use gradscope::experiments::DeviceLimits;
-use gradscope::spec::{
-    ExperimentSpec, GrokkingModel, GrokkingSpec, LossKind, OptimizerKind, Precision, presets,
-};
-use gradscope::train::metrics::GrokkingRecord as MetricsRecord;
-use gradscope::train::{RunError, TrainingSession};
+use gradscope::backend::DeviceLimits;
+use gradscope::labs::TrainingSession;
+use gradscope::labs::grokking::GrokkingRecord as MetricsRecord;
+use gradscope::labs::grokking::{GrokkingModel, GrokkingSpec, LossKind, Precision};
+use gradscope::labs::{ExperimentSpec, presets};
+use gradscope::spec::OptimizerKind;
+use gradscope::train::RunError;
 
 fn run(spec: ExperimentSpec) -> (Result<(), RunError>, Vec<MetricsRecord>) {
     let cpu = backend::cpu();
@@ -294,7 +295,7 @@ fn transformer_and_embedding_mlp_fit_a_small_task() {
     let mut t = GrokkingSpec::default();
     t.task.p = 11;
     t.task.train_frac = 0.8;
-    t.model = GrokkingModel::Transformer(gradscope::spec::TransformerSpec {
+    t.model = GrokkingModel::Transformer(gradscope::labs::grokking::TransformerSpec {
         d_model: 32,
         heads: 4,
         d_mlp: 64,

@@ -10,10 +10,10 @@
 
 use burn::module::Param;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use gradscope::experiments::DeviceLimits;
-use gradscope::models::transformer::{Block, TransformerConfig};
-use gradscope::spec::ExperimentSpec;
-use gradscope::train::TrainingSession;
+use gradscope::backend::DeviceLimits;
+use gradscope::labs::ExperimentSpec;
+use gradscope::labs::TrainingSession;
+use gradscope::labs::grokking::models::transformer::{Block, TransformerConfig};
 
 /// PyTorch fixtures (scripts/make-fixtures.sh): a 1-layer model like nanda-1l-transformer and a
 /// 2-layer pre-LayerNorm one like power-division, 20 full-batch AdamW steps each, in float64.
@@ -245,7 +245,9 @@ async fn all_logits(session: &TrainingSession) -> Vec<f32> {
 
 fn session_device(session: &TrainingSession) -> Device {
     let e = session.experiment().as_grokking().expect("a grokking experiment");
-    let gradscope::models::GrokkingNet::Transformer(t) = e.model() else { panic!("a transformer") };
+    let gradscope::labs::grokking::models::GrokkingNet::Transformer(t) = e.model() else {
+        panic!("a transformer")
+    };
     t.embed.val().device()
 }
 

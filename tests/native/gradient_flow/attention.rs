@@ -3,15 +3,15 @@
 //! central finite differences; and Wortsman et al.'s attention-logit growth at high lr.
 
 use burn::tensor::{Tensor, TensorData};
-use gradscope::data::regression::{FlowTask, FlowTaskKind, Teacher};
-use gradscope::data::rng::{Stream, stream};
-use gradscope::experiments::gradient_flow::GradientFlowExperiment;
-use gradscope::models::deep_stack::{
+use gradscope::labs::gradient_flow::deep_stack::{
     BlockKind, DeepStack, Norm, NormKind, NormPlacement, Objective, ResidualScale, StackConfig,
     tensor_grad_norms,
 };
-use gradscope::spec::{ExperimentSpec, TrainingSpec, presets};
-use gradscope::train::metrics::LabMetrics;
+use gradscope::labs::gradient_flow::experiment::GradientFlowExperiment;
+use gradscope::labs::gradient_flow::regression::{FlowTask, FlowTaskKind, Teacher};
+use gradscope::labs::{ExperimentSpec, presets};
+use gradscope::rng::{Stream, stream};
+use gradscope::spec::TrainingSpec;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -319,7 +319,7 @@ fn qk_layernorm_bounds_the_attention_logits_at_high_lr() {
         let (tensor, layout) = experiment.metrics_tensor();
         let numbers: Vec<f32> = tensor.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
         let record = experiment.record(&layout, &numbers, 0.0);
-        let LabMetrics::Series(s) = &record.lab else { panic!("series record") };
+        let s = &record.lab;
         let max = |name: &str| {
             (1..=2).map(|l| s.series[&format!("{name}.max_logit.{l:02}")]).fold(f64::MIN, f64::max)
         };

@@ -1,5 +1,5 @@
 //! The three matrix products of one block of gradscope's fused one-hot layer
-//! (`src/models/pair_layer.rs`) on the default preset (`doshi-quick-grok`: 512-row blocks,
+//! (`src/labs/grokking/models/pair_layer.rs`) on the default preset (`doshi-quick-grok`: 512-row blocks,
 //! width 500, p = 97 outputs), called exactly as the layer calls gemm: single-threaded, with the
 //! same strides. A training step runs each about nine times (4,704 rows); in the browser they are
 //! about 85% of a step (Chromium's profiler, docs/performance.md).
