@@ -65,7 +65,7 @@ async function seriesPixels(page, id, [r, g, b]) {
     return n;
   }, { id, r, g, b });
 }
-const TRAIN_RGB = [217, 72, 15]; // www/labs/grokking.js TRAIN
+const TRAIN_RGB = [217, 72, 15]; // www/labs/grokking/index.js TRAIN
 const TEST_RGB = [28, 126, 214]; // TEST; the scans lab's first model
 
 // A run small enough for SwiftShader's software WebGPU (real GPUs are far faster).

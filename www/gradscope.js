@@ -11,23 +11,22 @@
 // keeps widgets independent (one diverging, crashing or losing its device leaves the others
 // alone) at the cost of one wasm instance each (see docs/embedding.md for the figures).
 //
-// A lab module exports { id, title, fields, reportText, mount }
-// (see labs/grokking.js); `fields` is an array of [legend, fields] or a function of the spec.
+// A lab module exports { id, title, fields, reportText, mount } (www/labs/index.js lists them;
+// see labs/grokking/); `fields` is an array of [legend, fields] or a function of the spec, each
+// field as form.js describes. Events the shell does not know are the lab's own: its view and
+// its form's custom controls receive them.
 // The lab shown is the one of the loaded spec: loading a scans spec switches to the scans lab.
 
 import { el } from './dom.js';
-import { getPath, setPath, inputValue, showValue } from './form.js';
-import { opControl } from './op-field.js';
+import { getPath, setPath, fieldInput, inputValue, showValue } from './form.js';
 import { PINNED_COLORS } from './charts.js';
 import { splitHash, joinHash, fieldNames, shows, showsOutput, parseControls } from './links.js';
 import { RunStore, newRunId } from './runs.js';
 import { download, fileStem, metricsJsonl, metricsCsv, cliLine, chartSvg, chartPng, chartsOf } from './exports.js';
-import grokking from './labs/grokking.js';
-import scans from './labs/scans.js';
-import gradientFlow from './labs/gradient_flow.js';
+import { LABS } from './labs/index.js';
 
-/** The labs, in the header's order. */
-export const LABS = [grokking, scans, gradientFlow];
+/** The labs, in the header's order (www/labs/index.js). */
+export { LABS };
 
 /** The site's root (where index.html, embed.html and the worker's files are). */
 export const SITE = new URL('../', import.meta.url);
@@ -122,21 +121,7 @@ export function start(root, options = {}) {
     for (const [legend, fields] of groups) {
       const fs = el('fieldset', {}, el('legend', {}, legend));
       for (const field of fields) {
-        let input;
-        if (field.kind === 'enum') input = el('select', {}, ...field.choices.map(([v, t]) => el('option', { value: v }, t)));
-        else if (field.kind === 'model') input = el('select', {}, el('option', { value: 'mlp' }, 'MLP'), el('option', { value: 'transformer' }, 'Transformer'));
-        else if (field.kind === 'mlp-input') input = el('select', {}, el('option', { value: 'one_hot' }, 'one-hot a ⊕ b'), el('option', { value: 'embedding' }, 'learned embedding'));
-        else if (field.kind === 'bool') input = el('input', { type: 'checkbox' });
-        else if (field.kind === 'op') {
-          const control = opControl({
-            onChange: () => onFieldChange(field, input),
-            requestPreview: (expr) => send({ type: 'preview_operation', expr, p: Number(getPath(state.spec, 'grokking.task.p')) || 97 }),
-          });
-          input = control.root;
-          input.opControl = control;
-          state.opControl = control;
-        }
-        else input = el('input', { type: 'text', inputmode: 'decimal', spellcheck: 'false' });
+        const input = fieldInput(field, { onChange: () => onFieldChange(field, input), send, spec: () => state.spec });
         input.dataset.testid = 'field-' + field.path.split('.').slice(1).join('-'); // field-optimizer-lr
         input.addEventListener('change', () => onFieldChange(field, input));
         // The tooltip says what the control does and where it comes from; screen readers read
@@ -770,13 +755,6 @@ export function start(root, options = {}) {
         if (run) { run.report = ev.report; renderPinned(); }
         break;
       }
-      case 'operation_preview':
-        state.opControl?.preview(ev);
-        break;
-      case 'kernel':
-      case 'race':
-        state.view?.event?.(ev);
-        break;
       case 'error': {
         if (benchBtn.disabled) benchBtn.disabled = false;
         state.benchWaiters.splice(0).forEach((w) => w.reject(new Error(ev.message)));
@@ -807,6 +785,11 @@ export function start(root, options = {}) {
         showError(`The training worker crashed: ${ev.message}\nYour curves are kept; press Reset to restart the worker.`);
         break;
       }
+      default:
+        // A lab's own event (the scans lab's `kernel` and `race`, the grokking lab's
+        // `operation_preview`): its views and its form's own controls take it.
+        state.view?.event?.(ev);
+        for (const r of fieldRows) r.input.control?.event?.(ev);
     }
     updateButtons();
   }

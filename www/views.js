@@ -1,4 +1,4 @@
-// Pixel views of an analysis snapshot (src/analysis): the Fourier heatmap (frequency × unit)
+// Pixel views of an analysis snapshot (src/labs/<lab>/analysis): the Fourier heatmap (frequency × unit)
 // and the p × p prediction grid. Both are images — one cell per pixel block on a canvas — with
 // a hover readout; the line/bar charts live in charts.js (uPlot).
 

@@ -109,41 +109,18 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
     let (shard_i, shards) = shard.unwrap_or((0, 1));
     let in_shard: Vec<usize> = sweep::shard_indices(plan.len(), shard_i, shards).collect();
 
-    // What the output already holds: those points are skipped (by spec hash, not index).
-    let existing = match std::fs::read_to_string(&out) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return fail(format!("cannot read {out}: {e}"), 2),
+    let (existing, pending) = match pending_points(&plan, &in_shard, &out) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let previous = existing.as_deref().map(sweep::read_results).unwrap_or_default();
-    for (line, why) in &previous.skipped {
-        eprintln!("warning: {out} line {line} is not a sweep result ({why}); its point reruns");
-    }
-    let done: HashSet<String> = previous.results.iter().map(|r| r.hash.clone()).collect();
-    let pending: Vec<Point> = in_shard
-        .iter()
-        .map(|&i| plan.point(i).expect("validated"))
-        .filter(|p| !done.contains(&p.hash))
-        .collect();
     let already = in_shard.len() - pending.len();
-
     if opts.dry_run {
         return dry_run(&plan, &pending, in_shard.len(), already, shard, jobs, &opts);
     }
-
-    // A truncated last line (a killed write) is cut off before appending.
-    let mut file = match OpenOptions::new().create(true).append(true).open(&out) {
+    let mut file = match open_for_append(&out, existing) {
         Ok(f) => f,
-        Err(e) => return fail(format!("cannot write {out}: {e}"), 2),
+        Err(code) => return code,
     };
-    if let Some(text) = &existing {
-        if previous.complete_len < text.len() {
-            if let Err(e) = file.set_len(previous.complete_len as u64) {
-                return fail(format!("cannot repair {out}: {e}"), 2);
-            }
-            eprintln!("note: dropped a truncated last line from {out}; its point reruns");
-        }
-    }
     eprintln!(
         "{} points{}: {} to run, {} already in {out} · {jobs} job{} × {} thread{}",
         plan.len(),
@@ -155,8 +132,59 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
         if opts.threads == 1 { "" } else { "s" },
     );
     let failures = run_points(pending, jobs, &opts, &mut file, &out);
+    print_table(&plan, &in_shard, &out);
+    if failures > 0 {
+        return fail(format!("{failures} point(s) failed (see above); rerun to retry them"), 1);
+    }
+    ExitCode::SUCCESS
+}
 
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
+/// What `out` already holds (its text, if it exists) and the points of `in_shard` it lacks:
+/// points are matched by spec hash, not index, so an edited sweep file reruns what changed.
+fn pending_points(
+    plan: &SweepPlan,
+    in_shard: &[usize],
+    out: &str,
+) -> Result<(Option<String>, Vec<Point>), ExitCode> {
+    let existing = match std::fs::read_to_string(out) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(fail(format!("cannot read {out}: {e}"), 2)),
+    };
+    let previous = existing.as_deref().map(sweep::read_results).unwrap_or_default();
+    for (line, why) in &previous.skipped {
+        eprintln!("warning: {out} line {line} is not a sweep result ({why}); its point reruns");
+    }
+    let done: HashSet<String> = previous.results.iter().map(|r| r.hash.clone()).collect();
+    let pending = in_shard
+        .iter()
+        .map(|&i| plan.point(i).expect("validated"))
+        .filter(|p| !done.contains(&p.hash))
+        .collect();
+    Ok((existing, pending))
+}
+
+/// Opens `out` for appending; a truncated last line (a killed write) is cut off first.
+fn open_for_append(out: &str, existing: Option<String>) -> Result<File, ExitCode> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out)
+        .map_err(|e| fail(format!("cannot write {out}: {e}"), 2))?;
+    if let Some(text) = &existing {
+        let complete_len = sweep::read_results(text).complete_len;
+        if complete_len < text.len() {
+            file.set_len(complete_len as u64)
+                .map_err(|e| fail(format!("cannot repair {out}: {e}"), 2))?;
+            eprintln!("note: dropped a truncated last line from {out}; its point reruns");
+        }
+    }
+    Ok(file)
+}
+
+/// The table of this shard's points, as `out` holds them now.
+fn print_table(plan: &SweepPlan, in_shard: &[usize], out: &str) {
+    let text = std::fs::read_to_string(out).unwrap_or_default();
     let mine: HashSet<String> =
         in_shard.iter().map(|&i| plan.point(i).expect("validated").hash).collect();
     let results: Vec<PointResult> = sweep::merge(sweep::read_results(&text).results)
@@ -164,10 +192,6 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
         .filter(|r| mine.contains(&r.hash))
         .collect();
     print!("{}", sweep::table(&results));
-    if failures > 0 {
-        return fail(format!("{failures} point(s) failed (see above); rerun to retry them"), 1);
-    }
-    ExitCode::SUCCESS
 }
 
 /// Runs `pending` on `jobs` child processes, appending each result to `file` as it arrives.

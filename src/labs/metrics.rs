@@ -94,6 +94,24 @@ impl MetricsRecord {
         self.series_metrics().map(|s| self.with(s.clone()))
     }
 
+    /// One line for a progress bar: the grokking lab's accuracies and losses, or each model's
+    /// held-out accuracy (or loss).
+    pub fn progress_text(&self) -> String {
+        match &self.lab {
+            LabMetrics::Grokking(m) => m.progress_text(),
+            LabMetrics::Series(s) => s
+                .series
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_suffix(".test_acc").map(|name| format!("{name} {v:.3}")).or_else(|| {
+                        k.strip_suffix(".test_loss").map(|name| format!("{name} {v:.4}"))
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join("  "),
+        }
+    }
+
     /// A named series' value (`None` for grokking records or a missing name).
     pub fn series(&self, name: &str) -> Option<f64> {
         self.series_metrics().and_then(|s| s.get(name))

@@ -13,6 +13,8 @@
 //! | [`LabMetrics`], [`MetricsRecord`] | one evaluation's metrics, as files and the worker carry them |
 //! | [`LabReport`], [`LabAnalysis`] | the running report and the heavier views |
 //! | [`presets`] | every lab's presets, in the page's order |
+//! | [`LabCommand`], [`LabEvent`], [`LabJobs`] | a lab's own worker commands (kernel explorer, scan race, operation preview) |
+//! | [`Dump`], [`run_lab_bench`] | a lab's own CLI commands (`inspect init|gradients|ssm`, `bench scans`) |
 //!
 //! The CLI, the worker and the sweeps reach a lab through these types, and the core (`spec`,
 //! `train`, `nn`, `backend`) imports no lab; `tests/native/layout.rs` fails the build when either
@@ -22,6 +24,8 @@ pub mod gradient_flow;
 pub mod grokking;
 pub mod scans;
 
+mod commands;
+mod dumps;
 mod experiment;
 mod metrics;
 pub mod presets;
@@ -29,6 +33,8 @@ mod report;
 
 use serde::{Deserialize, Serialize};
 
+pub use commands::{LabCommand, LabEvent, LabJobs};
+pub use dumps::{Dump, DumpError};
 pub use experiment::LabExperiment;
 pub use metrics::{LabMetrics, MetricsFile, MetricsRecord, read_metrics_file};
 pub use report::{LabAnalysis, LabReport};
@@ -37,6 +43,26 @@ use crate::spec::{OptimizerSpec, RunSpec, SpecError, TrainingSpec, url_hash};
 use gradient_flow::GradientFlowSpec;
 use grokking::GrokkingSpec;
 use scans::ScansSpec;
+
+/// The benchmarks labs add to `gradscope bench` beside a spec's training speed, by name.
+#[cfg(not(target_arch = "wasm32"))]
+pub const LAB_BENCHES: [&str; 1] = ["scans"];
+
+/// Runs the lab benchmark `name` (see [`LAB_BENCHES`]) on each backend of `kinds`, printing
+/// its table; `None` if no lab has one of that name. `lengths` and `cap_seconds`: the scan
+/// race's lengths (empty: its default) and time cap.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_lab_bench(
+    name: &str,
+    kinds: &[crate::backend::BackendKind],
+    lengths: &[usize],
+    cap_seconds: f64,
+) -> Option<Result<(), crate::train::lab_command::CommandError>> {
+    match name {
+        "scans" => Some(scans::race_table::print_race(kinds, lengths, cap_seconds)),
+        _ => None,
+    }
+}
 
 /// A run in progress, of any lab.
 pub type TrainingSession = crate::train::TrainingSession<LabExperiment>;

@@ -99,6 +99,35 @@ impl LabReport {
         }
     }
 
+    /// What `gradscope run` prints when a run ends, in the lab's words. `analyse` gives the
+    /// final weights' views, for a lab whose outcome names them (grokking: key frequencies);
+    /// it is called only then.
+    pub fn outcome_lines(
+        &self,
+        history: &[MetricsRecord],
+        analyse: impl FnOnce() -> Option<LabAnalysis>,
+    ) -> Vec<String> {
+        match self {
+            LabReport::Grokking(r) => {
+                if history.last().and_then(MetricsRecord::grokking).is_none() {
+                    return Vec::new();
+                }
+                let h: Vec<_> = history.iter().filter_map(MetricsRecord::to_grokking).collect();
+                let analysis = match analyse() {
+                    Some(LabAnalysis::Grokking(a)) => Some(a),
+                    _ => None,
+                };
+                grokking_analysis::verdict::outcome_lines(r, &h, analysis.as_ref())
+            }
+            LabReport::Scans(r) => {
+                r.outcome_lines(history.last().and_then(MetricsRecord::to_series).as_ref())
+            }
+            LabReport::GradientFlow(r) => {
+                r.outcome_lines(history.last().and_then(MetricsRecord::to_series).as_ref())
+            }
+        }
+    }
+
     pub fn grokking(&self) -> Option<&GrokReport> {
         match self {
             LabReport::Grokking(r) => Some(r),

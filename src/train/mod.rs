@@ -9,6 +9,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod experiment;
 pub mod gradients;
+pub mod lab_command;
 pub mod loss;
 pub mod metrics;
 pub mod optim;

@@ -1,11 +1,10 @@
-//! Messages between the page and the training worker, as JSON strings.
+//! Messages between the page and the training worker, as JSON strings: the run commands every
+//! lab answers, and each lab's own ([`LabCommand`], [`LabEvent`]) in the same `{"type": …}` form.
 
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
-use crate::labs::scans::race::{RaceEntry, RaceTarget};
-use crate::labs::scans::ssm::s4d::{Discretization, S4dInit};
-use crate::labs::{LabAnalysis, LabReport, MetricsFile, MetricsRecord};
+use crate::labs::{LabAnalysis, LabCommand, LabEvent, LabReport, MetricsFile, MetricsRecord};
 use crate::train::ExperimentSummary;
 use crate::train::bench::Speed;
 
@@ -105,24 +104,6 @@ pub enum Command {
     Report {
         records: Vec<MetricsRecord>,
     },
-    /// The kernel K_ℓ and the eigenvalues Ā of one S4D channel with these settings (the
-    /// scans lab's live kernel view; computed on the CPU, independent of the loaded run).
-    S4dKernel {
-        init: S4dInit,
-        discretization: Discretization,
-        d_state: usize,
-        log_dt: f64,
-        len: usize,
-    },
-    /// Pause training and time forward+backward of each target at each length on the active
-    /// backend, shortest first; a length slower than `cap_ms` ends that target's row.
-    /// Results stream back as [`Event::Race`]; [`Command::CancelRace`] stops it.
-    ScanRace {
-        lengths: Vec<usize>,
-        targets: Vec<RaceTarget>,
-        cap_ms: f64,
-    },
-    CancelRace,
     /// Run a sweep file's points here, one after another, on the active backend (at most
     /// [`crate::sweep::MAX_BROWSER_POINTS`]; larger sweeps belong to `gradscope sweep`).
     /// Answered with [`Event::SweepPlanned`], then one [`Event::SweepPoint`] per point.
@@ -137,16 +118,14 @@ pub enum Command {
     /// carrying the bytes (not JSON: `{type, step, bytes: Uint8Array}`), or an error. CPU
     /// backend only: reading WebGPU weights back needs an async path burn's records lack.
     Checkpoint,
-    /// The labels of your own operation over the p × p grid, for the page's preview as you
-    /// type (nothing is loaded). Answered with [`Event::OperationPreview`].
-    PreviewOperation {
-        expr: String,
-        p: u32,
-    },
     /// Test hook: the next training slice fails as a lost WebGPU device does (a
     /// `RunError::Device`), so the page's fallback can be exercised in a browser whose device
     /// never fails. It touches nothing else.
     SimulateDeviceLoss,
+    /// A lab's own command (`scan_race`, `s4d_kernel`, `preview_operation`, …), handed to
+    /// the lab through the registry ([`crate::labs::LabJobs`]).
+    #[serde(untagged)]
+    Lab(LabCommand),
 }
 
 /// Worker → page.
@@ -170,11 +149,6 @@ pub enum Event {
     MetricsFile { name: String, file: MetricsFile, report: LabReport },
     /// The report of a history sent with [`Command::Report`].
     Report { report: LabReport },
-    /// [`Command::S4dKernel`]'s answer: `kernel[ℓ]`, and Ā of each mode as `[re, im]`.
-    Kernel { kernel: Vec<f32>, eigenvalues: Vec<[f32; 2]> },
-    /// One measurement of a scan race (`entry.ms` is `None` when the target was skipped at
-    /// this length), or with `done` the end of the race.
-    Race { entry: Option<RaceEntry>, done: bool, device: String },
     /// A sweep was planned: its axes (paths and values, in file order) and point count.
     SweepPlanned { axes: Vec<SweepAxis>, total: usize },
     /// One point of a browser sweep ended (the line `gradscope sweep` would write), or with
@@ -184,17 +158,6 @@ pub enum Event {
         done: usize,
         total: usize,
         cancelled: bool,
-    },
-    /// [`Command::PreviewOperation`]'s answer: row a, column b, `None` where the pair is
-    /// excluded; or `error` (a parse error with its column, an overflow with its pair).
-    OperationPreview {
-        expr: String,
-        p: u32,
-        labels: Vec<Option<u32>>,
-        error: Option<String>,
-        /// Pairs in the dataset (not excluded).
-        pairs: usize,
-        commutative: bool,
     },
     /// Progress: the step counter and whether training is running. `compiling`: the first
     /// training step on a GPU is under way (its shaders are being compiled); `first_step_ms`:
@@ -214,4 +177,7 @@ pub enum Event {
     DeviceLost { message: String, step: u64 },
     /// A Rust panic: the worker is dead and must be restarted.
     Panic { message: String },
+    /// A lab's own answer (`kernel`, `race`, `operation_preview`, …).
+    #[serde(untagged)]
+    Lab(LabEvent),
 }

@@ -11,13 +11,16 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use web_time::Instant;
 
-use super::protocol::{BackendChoice, Command, Event, PresetInfo};
-use crate::backend::{self, Backend};
-use crate::labs::scans::race::{self, RaceTarget};
-use crate::labs::{ExperimentSpec, LabExperiment, LabReport, TrainingSession, read_metrics_file};
-use crate::spec::{SpecError, url_hash};
+use super::protocol::{BackendChoice, Command, Event, PresetInfo, SweepAxis};
+use crate::backend::{self, Backend, BackendKind};
+use crate::labs::{
+    ExperimentSpec, LabExperiment, LabJobs, LabReport, TrainingSession, read_metrics_file,
+};
+use crate::spec::SpecError;
+use crate::sweep::{MAX_BROWSER_POINTS, Point, PointResult, SweepPlan};
 use crate::train::RunError;
 use crate::train::bench::measure;
+use crate::train::lab_command::Reply;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -139,21 +142,12 @@ struct Worker {
     /// Wall time of the run's first training slice (one step, and the kernel compilation it
     /// triggers on a GPU).
     first_step_ms: Option<f64>,
-    /// A scan race in progress: what is left to measure.
-    race: Option<Race>,
+    /// The labs' own work between turns (a scan race in progress).
+    labs: LabJobs,
     /// Set by [`Command::SimulateDeviceLoss`]: the next slice fails as a lost device.
     simulate_device_loss: bool,
     /// A browser sweep in progress: the points still to run, and how many there are.
-    sweep: Option<(std::collections::VecDeque<crate::sweep::Point>, usize)>,
-}
-
-/// The measurements a scan race still owes, one per loop turn so Cancel is honoured between
-/// them.
-struct Race {
-    jobs: std::collections::VecDeque<(RaceTarget, usize)>,
-    cap_ms: f64,
-    /// Targets that passed the cap: their longer lengths are skipped.
-    capped: Vec<RaceTarget>,
+    sweep: Option<(std::collections::VecDeque<Point>, usize)>,
 }
 
 async fn run(rx: Receiver<Command>) {
@@ -168,8 +162,9 @@ async fn run(rx: Receiver<Command>) {
         while let Ok(cmd) = rx.try_recv() {
             w.handle(cmd).await;
         }
-        if w.race.is_some() {
-            w.race_step().await;
+        if w.labs.busy() {
+            let replies = w.labs.step(w.backend.as_ref(), async || sleep_ms(50).await).await;
+            w.post_replies(replies);
             yield_now().await;
         } else if w.sweep.is_some() {
             w.sweep_step().await;
@@ -185,18 +180,58 @@ fn spec_error(e: &SpecError) -> Event {
     Event::Error { message: e.to_string(), field: Some(e.field.clone()) }
 }
 
+fn error(message: impl Into<String>) -> Event {
+    Event::Error { message: message.into(), field: None }
+}
+
 /// The event for an error that stopped training at `step`: a failed device is its own event
 /// (the page moves the run to the CPU), anything else a message.
 fn stopped_by(e: RunError, step: u64) -> Event {
     match e {
         RunError::Device(message) => Event::DeviceLost { message, step },
-        e => Event::Error { message: e.to_string(), field: None },
+        e => error(e.to_string()),
+    }
+}
+
+/// The backend `choice` asks for, and why it is another one if it is: WebGPU if the browser
+/// has an adapter, else the CPU.
+async fn choose_backend(choice: BackendChoice) -> (Backend, Option<String>) {
+    if choice == BackendChoice::Cpu {
+        return (backend::cpu(), None);
+    }
+    let gpu = match probe_webgpu().await {
+        Ok(info) => backend::webgpu().await.map_err(|e| e.to_string()).map(|mut b| {
+            // wgpu gets no adapter name in a browser; the probe's is better.
+            if b.label == "WebGPU" && !info.is_empty() {
+                b.label = format!("WebGPU — {info}");
+            }
+            b
+        }),
+        Err(why) => Err(format!("WebGPU is not available: {why}")),
+    };
+    match gpu {
+        Ok(b) => (b, None),
+        Err(e) => (backend::cpu(), Some(format!("{e} — training on the CPU (wasm) instead."))),
+    }
+}
+
+/// Reads a metrics file for the page and classifies it.
+fn read_metrics(name: String, text: &str) {
+    match read_metrics_file(text) {
+        Ok(file) => {
+            let report = LabReport::from_history(&file.records);
+            post(&Event::MetricsFile { name, file, report });
+        }
+        Err(e) => post(&Event::Error {
+            message: format!("{name}: {e}"),
+            field: Some("metrics file".into()),
+        }),
     }
 }
 
 impl Worker {
     fn busy(&self) -> bool {
-        self.race.is_some()
+        self.labs.busy()
             || self.sweep.is_some()
             || (self.session.is_some() && (self.running || self.stepping > 0))
     }
@@ -221,94 +256,25 @@ impl Worker {
         });
     }
 
+    /// Stops training (a run, or the steps owed to `Step`) and says so.
+    fn pause(&mut self) {
+        self.running = false;
+        self.stepping = 0;
+        self.post_state();
+    }
+
     async fn handle(&mut self, cmd: Command) {
         match cmd {
-            Command::Init { backend } => {
-                self.running = false;
-                self.stepping = 0;
-                let (b, notice) = match backend {
-                    BackendChoice::Cpu => (backend::cpu(), None),
-                    BackendChoice::Auto | BackendChoice::Webgpu => {
-                        let gpu = match probe_webgpu().await {
-                            Ok(info) => {
-                                backend::webgpu().await.map_err(|e| e.to_string()).map(|mut b| {
-                                    // wgpu gets no adapter name in a browser; the probe's is better.
-                                    if b.label == "WebGPU" && !info.is_empty() {
-                                        b.label = format!("WebGPU — {info}");
-                                    }
-                                    b
-                                })
-                            }
-                            Err(why) => Err(format!("WebGPU is not available: {why}")),
-                        };
-                        match gpu {
-                            Ok(b) => (b, None),
-                            Err(e) => (
-                                backend::cpu(),
-                                Some(format!("{e} — training on the CPU (wasm) instead.")),
-                            ),
-                        }
-                    }
-                };
-                // The loaded spec must fit the new backend, or the switch is refused: the old
-                // backend and its run stay (a run is never left on a device it was not built for).
-                let rebuilt = self
-                    .spec
-                    .clone()
-                    .map(|spec| (TrainingSession::new(spec.clone(), &b.device, b.limits), spec));
-                if let (Some((Err(e), _)), Some(old)) = (&rebuilt, &self.backend) {
-                    post(&Event::Backend {
-                        kind: old.kind,
-                        label: old.label.clone(),
-                        notice: None,
-                        float64: old.limits.float64,
-                    });
-                    let field = match e {
-                        RunError::Spec(se) => Some(se.field.clone()),
-                        _ => None,
-                    };
-                    let message =
-                        format!("cannot switch to {}: {e}. Still on {}.", b.label, old.label);
-                    post(&Event::Error { message, field });
-                    self.post_state();
-                    return;
-                }
-                post(&Event::Backend {
-                    kind: b.kind,
-                    label: b.label.clone(),
-                    notice,
-                    float64: b.limits.float64,
-                });
-                self.backend = Some(b);
-                self.session = None;
-                match rebuilt {
-                    Some((Ok(session), spec)) => self.install(spec, session),
-                    Some((Err(RunError::Spec(e)), _)) => post(&spec_error(&e)),
-                    Some((Err(e), _)) => {
-                        post(&Event::Error { message: e.to_string(), field: None })
-                    }
-                    None => {}
-                }
-            }
-            Command::Load { spec } => match ExperimentSpec::from_value(spec) {
-                Ok(spec) => self.build(spec),
-                Err(e) => post(&spec_error(&e)),
-            },
-            Command::LoadHash { hash } => match ExperimentSpec::from_hash(&hash) {
-                Ok(spec) => self.build(spec),
-                Err(e) => post(&spec_error(&e)),
-            },
+            Command::Init { backend } => self.init(backend).await,
+            Command::Load { spec } => self.load(ExperimentSpec::from_value(spec)),
+            Command::LoadHash { hash } => self.load(ExperimentSpec::from_hash(&hash)),
             Command::Start => {
                 if let Some(s) = &self.session {
                     self.running = !s.is_finished();
                 }
                 self.post_state();
             }
-            Command::Pause => {
-                self.running = false;
-                self.stepping = 0;
-                self.post_state();
-            }
+            Command::Pause => self.pause(),
             Command::Step { count } => {
                 self.running = false;
                 self.stepping = count.max(1);
@@ -318,154 +284,154 @@ impl Worker {
                     self.build(spec);
                 }
             }
-            Command::Analyse { final_views, example } => {
-                let Some(session) = &self.session else { return };
-                match session.analyse(final_views, example.as_deref()).await {
-                    Ok(analysis) => post(&Event::Analysis { analysis }),
-                    Err(e) => {
-                        let field = matches!(e, RunError::Input(_)).then(|| "example".to_string());
-                        post(&Event::Error { message: e.to_string(), field })
-                    }
-                }
-            }
-            Command::Bench { steps } => {
-                self.running = false;
-                self.stepping = 0;
-                self.post_state();
-                let (Some(spec), Some(backend)) = (&self.spec, &self.backend) else { return };
-                let (device, limits) = (&backend.device, backend.limits);
-                // Kernel launches are counted on the GPU only.
-                let gpu = backend.kind == backend::BackendKind::Wgpu;
-                let count = || if gpu { backend::gpu_dispatches() } else { None };
-                match measure::<LabExperiment>(spec, device, limits, steps, count, async || {
-                    sleep_ms(50).await
-                })
-                .await
-                {
-                    Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
-                    Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
-                }
-            }
-            Command::ReadMetrics { name, text } => match read_metrics_file(&text) {
-                Ok(file) => {
-                    let report = LabReport::from_history(&file.records);
-                    post(&Event::MetricsFile { name, file, report });
-                }
-                Err(e) => post(&Event::Error {
-                    message: format!("{name}: {e}"),
-                    field: Some("metrics file".into()),
-                }),
-            },
+            Command::Analyse { final_views, example } => self.analyse(final_views, example).await,
+            Command::Bench { steps } => self.bench(steps).await,
+            Command::ReadMetrics { name, text } => read_metrics(name, &text),
             Command::Report { records } => {
                 post(&Event::Report { report: LabReport::from_history(&records) });
             }
-            Command::S4dKernel { init, discretization, d_state, log_dt, len } => {
-                match crate::labs::scans::ssm::s4d::single_channel_view(
-                    init,
-                    discretization,
-                    d_state,
-                    log_dt,
-                    len,
-                )
-                .await
-                {
-                    Ok((kernel, eigenvalues)) => post(&Event::Kernel { kernel, eigenvalues }),
-                    Err(e) => post(&Event::Error { message: e, field: None }),
-                }
-            }
-            Command::ScanRace { lengths, targets, cap_ms } => {
-                self.running = false;
-                self.stepping = 0;
-                self.post_state();
-                let mut lengths = lengths;
-                lengths.sort_unstable();
-                lengths.dedup();
-                let jobs =
-                    lengths.iter().flat_map(|&l| targets.iter().map(move |&t| (t, l))).collect();
-                self.race = Some(Race { jobs, cap_ms: cap_ms.max(1.0), capped: Vec::new() });
-            }
+            Command::Sweep { text } => self.plan_sweep(&text),
+            Command::CancelSweep => self.cancel_sweep(),
+            Command::Checkpoint => self.checkpoint(),
             Command::SimulateDeviceLoss => self.simulate_device_loss = true,
-            Command::Sweep { text } => {
-                let plan = match crate::sweep::SweepPlan::from_json(&text) {
-                    Ok(p) => p,
-                    Err(e) => return post(&spec_error(&e)),
-                };
-                let total = plan.len();
-                if total > crate::sweep::MAX_BROWSER_POINTS {
-                    return post(&Event::Error {
-                        message: format!(
-                            "this sweep has {total} points; the browser runs at most {} (run it with `gradscope sweep` and load its results file here)",
-                            crate::sweep::MAX_BROWSER_POINTS
-                        ),
-                        field: Some("sweep".into()),
-                    });
-                }
-                self.running = false;
-                self.stepping = 0;
-                self.post_state();
-                let axes = plan
-                    .axes
-                    .iter()
-                    .map(|a| crate::web::protocol::SweepAxis {
-                        path: a.path.clone(),
-                        values: a.values.clone(),
-                    })
-                    .collect();
-                post(&Event::SweepPlanned { axes, total });
-                self.sweep = Some((plan.points().collect(), total));
+            Command::Lab(command) => {
+                let replies = self.labs.handle(command, self.backend.as_ref()).await;
+                self.post_replies(replies);
             }
-            Command::CancelSweep => {
-                if let Some((left, total)) = self.sweep.take() {
-                    post(&Event::SweepPoint {
-                        result: None,
-                        done: total - left.len(),
-                        total,
-                        cancelled: true,
-                    });
-                }
+        }
+    }
+
+    /// Posts a lab's replies, pausing training first where one asks.
+    fn post_replies(&mut self, replies: Vec<Reply<crate::labs::LabEvent>>) {
+        for reply in replies {
+            match reply {
+                Reply::Event(event) => post(&Event::Lab(event)),
+                Reply::Error(message) => post(&error(message)),
+                Reply::PauseTraining => self.pause(),
             }
-            Command::Checkpoint => {
-                let (Some(session), Some(backend)) = (&self.session, &self.backend) else { return };
-                if backend.kind != backend::BackendKind::Cpu {
-                    return post(&Event::Error {
-                        message: "weights can be saved from the CPU backend only (WebGPU's cannot be read back synchronously); switch the backend to CPU (wasm) and save again".into(),
-                        field: None,
-                    });
-                }
-                match session.checkpoint() {
-                    Ok(c) => post_checkpoint(session.step(), &c.to_bytes()),
-                    Err(e) => post(&Event::Error {
-                        message: format!("saving the weights: {e}"),
-                        field: None,
-                    }),
-                }
+        }
+    }
+
+    /// Selects a backend and rebuilds the loaded run on it, from step 0. The loaded spec must
+    /// fit the new backend, or the switch is refused: the old backend and its run stay (a run
+    /// is never left on a device it was not built for).
+    async fn init(&mut self, choice: BackendChoice) {
+        self.running = false;
+        self.stepping = 0;
+        let (b, notice) = choose_backend(choice).await;
+        let rebuilt = self
+            .spec
+            .clone()
+            .map(|spec| (TrainingSession::new(spec.clone(), &b.device, b.limits), spec));
+        if let (Some((Err(e), _)), Some(old)) = (&rebuilt, &self.backend) {
+            post(&Event::Backend {
+                kind: old.kind,
+                label: old.label.clone(),
+                notice: None,
+                float64: old.limits.float64,
+            });
+            let field = match e {
+                RunError::Spec(se) => Some(se.field.clone()),
+                _ => None,
+            };
+            let message = format!("cannot switch to {}: {e}. Still on {}.", b.label, old.label);
+            post(&Event::Error { message, field });
+            self.post_state();
+            return;
+        }
+        post(&Event::Backend {
+            kind: b.kind,
+            label: b.label.clone(),
+            notice,
+            float64: b.limits.float64,
+        });
+        self.backend = Some(b);
+        self.session = None;
+        match rebuilt {
+            Some((Ok(session), spec)) => self.install(spec, session),
+            Some((Err(RunError::Spec(e)), _)) => post(&spec_error(&e)),
+            Some((Err(e), _)) => post(&error(e.to_string())),
+            None => {}
+        }
+    }
+
+    /// Loads a parsed spec; on error the current run is kept.
+    fn load(&mut self, spec: Result<ExperimentSpec, SpecError>) {
+        match spec {
+            Ok(spec) => self.build(spec),
+            Err(e) => post(&spec_error(&e)),
+        }
+    }
+
+    async fn analyse(&self, final_views: bool, example: Option<Vec<u32>>) {
+        let Some(session) = &self.session else { return };
+        match session.analyse(final_views, example.as_deref()).await {
+            Ok(analysis) => post(&Event::Analysis { analysis }),
+            Err(e) => {
+                let field = matches!(e, RunError::Input(_)).then(|| "example".to_string());
+                post(&Event::Error { message: e.to_string(), field })
             }
-            Command::PreviewOperation { expr, p } => {
-                let event = match crate::labs::grokking::modular::Operation::preview(&expr, p) {
-                    Ok(op) => Event::OperationPreview {
-                        pairs: op.pairs(crate::labs::grokking::PairSet::All).len(),
-                        commutative: op.is_commutative(),
-                        labels: op.table().to_vec(),
-                        error: None,
-                        expr,
-                        p,
-                    },
-                    Err(e) => Event::OperationPreview {
-                        expr,
-                        p,
-                        labels: Vec::new(),
-                        error: Some(e.message),
-                        pairs: 0,
-                        commutative: false,
-                    },
-                };
-                post(&event);
-            }
-            Command::CancelRace => {
-                if self.race.take().is_some() {
-                    self.post_race(None, true);
-                }
-            }
+        }
+    }
+
+    /// Pauses, and times `steps` training steps of a fresh copy of the loaded run.
+    async fn bench(&mut self, steps: u64) {
+        self.pause();
+        let (Some(spec), Some(backend)) = (&self.spec, &self.backend) else { return };
+        let (device, limits) = (&backend.device, backend.limits);
+        // Kernel launches are counted on the GPU only.
+        let gpu = backend.kind == BackendKind::Wgpu;
+        let count = || if gpu { backend::gpu_dispatches() } else { None };
+        let pause = async || sleep_ms(50).await;
+        match measure::<LabExperiment>(spec, device, limits, steps, count, pause).await {
+            Ok(speed) => post(&Event::Bench { label: backend.label.clone(), speed }),
+            Err(e) => post(&error(e.to_string())),
+        }
+    }
+
+    /// Plans a browser sweep (at most [`MAX_BROWSER_POINTS`]) and pauses training for it.
+    fn plan_sweep(&mut self, text: &str) {
+        let plan = match SweepPlan::from_json(text) {
+            Ok(p) => p,
+            Err(e) => return post(&spec_error(&e)),
+        };
+        let total = plan.len();
+        if total > MAX_BROWSER_POINTS {
+            return post(&Event::Error {
+                message: format!(
+                    "this sweep has {total} points; the browser runs at most {MAX_BROWSER_POINTS} (run it with `gradscope sweep` and load its results file here)"
+                ),
+                field: Some("sweep".into()),
+            });
+        }
+        self.pause();
+        let axes = plan
+            .axes
+            .iter()
+            .map(|a| SweepAxis { path: a.path.clone(), values: a.values.clone() })
+            .collect();
+        post(&Event::SweepPlanned { axes, total });
+        self.sweep = Some((plan.points().collect(), total));
+    }
+
+    fn cancel_sweep(&mut self) {
+        if let Some((left, total)) = self.sweep.take() {
+            let done = total - left.len();
+            post(&Event::SweepPoint { result: None, done, total, cancelled: true });
+        }
+    }
+
+    /// Posts the run's checkpoint bytes (CPU backend only).
+    fn checkpoint(&self) {
+        let (Some(session), Some(backend)) = (&self.session, &self.backend) else { return };
+        if backend.kind != BackendKind::Cpu {
+            return post(&error(
+                "weights can be saved from the CPU backend only (WebGPU's cannot be read back synchronously); switch the backend to CPU (wasm) and save again",
+            ));
+        }
+        match session.checkpoint() {
+            Ok(c) => post_checkpoint(session.step(), &c.to_bytes()),
+            Err(e) => post(&error(format!("saving the weights: {e}"))),
         }
     }
 
@@ -480,77 +446,21 @@ impl Worker {
         let done = total - points.len();
         let Some(backend) = self.backend.as_ref() else {
             self.sweep = None;
-            return post(&Event::Error {
-                message: "no backend is ready for the sweep".into(),
-                field: None,
-            });
+            return post(&error("no backend is ready for the sweep"));
         };
         match crate::sweep::run_point(point.spec.clone(), &backend.device, backend.limits).await {
             Ok(result) => {
-                let line = crate::sweep::PointResult::new(&point, result);
+                let line = PointResult::new(&point, result);
                 post(&Event::SweepPoint { result: Some(line), done, total, cancelled: false });
             }
             Err(e) => {
                 self.sweep = None;
-                post(&Event::Error {
-                    message: format!("sweep point #{}: {e}", point.index),
-                    field: None,
-                });
+                post(&error(format!("sweep point #{}: {e}", point.index)));
             }
         }
         if self.sweep.as_ref().is_some_and(|(left, _)| left.is_empty()) {
             self.sweep = None;
             post(&Event::SweepPoint { result: None, done: total, total, cancelled: false });
-        }
-    }
-
-    fn post_race(&self, entry: Option<race::RaceEntry>, done: bool) {
-        let device = self.backend.as_ref().map_or(String::new(), |b| b.label.clone());
-        post(&Event::Race { entry, done, device });
-    }
-
-    /// Measures the race's next (target, length).
-    async fn race_step(&mut self) {
-        let Some(race) = self.race.as_mut() else { return };
-        let Some((target, len)) = race.jobs.pop_front() else {
-            self.race = None;
-            self.post_race(None, true);
-            return;
-        };
-        if race.capped.contains(&target) {
-            let note = Some("a shorter length already passed the time cap".to_string());
-            let entry = race::RaceEntry { target, len, ms: None, dispatches: None, note };
-            self.post_race(Some(entry), false);
-            return;
-        }
-        let cap_ms = race.cap_ms;
-        let Some(backend) = &self.backend else { return };
-        let gpu = backend.kind == backend::BackendKind::Wgpu;
-        let count = || if gpu { backend::gpu_dispatches() } else { None };
-        let result = race::measure(
-            target,
-            len,
-            &backend.device,
-            backend.limits,
-            cap_ms,
-            count,
-            async || sleep_ms(50).await,
-        )
-        .await;
-        match result {
-            Ok(entry) => {
-                if entry.ms.is_some_and(|ms| ms > cap_ms) {
-                    if let Some(race) = self.race.as_mut() {
-                        race.capped.push(target);
-                    }
-                }
-                self.post_race(Some(entry), false);
-            }
-            Err(e) => {
-                self.race = None;
-                post(&Event::Error { message: format!("scan race: {e}"), field: None });
-                self.post_race(None, true);
-            }
         }
     }
 
@@ -563,7 +473,7 @@ impl Worker {
         match TrainingSession::new(spec.clone(), &backend.device, backend.limits) {
             Ok(session) => self.install(spec, session),
             Err(RunError::Spec(e)) => post(&spec_error(&e)),
-            Err(e) => post(&Event::Error { message: e.to_string(), field: None }),
+            Err(e) => post(&error(e.to_string())),
         }
     }
 
@@ -571,7 +481,7 @@ impl Worker {
     fn install(&mut self, spec: ExperimentSpec, session: TrainingSession) {
         post(&Event::Loaded {
             spec: serde_json::to_value(&spec).expect("specs serialize"),
-            hash: url_hash::encode(&spec),
+            hash: spec.to_hash(),
             summary: session.summary(),
         });
         self.spec = Some(spec);
@@ -588,7 +498,7 @@ impl Worker {
         // A run's first step on a GPU compiles its shaders (seconds on a software adapter):
         // the page says so instead of showing a frozen counter.
         let first = self.step_ms.is_none();
-        if first && self.backend.as_ref().is_some_and(|b| b.kind == backend::BackendKind::Wgpu) {
+        if first && self.backend.as_ref().is_some_and(|b| b.kind == BackendKind::Wgpu) {
             self.post_state_compiling(true);
         }
         let Some(session) = self.session.as_mut() else { return };
@@ -613,14 +523,18 @@ impl Worker {
             if first {
                 self.first_step_ms = Some(ms);
             }
-            self.step_ms = Some(match self.step_ms {
-                Some(old) => 0.7 * old + 0.3 * ms,
-                None => ms,
-            });
+            self.step_ms = Some(self.step_ms.map_or(ms, |old| 0.7 * old + 0.3 * ms));
         }
-        let mut record = match result {
-            Ok(record) => record,
+        let record = match result {
+            Ok(record) => self.owed_evaluation(record, taken).await,
+            Err(e) => Err(e),
+        };
+        let Some(session) = self.session.as_ref() else { return };
+        match record {
+            Ok(Some(r)) => post(&Event::Metrics { record: r, report: session.report() }),
+            Ok(None) => {}
             Err(e) => {
+                // Diverged, or the device failed: say so, keep the history.
                 self.running = false;
                 self.stepping = 0;
                 if let Some(r) = session.history().last() {
@@ -630,33 +544,29 @@ impl Worker {
                 self.post_state();
                 return;
             }
-        };
-        if self.stepping > 0 {
-            self.stepping = self.stepping.saturating_sub(taken);
-            // A manual step always shows its result, even between scheduled evaluations.
-            if self.stepping == 0 && record.is_none() && taken > 0 {
-                match session.evaluate().await {
-                    Ok(r) => record = Some(r),
-                    Err(e) => {
-                        // Diverged (or the device failed) on this step: say so, keep the history.
-                        self.running = false;
-                        if let Some(r) = session.history().last() {
-                            post(&Event::Metrics { record: r.clone(), report: session.report() });
-                        }
-                        post(&stopped_by(e, session.step()));
-                        self.post_state();
-                        return;
-                    }
-                }
-            }
-        }
-        if let Some(r) = record {
-            post(&Event::Metrics { record: r, report: session.report() });
         }
         if session.is_finished() {
             self.running = false;
             self.stepping = 0;
         }
         self.post_state();
+    }
+
+    /// `record` of a slice that took `taken` steps, with an evaluation added where a manual
+    /// step ends between scheduled ones (a manual step always shows its result).
+    async fn owed_evaluation(
+        &mut self,
+        record: Option<crate::labs::MetricsRecord>,
+        taken: u64,
+    ) -> Result<Option<crate::labs::MetricsRecord>, RunError> {
+        if self.stepping == 0 {
+            return Ok(record);
+        }
+        self.stepping = self.stepping.saturating_sub(taken);
+        let Some(session) = self.session.as_mut() else { return Ok(record) };
+        if self.stepping == 0 && record.is_none() && taken > 0 {
+            return session.evaluate().await.map(Some);
+        }
+        Ok(record)
     }
 }

@@ -43,10 +43,6 @@ fn no_test_hides_under_src() {
 /// The labs, by folder.
 const LABS: [&str; 3] = ["grokking", "scans", "gradient_flow"];
 
-/// Front-end files that still name a lab's own module instead of going through the registry.
-/// The list may only shrink: a file that stops naming a lab must leave it (the test says so).
-const FACES_NAMING_LABS: &[&str] = &["cli/mod.rs", "web/protocol.rs", "web/worker.rs"];
-
 /// Where a module lives in the house.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
@@ -225,8 +221,8 @@ fn read_path(chars: &[char], mut i: usize) -> (usize, Vec<Vec<String>>) {
     }
 }
 
-/// What `file` (in `from`) may not name in `to`, as a sentence; `None` when allowed.
-fn broken_rule(from: &Part, to: &Part, face_may_name_labs: bool) -> Option<&'static str> {
+/// What a module in `from` may not name in `to`, as a sentence; `None` when allowed.
+fn broken_rule(from: &Part, to: &Part) -> Option<&'static str> {
     match (from, to) {
         (Part::Core, Part::Lab(_) | Part::Registry) => Some("the core imports no lab"),
         (Part::Core, Part::Face) => Some("the core imports no front end"),
@@ -235,52 +231,38 @@ fn broken_rule(from: &Part, to: &Part, face_may_name_labs: bool) -> Option<&'sta
         (Part::Lab(_) | Part::Registry, Part::Face) => {
             Some("no lab imports the CLI, the web layer or the sweeps")
         }
-        (Part::Face, Part::Lab(_)) if !face_may_name_labs => {
+        (Part::Face, Part::Lab(_)) => {
             Some("the front ends reach a lab only through the registry (`labs::…`)")
         }
         _ => None,
     }
 }
 
-/// The import rule violations in `src`.
-fn import_violations(src: &Path) -> (Vec<String>, Vec<String>) {
+/// The import rule violations in `src`, one line each: file, line, path, rule.
+fn import_violations(src: &Path) -> Vec<String> {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     files.sort();
     let mut violations = Vec::new();
-    let mut faces_naming_labs = Vec::new();
     for file in &files {
         let module = module_of(src, file);
         let from = part_of(&module);
         let rel = file.strip_prefix(src).unwrap().display().to_string();
         let text = std::fs::read_to_string(file).unwrap();
-        let allowed = FACES_NAMING_LABS.contains(&rel.as_str());
-        let mut names_a_lab = false;
         for (line, path) in paths_named(&code_only(&text), &module) {
-            let to = part_of(&path);
-            if from == Part::Face && matches!(to, Part::Lab(_)) {
-                names_a_lab = true;
-            }
-            if let Some(rule) = broken_rule(&from, &to, allowed) {
+            if let Some(rule) = broken_rule(&from, &part_of(&path)) {
                 violations.push(format!("src/{rel}:{line}: `{}`: {rule}", path.join("::")));
             }
         }
-        if allowed && !names_a_lab {
-            faces_naming_labs.push(rel);
-        }
     }
-    (violations, faces_naming_labs)
+    violations
 }
 
 #[test]
 fn imports_follow_the_layers() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let (violations, no_longer) = import_violations(&src);
+    let violations = import_violations(&src);
     assert!(violations.is_empty(), "import rules broken:\n{}", violations.join("\n"));
-    assert!(
-        no_longer.is_empty(),
-        "these files no longer name a lab: take them off FACES_NAMING_LABS: {no_longer:?}"
-    );
 }
 
 /// The rule checker itself, on planted sources: it sees what it must, and not comments or
@@ -304,7 +286,7 @@ fn import_rules_catch_planted_imports() {
     write("labs/gradient_flow/probe.rs", "fn f() { crate::cli::main(); }\n");
     write("labs/mod.rs", "pub use scans::ScansSpec;\nuse crate::labs::grokking::X;\n");
     write("cli/run.rs", "use crate::labs::scans::race;\nuse crate::labs::ExperimentSpec;\n");
-    let (violations, _) = import_violations(&dir);
+    let violations = import_violations(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let at = |file: &str| violations.iter().filter(|v| v.starts_with(file)).count();
     assert_eq!(at("src/train/session.rs"), 1, "{violations:#?}");
@@ -315,4 +297,145 @@ fn import_rules_catch_planted_imports() {
     assert_eq!(at("src/labs/mod.rs"), 0, "{violations:#?}");
     assert_eq!(at("src/cli/run.rs"), 1, "{violations:#?}");
     assert_eq!(violations.len(), 6, "{violations:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same rules for the page (www/): the shell (every module outside www/labs/) reaches the labs
+// only through www/labs/index.js; a lab's modules (www/labs/<lab>/) import no other lab, not
+// the lab list and not the shell's widget (gradscope.js), which imports them.
+
+/// Every `import … from '…'` / `import '…'` / `import('…')` of a module, as a path relative to
+/// `www/` (`labs/scans/index.js`), with its line.
+fn js_imports(www: &Path, file: &Path) -> Vec<(usize, String)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let dir = file.parent().unwrap();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim_start();
+        if l.starts_with("//") || l.starts_with('*') {
+            continue;
+        }
+        let Some(at) = l.find("from '").map(|p| p + 6).or_else(|| {
+            l.find("import '").map(|p| p + 8).or_else(|| l.find("import('").map(|p| p + 8))
+        }) else {
+            continue;
+        };
+        let Some(end) = l[at..].find('\'') else { continue };
+        let spec = &l[at..at + end];
+        if !spec.starts_with('.') {
+            continue;
+        }
+        // Resolve `./x.js` and `../../x.js` against the importing file, without touching the
+        // file system (the target may be generated).
+        let mut parts: Vec<String> = dir
+            .strip_prefix(www)
+            .map(|d| d.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        for seg in spec.split('/') {
+            match seg {
+                "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s.to_string()),
+            }
+        }
+        out.push((i + 1, parts.join("/")));
+    }
+    out
+}
+
+/// Which lab a `www/`-relative path belongs to (`labs/scans/…` → scans), if any.
+fn js_lab(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("labs/")?;
+    let (lab, _) = rest.split_once('/')?;
+    Some(lab)
+}
+
+fn js_violations(www: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    js_files(www, &mut files);
+    files.sort();
+    let mut violations = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(www).unwrap().to_string_lossy().replace('\\', "/");
+        let from = js_lab(&rel);
+        for (line, to) in js_imports(www, file) {
+            let rule = match (from, js_lab(&to)) {
+                (None, Some(_)) if rel != "labs/index.js" => {
+                    Some("the shell reaches a lab only through labs/index.js")
+                }
+                (Some(a), Some(b)) if a != b => Some("no lab imports another lab"),
+                (Some(_), None) if to == "labs/index.js" || to == "gradscope.js" => {
+                    Some("a lab imports neither the lab list nor the widget that mounts it")
+                }
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                violations.push(format!("www/{rel}:{line}: `{to}`: {rule}"));
+            }
+        }
+    }
+    violations
+}
+
+fn js_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            js_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "js") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn page_imports_follow_the_layers() {
+    let www = Path::new(env!("CARGO_MANIFEST_DIR")).join("www");
+    let violations = js_violations(&www);
+    assert!(violations.is_empty(), "page import rules broken:\n{}", violations.join("\n"));
+    // Every lab folder is in the list, and the list is the shell's only way in.
+    let list = std::fs::read_to_string(www.join("labs/index.js")).unwrap();
+    for entry in std::fs::read_dir(www.join("labs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let lab = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(list.contains(&format!("./{lab}/index.js")), "labs/index.js lacks {lab}");
+        }
+    }
+}
+
+#[test]
+fn page_import_rules_catch_planted_imports() {
+    let dir = std::env::temp_dir().join(format!("gradscope-www-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "gradscope.js",
+        "import { LABS } from './labs/index.js';\nimport x from './labs/scans/index.js';\n// import y from './labs/grokking/index.js';\n",
+    );
+    write(
+        "labs/index.js",
+        "import a from './scans/index.js';\nimport b from './grokking/index.js';\n",
+    );
+    write(
+        "labs/scans/index.js",
+        "import { el } from '../../dom.js';\nimport f from '../grokking/fields.js';\n",
+    );
+    write(
+        "labs/grokking/index.js",
+        "import { FIELDS } from './fields.js';\nimport { start } from '../../gradscope.js';\n",
+    );
+    let violations = js_violations(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let at = |file: &str| violations.iter().filter(|v| v.starts_with(file)).count();
+    assert_eq!(at("www/gradscope.js"), 1, "{violations:#?}");
+    assert_eq!(at("www/labs/index.js"), 0, "{violations:#?}");
+    assert_eq!(at("www/labs/scans/index.js"), 1, "{violations:#?}");
+    assert_eq!(at("www/labs/grokking/index.js"), 1, "{violations:#?}");
 }

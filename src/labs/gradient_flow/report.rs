@@ -94,6 +94,35 @@ impl FlowReport {
     }
 }
 
+impl FlowReport {
+    /// What `gradscope run` prints when a run ends: per stack, its loss from first to last
+    /// and at best, and the gradient ratio through depth.
+    pub fn outcome_lines(&self, last: Option<&Record<SeriesMetrics>>) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .stacks
+            .iter()
+            .map(|m| {
+                let logit = m
+                    .max_logit
+                    .map(|l| format!("; max attention logit {l:.3}"))
+                    .unwrap_or_default();
+                format!(
+                    "{:<12} held-out loss {:.4} → {:.4} (best {:.4} at step {}); last/first \
+                     block gradient norm {:.3}{logit}",
+                    m.name,
+                    m.initial_loss,
+                    m.last_loss,
+                    m.best_loss,
+                    m.best_step,
+                    m.last_over_first
+                )
+            })
+            .collect();
+        lines.extend(last.map(|r| format!("{:.1} s of training", r.wall_ms / 1e3)));
+        lines
+    }
+}
+
 /// Whether series are the gradient-flow lab's (they carry per-block gradient norms).
 pub fn is_flow_record(series: &SeriesMetrics) -> bool {
     series.series.keys().any(|k| k.contains(".grad_norm."))

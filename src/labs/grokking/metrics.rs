@@ -64,6 +64,16 @@ impl GrokkingMetrics {
     }
 }
 
+impl GrokkingMetrics {
+    /// One line for a progress bar: accuracies and losses.
+    pub fn progress_text(&self) -> String {
+        format!(
+            "train {:.3}/{:.4}  test {:.3}/{:.4}",
+            self.train_acc, self.train_loss, self.test_acc, self.test_loss
+        )
+    }
+}
+
 impl RunMetrics for GrokkingMetrics {
     fn first_non_finite(&self) -> Option<String> {
         self.first_non_finite_name().map(str::to_string)

@@ -9,8 +9,10 @@
 //! | [`experiment`] | a spec built into a run: full-batch or mini-batch training, its metrics |
 //! | [`metrics`] | what an evaluation reports (the flat records of format-1 files) |
 //! | [`analysis`] | the Fourier and IPR views, the pruning curve, "did it grok?" |
+//! | [`commands`] | its own worker command: the preview of your own operation |
 
 pub mod analysis;
+pub mod commands;
 pub mod experiment;
 pub mod expr;
 pub mod metrics;

@@ -79,6 +79,30 @@ impl RunReport<SeriesMetrics> for ScansReport {
     }
 }
 
+impl ScansReport {
+    /// What `gradscope run` prints when a run ends: per model, its held-out accuracy now and
+    /// at best, and when it solved the task.
+    pub fn outcome_lines(&self, last: Option<&Record<SeriesMetrics>>) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .models
+            .iter()
+            .map(|m| {
+                let now = last.and_then(|r| r.get(&format!("{}.test_acc", m.name)));
+                format!(
+                    "{:<12} held-out accuracy {:.4} (best {:.4} at step {}); ≥ {SOLVED_ACC}: {}",
+                    m.name,
+                    now.unwrap_or(f64::NAN),
+                    m.best_acc,
+                    m.best_step,
+                    m.solved_step.map_or("never".to_string(), |s| format!("step {s}")),
+                )
+            })
+            .collect();
+        lines.extend(last.map(|r| format!("{:.1} s of training", r.wall_ms / 1e3)));
+        lines
+    }
+}
+
 /// Whether a sweep table shows this field of the scans lab's verdict (the rest are in the
 /// JSON lines), and in which place among those it shows.
 pub fn headline_field(key: &str) -> Option<usize> {

@@ -9,14 +9,18 @@
 //! | [`experiment`] | a spec built into a run: several models, same seed, same batches |
 //! | [`analysis`] | the report ("which model solved it?") and the views (Δ, state, kernels) |
 //! | [`dump`] | `gradscope inspect ssm`: a model's internals as JSON for outside checks |
-//! | [`race`] | the scan race: sequential vs parallel vs fused scans, timed |
+//! | [`race`], `race_table` | the scan race: sequential vs parallel vs fused scans, timed (a table: `gradscope bench scans`) |
+//! | [`commands`] | its own worker commands: the kernel explorer, the scan race |
 
 pub mod analysis;
+pub mod commands;
 pub mod dump;
 pub mod experiment;
 pub mod memory;
 pub mod presets;
 pub mod race;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod race_table;
 pub mod spec;
 pub mod ssm;
 

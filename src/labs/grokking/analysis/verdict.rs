@@ -127,3 +127,50 @@ impl GrokReport {
         ]
     }
 }
+
+/// What `gradscope run` prints when a grokking run ends: the final metrics, the verdict and
+/// its steps, and (given the analysis of the final weights) the key frequencies.
+pub fn outcome_lines(
+    report: &GrokReport,
+    history: &[GrokkingRecord],
+    analysis: Option<&super::Analysis>,
+) -> Vec<String> {
+    let Some(last) = history.last() else { return Vec::new() };
+    let show = |s: Option<u64>| s.map_or("never".to_string(), |s| format!("step {s}"));
+    let perfect = history.iter().find(|r| r.test_acc >= 1.0).map(|r| r.step);
+    let mut lines = vec![
+        format!(
+            "final: train acc {:.4}, test acc {:.4}, train loss {:.3e}, test loss {:.3e}, |w| \
+             {:.2}, softmax collapse {:.3}, {:.1} s",
+            last.train_acc,
+            last.test_acc,
+            last.train_loss,
+            last.test_loss,
+            last.weight_norm,
+            last.softmax_collapse,
+            last.wall_ms / 1e3
+        ),
+        format!(
+            "verdict: {:?} | train acc ≥ 0.99: {} | test acc ≥ 0.99: {} | test acc = 1: {}",
+            report.verdict,
+            show(report.train_step),
+            show(report.test_step),
+            show(perfect),
+        ),
+    ];
+    if let Some(a) = analysis {
+        lines.push(format!(
+            "key frequencies: {:?} ({:.0}% of the non-constant Fourier energy); median IPR {:.3}",
+            a.spectrum.key_freqs,
+            100.0 * a.spectrum.key_share,
+            median(&a.ipr)
+        ));
+    }
+    lines
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}

@@ -5,10 +5,10 @@
 // update/weight ratio, max attention logit), the per-block profile at the latest evaluation,
 // activation RMS through depth at initialisation, and the loss curves.
 
-import { el, swatch, fmtLoss, panel, tile } from '../dom.js';
-import { getPath } from '../form.js';
-import { MetricChart, XYChart } from '../charts.js';
-import { LogHeatmap } from '../views.js';
+import { el, swatch, fmtLoss, panel, tile } from '../../dom.js';
+import { getPath } from '../../form.js';
+import { MetricChart, XYChart } from '../../charts.js';
+import { LogHeatmap } from '../../views.js';
 
 // Okabe–Ito colours (distinct under the common colour-vision deficiencies), led by the shell's blue and orange.
 const STACK_COLORS = ['#1c7ed6', '#d9480f', '#009e73', '#cc79a7'];

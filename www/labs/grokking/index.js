@@ -2,10 +2,10 @@
 // analysis views (Fourier spectrum, prediction grid, IPR, pruning). The shell (../gradscope.js)
 // owns the worker, run controls, presets, pin/compare and file loading.
 
-import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile, runSplit } from '../dom.js';
-import { FIELDS } from '../form.js';
-import { MetricChart, XYChart } from '../charts.js';
-import { FourierHeatmap, PredictionGrid, histogram, CELL_COLORS, CELL_LABELS } from '../views.js';
+import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile, runSplit } from '../../dom.js';
+import { FIELDS } from './fields.js';
+import { MetricChart, XYChart } from '../../charts.js';
+import { FourierHeatmap, PredictionGrid, histogram, CELL_COLORS, CELL_LABELS } from '../../views.js';
 
 const TRAIN = '#d9480f';
 const TEST = '#1c7ed6';

@@ -2,8 +2,8 @@
 // and p (src/labs/grokking/expr.rs), with a p × p preview of its labels as you type. The worker parses
 // and labels (Command::PreviewOperation), so the preview and the dataset share one evaluator.
 
-import { el } from './dom.js';
-import { viridis } from './views.js';
+import { el } from '../../dom.js';
+import { viridis } from '../../views.js';
 
 const BUILTIN = [['add', 'a + b'], ['sub', 'a − b'], ['mul', 'a · b'], ['div', 'a ÷ b'], ['quad', 'a² + ab + b²']];
 /** The built-ins as expressions of the language (ModOp::expression): a starting point to edit. */

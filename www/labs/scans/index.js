@@ -3,10 +3,10 @@
 // with predictions, S4D kernels and eigenvalues, Mamba's Δ_t and states, memory decay,
 // extrapolation), the live S4D kernel explorer and the scan race.
 
-import { el, swatch, fmtAcc, stepText, panel, tile, runSplit } from '../dom.js';
-import { getPath } from '../form.js';
-import { MetricChart, XYChart } from '../charts.js';
-import { ValueHeatmap, drawComplexPlane } from '../views.js';
+import { el, swatch, fmtAcc, stepText, panel, tile, runSplit } from '../../dom.js';
+import { getPath } from '../../form.js';
+import { MetricChart, XYChart } from '../../charts.js';
+import { ValueHeatmap, drawComplexPlane } from '../../views.js';
 
 // Okabe–Ito colours (distinct under the common colour-vision deficiencies), led by the shell's blue and orange.
 const MODEL_COLORS = ['#1c7ed6', '#d9480f', '#009e73', '#cc79a7'];
