@@ -97,3 +97,12 @@ export function shows(view, names) {
   if (view.controls) return names.some((n) => view.controls.has(n));
   return !names.some((n) => view.hide.has(n));
 }
+
+/** The lab key of a spec object (its top-level key) or of a URL hash (its first segment). */
+export function labOf(specOrHash) {
+  if (typeof specOrHash === 'string') {
+    const body = specOrHash.replace(/^#/, '');
+    return body.split(/[.=&]/)[0];
+  }
+  return specOrHash ? Object.keys(specOrHash)[0] : null;
+}

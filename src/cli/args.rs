@@ -35,50 +35,7 @@ impl From<BackendArg> for BackendKind {
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
     /// Train a preset or a spec file; write one JSON object per evaluation.
-    Run {
-        /// A preset name (see `gradscope presets`), a spec JSON file, or a playground link or
-        /// its hash (`'#grokking.task.p=97&…'`, the page's "Run natively" line). Default: the
-        /// default preset.
-        spec: Option<String>,
-        #[arg(long, value_enum, default_value = "cpu")]
-        backend: BackendArg,
-        /// Override the step budget.
-        #[arg(long)]
-        steps: Option<u64>,
-        /// Write metrics as JSON lines to this file.
-        #[arg(long)]
-        out: Option<String>,
-        /// No progress bar; print each evaluation as a JSON line on stdout.
-        #[arg(long)]
-        quiet: bool,
-        /// Write the final analysis (Fourier spectrum, key frequencies, IPR, prediction grid,
-        /// pruning curve) as JSON to this file.
-        #[arg(long)]
-        analysis: Option<String>,
-        /// With --analysis, scans lab: show the views (predictions, Δ_t, states) on this
-        /// sequence of token ids ("0 3 0 5 1 1" or "0,3,0,5,1,1") instead of the first
-        /// held-out one.
-        #[arg(long, requires = "analysis", value_name = "TOKENS")]
-        example: Option<String>,
-        /// Stop this many steps after test accuracy first reaches 0.99 (long grokking runs
-        /// need not spend their whole budget once they have grokked).
-        #[arg(long, value_name = "STEPS")]
-        stop_after_grok: Option<u64>,
-        /// Save the run (weights, optimizer state, step, RNG, history) to DIR/checkpoint.gsck
-        /// every --every steps and at the end, replacing the previous one atomically.
-        #[arg(long, value_name = "DIR")]
-        checkpoint: Option<String>,
-        /// Checkpoint interval in steps: a multiple of the spec's eval_every (default: the
-        /// multiple nearest 1000).
-        #[arg(long, value_name = "STEPS")]
-        every: Option<u64>,
-        /// Continue the run saved in DIR (or in a checkpoint file, such as the page's
-        /// "Checkpoint" export; its spec; --steps may extend the budget). With
-        /// --out, the file is rewritten with the saved history, then continued. Checkpoints
-        /// keep going to DIR unless --checkpoint names another.
-        #[arg(long, value_name = "DIR", conflicts_with = "spec")]
-        resume: Option<String>,
-    },
+    Run(RunArgs),
     /// Read a metrics file (`run --out`, or the playground's "Metrics JSON" export) and print
     /// its lab, size and the lab's report ("did it grok?", "which model solved it?") as JSON.
     Report {
@@ -100,30 +57,7 @@ pub(super) enum Command {
     /// evaluation (one readback) every step, and optionally the time to grok.
     /// `gradscope bench scans` races the scans instead: ms per forward+backward of the
     /// sequential, parallel and chunked selective scans and S4D's convolution against length.
-    Bench {
-        /// A preset, a spec file, or `scans` for the scan race.
-        spec: Option<String>,
-        /// Backends to measure (repeat the flag); default: cpu.
-        #[arg(long, value_enum)]
-        backend: Vec<BackendArg>,
-        /// Timed steps per measurement (after one warm-up step).
-        #[arg(long, default_value_t = 20)]
-        steps: u64,
-        /// Also train the spec from scratch until test accuracy ≥ 0.99 (or its budget) and
-        /// report the wall time.
-        #[arg(long)]
-        to_grok: bool,
-        /// Print one JSON object per backend instead of the table (for scripts such as
-        /// scripts/bench-browser.sh): `{"backend", "kind", "speed", "grok"}`.
-        #[arg(long)]
-        json: bool,
-        /// Scan race: sequence lengths, comma-separated (default 64,256,1024,4096,8192,16384).
-        #[arg(long, value_delimiter = ',')]
-        lengths: Vec<usize>,
-        /// Scan race: a target slower than this at one length skips the longer ones.
-        #[arg(long, default_value_t = 20.0)]
-        cap_seconds: f64,
-    },
+    Bench(BenchArgs),
     /// Write a run's numbers as plain JSON, for checking them with your own code.
     Inspect {
         #[command(subcommand)]
@@ -223,4 +157,78 @@ pub(super) enum Inspect {
         #[arg(long)]
         out: Option<String>,
     },
+}
+
+/// `gradscope run`'s flags.
+#[derive(clap::Args, Debug)]
+pub(super) struct RunArgs {
+    /// A preset name (see `gradscope presets`), a spec JSON file, or a playground link or
+    /// its hash (`'#grokking.task.p=97&…'`, the page's "Run natively" line). Default: the
+    /// default preset.
+    pub(super) spec: Option<String>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub(super) backend: BackendArg,
+    /// Override the step budget.
+    #[arg(long)]
+    pub(super) steps: Option<u64>,
+    /// Write metrics as JSON lines to this file.
+    #[arg(long)]
+    pub(super) out: Option<String>,
+    /// No progress bar; print each evaluation as a JSON line on stdout.
+    #[arg(long)]
+    pub(super) quiet: bool,
+    /// Write the final analysis (Fourier spectrum, key frequencies, IPR, prediction grid,
+    /// pruning curve) as JSON to this file.
+    #[arg(long)]
+    pub(super) analysis: Option<String>,
+    /// With --analysis, scans lab: show the views (predictions, Δ_t, states) on this
+    /// sequence of token ids ("0 3 0 5 1 1" or "0,3,0,5,1,1") instead of the first
+    /// held-out one.
+    #[arg(long, requires = "analysis", value_name = "TOKENS")]
+    pub(super) example: Option<String>,
+    /// Stop this many steps after test accuracy first reaches 0.99 (long grokking runs
+    /// need not spend their whole budget once they have grokked).
+    #[arg(long, value_name = "STEPS")]
+    pub(super) stop_after_grok: Option<u64>,
+    /// Save the run (weights, optimizer state, step, RNG, history) to DIR/checkpoint.gsck
+    /// every --every steps and at the end, replacing the previous one atomically.
+    #[arg(long, value_name = "DIR")]
+    pub(super) checkpoint: Option<String>,
+    /// Checkpoint interval in steps: a multiple of the spec's eval_every (default: the
+    /// multiple nearest 1000).
+    #[arg(long, value_name = "STEPS")]
+    pub(super) every: Option<u64>,
+    /// Continue the run saved in DIR (or in a checkpoint file, such as the page's
+    /// "Checkpoint" export; its spec; --steps may extend the budget). With
+    /// --out, the file is rewritten with the saved history, then continued. Checkpoints
+    /// keep going to DIR unless --checkpoint names another.
+    #[arg(long, value_name = "DIR", conflicts_with = "spec")]
+    pub(super) resume: Option<String>,
+}
+
+/// `gradscope bench`'s flags.
+#[derive(clap::Args, Debug)]
+pub(super) struct BenchArgs {
+    /// A preset, a spec file, or `scans` for the scan race.
+    pub(super) spec: Option<String>,
+    /// Backends to measure (repeat the flag); default: cpu.
+    #[arg(long, value_enum)]
+    pub(super) backend: Vec<BackendArg>,
+    /// Timed steps per measurement (after one warm-up step).
+    #[arg(long, default_value_t = 20)]
+    pub(super) steps: u64,
+    /// Also train the spec from scratch until test accuracy ≥ 0.99 (or its budget) and
+    /// report the wall time.
+    #[arg(long)]
+    pub(super) to_grok: bool,
+    /// Print one JSON object per backend instead of the table (for scripts such as
+    /// scripts/bench-browser.sh): `{"backend", "kind", "speed", "grok"}`.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Scan race: sequence lengths, comma-separated (default 64,256,1024,4096,8192,16384).
+    #[arg(long, value_delimiter = ',')]
+    pub(super) lengths: Vec<usize>,
+    /// Scan race: a target slower than this at one length skips the longer ones.
+    #[arg(long, default_value_t = 20.0)]
+    pub(super) cap_seconds: f64,
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use web_time::Instant;
 
-use super::args::BackendArg;
+use super::args::{BackendArg, BenchArgs};
 use super::input::{bad_input, failed, load_spec, sleep_ms};
 use crate::backend::{self, Backend, BackendKind};
 use crate::labs::{ExperimentSpec, LabExperiment, TrainingSession, run_lab_bench};
@@ -14,22 +14,11 @@ use crate::train::RunError;
 use crate::train::bench::{Speed, measure};
 use crate::train::lab_command::CommandError;
 
-/// What `gradscope bench` was asked.
-pub(super) struct BenchOptions {
-    pub spec: Option<String>,
-    pub backends: Vec<BackendArg>,
-    pub steps: u64,
-    pub to_grok: bool,
-    pub json: bool,
-    pub lengths: Vec<usize>,
-    pub cap_seconds: f64,
-}
-
 /// (the step test accuracy reached 0.99, if it did; steps run; seconds).
 type GrokTime = (Option<u64>, u64, f64);
 
-pub(super) fn bench(o: BenchOptions) -> ExitCode {
-    let backends = if o.backends.is_empty() { vec![BackendArg::Cpu] } else { o.backends };
+pub(super) fn bench(o: BenchArgs) -> ExitCode {
+    let backends = if o.backend.is_empty() { vec![BackendArg::Cpu] } else { o.backend };
     let kinds: Vec<BackendKind> = backends.into_iter().map(Into::into).collect();
     if let Some(name) = o.spec.as_deref()
         && let Some(result) = run_lab_bench(name, &kinds, &o.lengths, o.cap_seconds)

@@ -48,42 +48,8 @@ pub fn main() -> ExitCode {
             }),
         },
         Command::SweepPoint => sweep::sweep_point(),
-        Command::Run {
-            spec,
-            backend,
-            steps,
-            out,
-            quiet,
-            analysis,
-            example,
-            stop_after_grok,
-            checkpoint,
-            every,
-            resume,
-        } => run::run(run::RunOptions {
-            spec,
-            backend: backend.into(),
-            steps,
-            out,
-            quiet,
-            analysis,
-            example,
-            stop_after_grok,
-            checkpoint,
-            every,
-            resume,
-        }),
-        Command::Bench { spec, backend, steps, to_grok, json, lengths, cap_seconds } => {
-            bench::bench(bench::BenchOptions {
-                spec,
-                backends: backend,
-                steps,
-                to_grok,
-                json,
-                lengths,
-                cap_seconds,
-            })
-        }
+        Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::bench(args),
         Command::Inspect { what } => inspect::inspect(what),
     }
 }

@@ -8,26 +8,12 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::args::RunArgs;
 use super::input::{bad_input, failed, load_spec, parse_tokens, with_steps};
 use crate::backend::{self, BackendKind};
 use crate::labs::{Checkpoint, ExperimentSpec, MetricsRecord, TrainingSession};
 use crate::train::RunError;
 use crate::train::metrics::file_header;
-
-/// What `gradscope run` was asked (the flags of `args::Command::Run`).
-pub(super) struct RunOptions {
-    pub spec: Option<String>,
-    pub backend: BackendKind,
-    pub steps: Option<u64>,
-    pub out: Option<String>,
-    pub quiet: bool,
-    pub analysis: Option<String>,
-    pub example: Option<String>,
-    pub stop_after_grok: Option<u64>,
-    pub checkpoint: Option<String>,
-    pub every: Option<u64>,
-    pub resume: Option<String>,
-}
 
 /// Where and how often `run` checkpoints.
 struct Saving {
@@ -38,7 +24,7 @@ struct Saving {
 /// The checkpoint file in a checkpoint folder.
 const CHECKPOINT_FILE: &str = "checkpoint.gsck";
 
-pub(super) fn run(o: RunOptions) -> ExitCode {
+pub(super) fn run(o: RunArgs) -> ExitCode {
     let resumed = match o.resume.as_deref().map(read_checkpoint).transpose() {
         Ok(c) => c,
         Err(code) => return code,
@@ -66,7 +52,7 @@ pub(super) fn run(o: RunOptions) -> ExitCode {
         Ok(e) => e,
         Err(e) => return bad_input(&format!("--example: {e}")),
     };
-    let mut session = match build(spec, o.backend, resumed, o.quiet) {
+    let mut session = match build(spec, o.backend.into(), resumed, o.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -36,19 +36,20 @@ impl Experiment for LabExperiment {
     type Report = LabReport;
     type Analysis = LabAnalysis;
 
-    fn build(
-        spec: &ExperimentSpec,
-        device: &Device,
-        limits: DeviceLimits,
-    ) -> Result<Self, SpecError> {
-        spec.validate()?;
-        Ok(match spec {
-            ExperimentSpec::Grokking(s) => Self::Grokking(Experiment::build(s, device, limits)?),
-            ExperimentSpec::Scans(s) => Self::Scans(Experiment::build(s, device, limits)?),
-            ExperimentSpec::GradientFlow(s) => {
-                Self::GradientFlow(Experiment::build(s, device, limits)?)
-            }
-        })
+    fn check_fits(spec: &ExperimentSpec, limits: DeviceLimits) -> Result<(), SpecError> {
+        match spec {
+            ExperimentSpec::Grokking(s) => GrokkingExperiment::check_fits(s, limits),
+            ExperimentSpec::Scans(s) => ScansExperiment::check_fits(s, limits),
+            ExperimentSpec::GradientFlow(s) => GradientFlowExperiment::check_fits(s, limits),
+        }
+    }
+
+    fn new(spec: &ExperimentSpec, device: &Device) -> Self {
+        match spec {
+            ExperimentSpec::Grokking(s) => Self::Grokking(Experiment::new(s, device)),
+            ExperimentSpec::Scans(s) => Self::Scans(Experiment::new(s, device)),
+            ExperimentSpec::GradientFlow(s) => Self::GradientFlow(Experiment::new(s, device)),
+        }
     }
 
     fn new_report(&self) -> LabReport {

@@ -25,9 +25,20 @@ pub trait Experiment: Sized {
     /// The heavier views on the weights (`analyse`).
     type Analysis;
 
-    /// Validates `spec`, checks it fits `limits`, and builds it on `device` (an autodiff
-    /// device).
-    fn build(spec: &Self::Spec, device: &Device, limits: DeviceLimits) -> Result<Self, SpecError>;
+    /// Refuses a spec that does not fit a device of `limits` (float64 where there is none, a
+    /// tensor larger than one buffer, more memory than the device holds), naming the estimate.
+    /// Called before anything is allocated.
+    fn check_fits(spec: &Self::Spec, limits: DeviceLimits) -> Result<(), SpecError>;
+
+    /// Builds a valid spec that fits on `device` (an autodiff device).
+    fn new(spec: &Self::Spec, device: &Device) -> Self;
+
+    /// Validates `spec`, checks it fits `limits`, and builds it on `device`.
+    fn build(spec: &Self::Spec, device: &Device, limits: DeviceLimits) -> Result<Self, SpecError> {
+        spec.validate()?;
+        Self::check_fits(spec, limits)?;
+        Ok(Self::new(spec, device))
+    }
 
     /// The report of a run with no evaluation yet.
     fn new_report(&self) -> Self::Report;

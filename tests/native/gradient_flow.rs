@@ -642,6 +642,7 @@ fn a_diverging_run_names_the_block_and_step_where_gradients_broke() {
     use gradscope::labs::TrainingSession;
     use gradscope::labs::gradient_flow::experiment::GradientFlowExperiment;
     use gradscope::spec::{OptimizerKind, OptimizerSpec};
+    use gradscope::train::Experiment;
     use gradscope::train::RunError;
     let cpu = backend::cpu();
     let mut spec = GradientFlowSpec::default();

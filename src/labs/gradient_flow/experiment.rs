@@ -213,9 +213,40 @@ pub fn check_fits(spec: &GradientFlowSpec, limits: DeviceLimits) -> Result<(), S
 }
 
 impl GradientFlowExperiment {
+    /// Turns the per-step divergence flag off or on (`bench` measures what it costs).
+    pub fn set_divergence_flag(&mut self, on: bool) {
+        self.divergence_flag = on;
+    }
+
+    pub fn spec(&self) -> &GradientFlowSpec {
+        &self.spec
+    }
+
+    /// The lab's views: every stack's per-block profile at initialisation on the probe batch
+    /// (signal propagation before any training; the stacks are rebuilt from the seed, which
+    /// gives the same initial weights).
+    pub async fn analyse(&self) -> Result<GradientProfile, String> {
+        if let Some(profile) = self.profile.get() {
+            return Ok(profile.clone());
+        }
+        let profile = profile_at_init(&self.spec, &self.device).await?;
+        Ok(self.profile.get_or_init(|| profile).clone())
+    }
+}
+
+impl Experiment for GradientFlowExperiment {
+    type Spec = GradientFlowSpec;
+    type Metrics = SeriesMetrics;
+    type Report = FlowReport;
+    type Analysis = GradientProfile;
+
+    fn check_fits(spec: &GradientFlowSpec, limits: DeviceLimits) -> Result<(), SpecError> {
+        check_fits(spec, limits)
+    }
+
     /// Builds a validated spec on `device` (made an autodiff device here). Every stack draws
     /// its weights from the same init stream (see `probe`).
-    pub fn new(spec: &GradientFlowSpec, device: &Device) -> Self {
+    fn new(spec: &GradientFlowSpec, device: &Device) -> Self {
         let device = device.clone().autodiff();
         let variants: Vec<Variant> = spec
             .models
@@ -299,19 +330,18 @@ impl GradientFlowExperiment {
         }
     }
 
-    /// Turns the per-step divergence flag off or on (`bench` measures what it costs).
-    pub fn set_divergence_flag(&mut self, on: bool) {
-        self.divergence_flag = on;
+    fn new_report(&self) -> FlowReport {
+        FlowReport::default()
     }
 
-    pub fn step(&self) -> u64 {
+    fn step(&self) -> u64 {
         self.step
     }
 
     /// The run between two steps: each stack's weights and optimizer state, the data RNG and
     /// the per-block divergence flags (see `train::checkpoint`). Reads tensors synchronously:
     /// native and CPU backends only.
-    pub fn save_state(&self) -> Result<ExperimentState, String> {
+    fn save_state(&self) -> Result<ExperimentState, String> {
         let pairs =
             self.variants.iter().map(|v| (v.net.as_ref().expect("net present"), &v.optimizer));
         let (models, optimizers) = checkpoint::save_trained(pairs)?;
@@ -335,7 +365,7 @@ impl GradientFlowExperiment {
     }
 
     /// Puts a [`GradientFlowExperiment::save_state`] back into this freshly built run.
-    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
+    fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
         let flags: Vec<Vec<f32>> = serde_json::from_value(state.extra["nonfinite_step"].clone())
             .map_err(|e| format!("divergence flags: {e}"))?;
         if flags.len() != self.variants.len()
@@ -353,17 +383,10 @@ impl GradientFlowExperiment {
         self.step = state.step;
         Ok(())
     }
-    pub fn summary(&self) -> ExperimentSummary {
-        self.summary.clone()
-    }
-
-    pub fn spec(&self) -> &GradientFlowSpec {
-        &self.spec
-    }
 
     /// One optimizer step of every stack on the same fresh batch; with `measure` (the last
     /// step before an evaluation), also its per-block metrics.
-    pub fn train_step(&mut self, measure: bool) {
+    fn train_step(&mut self, measure: bool) {
         let (x, y) =
             self.teacher.batch(self.spec.training.batch_size, &mut self.data_rng, &self.device);
         let lr = optim::learning_rate(&self.spec.optimizer, self.step);
@@ -414,7 +437,7 @@ impl GradientFlowExperiment {
     /// Every stack's metrics in one tensor: `<name>.train` (the last batch's loss),
     /// `<name>.test` (held-out loss) and `<name>.layers` (per-block metrics; at step 0 those of
     /// the initial weights on the held-out batch, with no update ratio).
-    pub fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
+    fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
         let mut out = Readout::default();
         let (x, y) = &self.eval;
         for v in &self.variants {
@@ -451,7 +474,7 @@ impl GradientFlowExperiment {
 
     /// The record of [`GradientFlowExperiment::metrics_tensor`]'s values. NaN entries (no
     /// training batch, or no update, yet) are left out.
-    pub fn record(
+    fn record(
         &self,
         layout: &ReadoutLayout,
         values: &[f32],
@@ -486,74 +509,13 @@ impl GradientFlowExperiment {
         Record { step: self.step, wall_ms, lab: SeriesMetrics { series } }
     }
 
-    /// The lab's views: every stack's per-block profile at initialisation on the probe batch
-    /// (signal propagation before any training; the stacks are rebuilt from the seed, which
-    /// gives the same initial weights).
-    pub async fn analyse(&self) -> Result<GradientProfile, String> {
-        if let Some(profile) = self.profile.get() {
-            return Ok(profile.clone());
-        }
-        let profile = profile_at_init(&self.spec, &self.device).await?;
-        Ok(self.profile.get_or_init(|| profile).clone())
-    }
-}
-
-impl Experiment for GradientFlowExperiment {
-    type Spec = GradientFlowSpec;
-    type Metrics = SeriesMetrics;
-    type Report = FlowReport;
-    type Analysis = GradientProfile;
-
-    fn build(
-        spec: &GradientFlowSpec,
-        device: &Device,
-        limits: DeviceLimits,
-    ) -> Result<Self, SpecError> {
-        spec.validate()?;
-        check_fits(spec, limits)?;
-        Ok(Self::new(spec, device))
-    }
-
-    fn new_report(&self) -> FlowReport {
-        FlowReport::default()
-    }
-
-    fn step(&self) -> u64 {
-        Self::step(self)
-    }
-
-    fn save_state(&self) -> Result<ExperimentState, String> {
-        Self::save_state(self)
-    }
-
-    fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        Self::restore_state(self, state)
-    }
-
-    fn train_step(&mut self, stats: bool) {
-        Self::train_step(self, stats)
-    }
-
-    fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
-        Self::metrics_tensor(self)
-    }
-
-    fn record(
-        &self,
-        layout: &ReadoutLayout,
-        values: &[f32],
-        wall_ms: f64,
-    ) -> Record<SeriesMetrics> {
-        Self::record(self, layout, values, wall_ms)
-    }
-
     /// Every stack's per-block profile at initialisation; the lab's views take no example.
     async fn analyse(&self, _: bool, _: Option<&[u32]>) -> Result<GradientProfile, RunError> {
         Self::analyse(self).await.map_err(RunError::Device)
     }
 
     fn summary(&self) -> ExperimentSummary {
-        Self::summary(self)
+        self.summary.clone()
     }
 
     fn set_divergence_flag(&mut self, on: bool) -> bool {

@@ -230,113 +230,12 @@ pub fn check_fits(spec: &GrokkingSpec, limits: DeviceLimits) -> Result<(), SpecE
 }
 
 impl GrokkingExperiment {
-    /// Builds a validated spec on an autodiff `device`.
-    pub fn new(spec: &GrokkingSpec, device: &Device) -> Self {
-        let device = device.clone().autodiff();
-        let dataset = ModularDataset::generate(&spec.task, spec.seed);
-        let p = spec.task.p as usize;
-        let model = build_model(spec, &device);
-        let mut train = DeviceSplit::new(&dataset.train, p, &device);
-        let mut test = DeviceSplit::new(&dataset.test, p, &device);
-        if spec.loss.center {
-            // Kumar et al.: f = α·(f_θ − f_θ₀); f_θ₀ is a constant of the run.
-            let init = model.valid();
-            for split in [&mut train, &mut test] {
-                let logits = init.forward(
-                    split.a.clone().without_autodiff(),
-                    split.b.clone().without_autodiff(),
-                );
-                split.initial_logits = Some(Tensor::from_inner(logits).detach());
-            }
-        }
-        let corrupted = dataset.train.corrupted.iter().filter(|&&c| c).count();
-        let mut facts =
-            vec![format!("{} train / {} test pairs", dataset.train.len(), dataset.test.len())];
-        if corrupted > 0 {
-            facts.push(format!("{corrupted} corrupted labels"));
-        }
-        let summary = ExperimentSummary {
-            lab: "grokking".into(),
-            parameters: model.num_params(),
-            param_names: params::param_names(&model),
-            float64: spec.loss.precision == Precision::F64,
-            facts,
-            series: Vec::new(),
-        };
-        let transform = GradientTransform {
-            clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
-            orthograd: spec.optimizer.orthograd,
-            stats: false,
-        };
-        Self {
-            spec: spec.clone(),
-            optimizer: optim::build(&spec.optimizer),
-            transform,
-            train,
-            test,
-            model: Some(model),
-            summary,
-            batch_rng: stream(spec.seed, Stream::Batches),
-            batch_order: (0..dataset.train.len()).collect(),
-            batch_cursor: usize::MAX,
-            dataset,
-            device,
-            last_grad_stats: None,
-            step: 0,
-        }
-    }
-
-    pub fn step(&self) -> u64 {
-        self.step
-    }
-
-    /// The run between two steps: weights, optimizer state, the batch shuffler and where the
-    /// epoch's batch order stands (see `train::checkpoint`). Reads the weights synchronously:
-    /// native and CPU backends only.
-    pub fn save_state(&self) -> Result<ExperimentState, String> {
-        let (models, optimizers) = checkpoint::save_trained([(self.model(), &self.optimizer)])?;
-        Ok(ExperimentState {
-            step: self.step,
-            models,
-            optimizers,
-            rng: RngState::of(&self.batch_rng),
-            extra: serde_json::json!({
-                "batch_order": self.batch_order,
-                "batch_cursor": self.batch_cursor as u64,
-            }),
-        })
-    }
-
-    /// Puts a [`GrokkingExperiment::save_state`] back into this freshly built run.
-    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        let order: Vec<usize> = serde_json::from_value(state.extra["batch_order"].clone())
-            .map_err(|e| format!("batch order: {e}"))?;
-        let cursor = state.extra["batch_cursor"].as_u64().ok_or("batch cursor missing")?;
-        let mut sorted = order.clone();
-        sorted.sort_unstable();
-        if sorted != (0..self.batch_order.len()).collect::<Vec<_>>() {
-            return Err("the batch order does not fit this run's training set".into());
-        }
-        let spec = &self.spec.optimizer;
-        let slots = vec![(&mut self.model, &mut self.optimizer)];
-        checkpoint::restore_trained(slots, &state, || optim::build(spec))?;
-        self.batch_rng = state.rng.restore()?;
-        self.batch_order = order;
-        self.batch_cursor = usize::try_from(cursor).unwrap_or(usize::MAX);
-        self.step = state.step;
-        Ok(())
-    }
-
     pub fn model(&self) -> &GrokkingNet {
         self.model.as_ref().expect("model is present between steps")
     }
 
     pub fn dataset(&self) -> &ModularDataset {
         &self.dataset
-    }
-
-    pub fn summary(&self) -> ExperimentSummary {
-        self.summary.clone()
     }
 
     /// The next minibatch: a fresh shuffle each epoch, consumed in order.
@@ -369,33 +268,6 @@ impl GrokkingExperiment {
         if per_class { loss.div_scalar(self.spec.task.p as f64) } else { loss }
     }
 
-    /// One optimizer step on a minibatch (or the full training set). With `stats`, also keeps
-    /// the gradient/weight alignment of this step for the next evaluation.
-    pub fn train_step(&mut self, stats: bool) {
-        let batch = self.spec.training.batch_size;
-        let Batch { a, b, targets, initial_logits } = if batch == 0 || batch >= self.train.len {
-            self.train.all()
-        } else {
-            let idx = self.next_batch(batch);
-            self.train.select(idx)
-        };
-        let model = self.model.take().expect("model is present between steps");
-        let logits = self.scaled_logits(model.forward(a, b), initial_logits); // [batch, p]
-        let loss = self.scale_loss(
-            per_sample_loss(self.spec.loss.kind, self.spec.loss.precision, logits, targets).mean(),
-        );
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        let transform = GradientTransform { stats, ..self.transform };
-        if let Some(s) = transform.apply(&model, &mut grads) {
-            self.last_grad_stats = Some(s);
-        }
-        // Kumar et al.: the learning rate scales as 1/α² with the output scale.
-        let alpha = self.spec.loss.output_scale;
-        let lr = optim::learning_rate(&self.spec.optimizer, self.step) / (alpha * alpha);
-        self.model = Some(self.optimizer.step(lr, model, grads));
-        self.step += 1;
-    }
-
     /// Per-split evaluation on the current weights, without autodiff:
     /// `[loss, acc, collapsed fraction, zero-loss fraction]` plus, for a split with label noise,
     /// `[clean acc, corrupted fit]`.
@@ -425,55 +297,6 @@ impl GrokkingExperiment {
             Tensor::cat(vec![clean.float().mean(), fit], 0) // [2]
         });
         (base, noise)
-    }
-
-    /// Every per-evaluation metric as one device tensor, read back in one transfer:
-    /// `[train_loss, train_acc, train_collapsed, train_zero_loss, test_loss, test_acc,
-    ///   ⟨g,w⟩, ‖g‖², ‖w‖², train_clean_acc, corrupted_fit, Σw² per parameter…]`.
-    /// Entries without a value (no gradient yet, no label noise) are NaN.
-    pub fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
-        let model = self.model().valid();
-        let (train, train_noise) = self.eval_split(&model, &self.train);
-        let (test, _) = self.eval_split(&model, &self.test);
-        let nan = |n: usize| Tensor::<1>::full([n], f32::NAN, &model_device(&model));
-        let grad = match &self.last_grad_stats {
-            Some(s) => s.0.clone().inner(),
-            None => nan(3),
-        };
-        let noise = train_noise.unwrap_or_else(|| nan(2));
-        let mut out = Readout::default();
-        out.push("train", train); // [loss, acc, collapsed, zero loss]
-        out.push("test", test.slice([0..2])); // [loss, acc]
-        out.push("grad", grad); // [⟨g,w⟩, ‖g‖², ‖w‖²]
-        out.push("noise", noise); // [clean acc, corrupted fit]
-        out.push("sq_norms", params::param_sq_norms(&model)); // Σw² per parameter
-        out.finish()
-    }
-
-    /// Turns [`GrokkingExperiment::metrics_tensor`]'s values into a record.
-    pub fn record(&self, layout: &ReadoutLayout, v: &[f32], wall_ms: f64) -> GrokkingRecord {
-        let part =
-            |name: &str, i: usize| layout.get(v, name).get(i).map_or(f64::NAN, |&x| x as f64);
-        let opt = |x: f64| x.is_finite().then_some(x);
-        let layer_norms: Vec<f64> =
-            layout.get(v, "sq_norms").iter().map(|&x| (x as f64).sqrt()).collect();
-        let (dot, gg, ww) = (part("grad", 0), part("grad", 1), part("grad", 2));
-        let metrics = GrokkingMetrics {
-            train_loss: part("train", 0),
-            train_acc: part("train", 1),
-            test_loss: part("test", 0),
-            test_acc: part("test", 1),
-            weight_norm: layer_norms.iter().map(|n| n * n).sum::<f64>().sqrt(),
-            softmax_collapse: part("train", 2),
-            zero_loss: part("train", 3),
-            // Before the first step there is no gradient; a zero gradient has no direction.
-            nlm_cosine: self.last_grad_stats.as_ref().and_then(|_| opt(dot / (gg * ww).sqrt())),
-            grad_norm: self.last_grad_stats.as_ref().map(|_| gg.sqrt()),
-            train_clean_acc: opt(part("noise", 0)),
-            corrupted_fit: opt(part("noise", 1)),
-            layer_norms,
-        };
-        GrokkingRecord { step: self.step, wall_ms, lab: metrics }
     }
 
     /// The current weights (every parameter by name, row-major) and the train/test split, read
@@ -640,14 +463,64 @@ impl Experiment for GrokkingExperiment {
     type Report = GrokReport;
     type Analysis = Analysis;
 
-    fn build(
-        spec: &GrokkingSpec,
-        device: &Device,
-        limits: DeviceLimits,
-    ) -> Result<Self, SpecError> {
-        spec.validate()?;
-        check_fits(spec, limits)?;
-        Ok(Self::new(spec, device))
+    fn check_fits(spec: &GrokkingSpec, limits: DeviceLimits) -> Result<(), SpecError> {
+        check_fits(spec, limits)
+    }
+
+    /// Builds a validated spec on an autodiff `device`.
+    fn new(spec: &GrokkingSpec, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let dataset = ModularDataset::generate(&spec.task, spec.seed);
+        let p = spec.task.p as usize;
+        let model = build_model(spec, &device);
+        let mut train = DeviceSplit::new(&dataset.train, p, &device);
+        let mut test = DeviceSplit::new(&dataset.test, p, &device);
+        if spec.loss.center {
+            // Kumar et al.: f = α·(f_θ − f_θ₀); f_θ₀ is a constant of the run.
+            let init = model.valid();
+            for split in [&mut train, &mut test] {
+                let logits = init.forward(
+                    split.a.clone().without_autodiff(),
+                    split.b.clone().without_autodiff(),
+                );
+                split.initial_logits = Some(Tensor::from_inner(logits).detach());
+            }
+        }
+        let corrupted = dataset.train.corrupted.iter().filter(|&&c| c).count();
+        let mut facts =
+            vec![format!("{} train / {} test pairs", dataset.train.len(), dataset.test.len())];
+        if corrupted > 0 {
+            facts.push(format!("{corrupted} corrupted labels"));
+        }
+        let summary = ExperimentSummary {
+            lab: "grokking".into(),
+            parameters: model.num_params(),
+            param_names: params::param_names(&model),
+            float64: spec.loss.precision == Precision::F64,
+            facts,
+            series: Vec::new(),
+        };
+        let transform = GradientTransform {
+            clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
+            orthograd: spec.optimizer.orthograd,
+            stats: false,
+        };
+        Self {
+            spec: spec.clone(),
+            optimizer: optim::build(&spec.optimizer),
+            transform,
+            train,
+            test,
+            model: Some(model),
+            summary,
+            batch_rng: stream(spec.seed, Stream::Batches),
+            batch_order: (0..dataset.train.len()).collect(),
+            batch_cursor: usize::MAX,
+            dataset,
+            device,
+            last_grad_stats: None,
+            step: 0,
+        }
     }
 
     fn new_report(&self) -> GrokReport {
@@ -655,27 +528,120 @@ impl Experiment for GrokkingExperiment {
     }
 
     fn step(&self) -> u64 {
-        Self::step(self)
+        self.step
     }
 
+    /// The run between two steps: weights, optimizer state, the batch shuffler and where the
+    /// epoch's batch order stands (see `train::checkpoint`). Reads the weights synchronously:
+    /// native and CPU backends only.
     fn save_state(&self) -> Result<ExperimentState, String> {
-        Self::save_state(self)
+        let (models, optimizers) = checkpoint::save_trained([(self.model(), &self.optimizer)])?;
+        Ok(ExperimentState {
+            step: self.step,
+            models,
+            optimizers,
+            rng: RngState::of(&self.batch_rng),
+            extra: serde_json::json!({
+                "batch_order": self.batch_order,
+                "batch_cursor": self.batch_cursor as u64,
+            }),
+        })
     }
 
+    /// Puts a [`GrokkingExperiment::save_state`] back into this freshly built run.
     fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        Self::restore_state(self, state)
+        let order: Vec<usize> = serde_json::from_value(state.extra["batch_order"].clone())
+            .map_err(|e| format!("batch order: {e}"))?;
+        let cursor = state.extra["batch_cursor"].as_u64().ok_or("batch cursor missing")?;
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        if sorted != (0..self.batch_order.len()).collect::<Vec<_>>() {
+            return Err("the batch order does not fit this run's training set".into());
+        }
+        let spec = &self.spec.optimizer;
+        let slots = vec![(&mut self.model, &mut self.optimizer)];
+        checkpoint::restore_trained(slots, &state, || optim::build(spec))?;
+        self.batch_rng = state.rng.restore()?;
+        self.batch_order = order;
+        self.batch_cursor = usize::try_from(cursor).unwrap_or(usize::MAX);
+        self.step = state.step;
+        Ok(())
     }
 
+    /// One optimizer step on a minibatch (or the full training set). With `stats`, also keeps
+    /// the gradient/weight alignment of this step for the next evaluation.
     fn train_step(&mut self, stats: bool) {
-        Self::train_step(self, stats)
+        let batch = self.spec.training.batch_size;
+        let Batch { a, b, targets, initial_logits } = if batch == 0 || batch >= self.train.len {
+            self.train.all()
+        } else {
+            let idx = self.next_batch(batch);
+            self.train.select(idx)
+        };
+        let model = self.model.take().expect("model is present between steps");
+        let logits = self.scaled_logits(model.forward(a, b), initial_logits); // [batch, p]
+        let loss = self.scale_loss(
+            per_sample_loss(self.spec.loss.kind, self.spec.loss.precision, logits, targets).mean(),
+        );
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let transform = GradientTransform { stats, ..self.transform };
+        if let Some(s) = transform.apply(&model, &mut grads) {
+            self.last_grad_stats = Some(s);
+        }
+        // Kumar et al.: the learning rate scales as 1/α² with the output scale.
+        let alpha = self.spec.loss.output_scale;
+        let lr = optim::learning_rate(&self.spec.optimizer, self.step) / (alpha * alpha);
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        self.step += 1;
     }
 
+    /// Every per-evaluation metric as one device tensor, read back in one transfer:
+    /// `[train_loss, train_acc, train_collapsed, train_zero_loss, test_loss, test_acc,
+    ///   ⟨g,w⟩, ‖g‖², ‖w‖², train_clean_acc, corrupted_fit, Σw² per parameter…]`.
+    /// Entries without a value (no gradient yet, no label noise) are NaN.
     fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
-        Self::metrics_tensor(self)
+        let model = self.model().valid();
+        let (train, train_noise) = self.eval_split(&model, &self.train);
+        let (test, _) = self.eval_split(&model, &self.test);
+        let nan = |n: usize| Tensor::<1>::full([n], f32::NAN, &model_device(&model));
+        let grad = match &self.last_grad_stats {
+            Some(s) => s.0.clone().inner(),
+            None => nan(3),
+        };
+        let noise = train_noise.unwrap_or_else(|| nan(2));
+        let mut out = Readout::default();
+        out.push("train", train); // [loss, acc, collapsed, zero loss]
+        out.push("test", test.slice([0..2])); // [loss, acc]
+        out.push("grad", grad); // [⟨g,w⟩, ‖g‖², ‖w‖²]
+        out.push("noise", noise); // [clean acc, corrupted fit]
+        out.push("sq_norms", params::param_sq_norms(&model)); // Σw² per parameter
+        out.finish()
     }
 
-    fn record(&self, layout: &ReadoutLayout, values: &[f32], wall_ms: f64) -> GrokkingRecord {
-        Self::record(self, layout, values, wall_ms)
+    /// Turns [`GrokkingExperiment::metrics_tensor`]'s values into a record.
+    fn record(&self, layout: &ReadoutLayout, v: &[f32], wall_ms: f64) -> GrokkingRecord {
+        let part =
+            |name: &str, i: usize| layout.get(v, name).get(i).map_or(f64::NAN, |&x| x as f64);
+        let opt = |x: f64| x.is_finite().then_some(x);
+        let layer_norms: Vec<f64> =
+            layout.get(v, "sq_norms").iter().map(|&x| (x as f64).sqrt()).collect();
+        let (dot, gg, ww) = (part("grad", 0), part("grad", 1), part("grad", 2));
+        let metrics = GrokkingMetrics {
+            train_loss: part("train", 0),
+            train_acc: part("train", 1),
+            test_loss: part("test", 0),
+            test_acc: part("test", 1),
+            weight_norm: layer_norms.iter().map(|n| n * n).sum::<f64>().sqrt(),
+            softmax_collapse: part("train", 2),
+            zero_loss: part("train", 3),
+            // Before the first step there is no gradient; a zero gradient has no direction.
+            nlm_cosine: self.last_grad_stats.as_ref().and_then(|_| opt(dot / (gg * ww).sqrt())),
+            grad_norm: self.last_grad_stats.as_ref().map(|_| gg.sqrt()),
+            train_clean_acc: opt(part("noise", 0)),
+            corrupted_fit: opt(part("noise", 1)),
+            layer_norms,
+        };
+        GrokkingRecord { step: self.step, wall_ms, lab: metrics }
     }
 
     /// `final_views` adds the pruning curve; the lab's views take no example.
@@ -684,6 +650,6 @@ impl Experiment for GrokkingExperiment {
     }
 
     fn summary(&self) -> ExperimentSummary {
-        Self::summary(self)
+        self.summary.clone()
     }
 }

@@ -201,106 +201,6 @@ pub fn check_fits(spec: &ScansSpec, limits: DeviceLimits) -> Result<(), SpecErro
 }
 
 impl ScansExperiment {
-    /// Builds a validated spec on `device` (made an autodiff device here).
-    pub fn new(spec: &ScansSpec, device: &Device) -> Self {
-        let device = device.clone().autodiff();
-        let vocab = spec.task.vocab_size();
-        let variants: Vec<Variant> = spec
-            .models
-            .iter()
-            .map(|(name, m)| Variant {
-                name: name.clone(),
-                spec: m.clone(),
-                net: Some(net_config(m, &spec.task, spec.seed).init(&device)),
-                optimizer: optim::build(&spec.optimizer),
-                last: None,
-            })
-            .collect();
-        let eval_host =
-            spec.task.sample(spec.eval.sequences, &mut stream(spec.seed, Stream::EvalSequences));
-        let eval = DeviceSequences::new(&eval_host, vocab, &device);
-        let task = &spec.task;
-        let what = match task.kind {
-            TaskKind::SelectiveCopying => format!(
-                "selective copying: {} tokens of {} symbols in L = {}",
-                task.data_tokens, task.vocab, task.len
-            ),
-            TaskKind::InductionHeads => {
-                format!("induction heads: {} symbols, L = {}", task.vocab, task.len)
-            }
-        };
-        let mut facts = vec![
-            what,
-            format!(
-                "{} fresh sequences per step, {} held out",
-                spec.training.batch_size, spec.eval.sequences
-            ),
-        ];
-        let mut parameters = 0;
-        let mut series = Vec::new();
-        for v in &variants {
-            let n = v.net.as_ref().expect("built").num_params();
-            parameters += n;
-            facts.push(format!("{} ({}): {} parameters", v.name, v.spec.mixer.name(), n));
-            series.extend(MODEL_METRICS.iter().map(|m| format!("{}.{m}", v.name)));
-        }
-        let summary = ExperimentSummary {
-            lab: "scans".into(),
-            parameters,
-            param_names: Vec::new(),
-            float64: false,
-            facts,
-            series,
-        };
-        Self {
-            transform: GradientTransform {
-                clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
-                orthograd: spec.optimizer.orthograd,
-                stats: false,
-            },
-            spec: spec.clone(),
-            data_rng: stream(spec.seed, Stream::Sequences),
-            variants,
-            eval,
-            eval_host,
-            summary,
-            device,
-            step: 0,
-        }
-    }
-
-    pub fn step(&self) -> u64 {
-        self.step
-    }
-
-    /// The run between two steps: each model's weights and optimizer state and the data RNG
-    /// (see `train::checkpoint`). Reads weights synchronously: native and CPU backends only.
-    pub fn save_state(&self) -> Result<ExperimentState, String> {
-        let pairs =
-            self.variants.iter().map(|v| (v.net.as_ref().expect("net present"), &v.optimizer));
-        let (models, optimizers) = checkpoint::save_trained(pairs)?;
-        Ok(ExperimentState {
-            step: self.step,
-            models,
-            optimizers,
-            rng: RngState::of(&self.data_rng),
-            extra: serde_json::Value::Null,
-        })
-    }
-
-    /// Puts a [`ScansExperiment::save_state`] back into this freshly built run.
-    pub fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
-        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
-        self.data_rng = state.rng.restore()?;
-        self.step = state.step;
-        Ok(())
-    }
-
-    pub fn summary(&self) -> ExperimentSummary {
-        self.summary.clone()
-    }
-
     pub fn spec(&self) -> &ScansSpec {
         &self.spec
     }
@@ -329,26 +229,6 @@ impl ScansExperiment {
         self.step += 1;
     }
 
-    /// Every model's metrics in one tensor: per model, the last batch's `[loss, acc]` and the
-    /// held-out `[loss, acc]` (in chunks of the training batch size, so evaluation never
-    /// allocates more than training).
-    pub fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
-        let mut out = Readout::default();
-        for v in &self.variants {
-            let net = v.net.as_ref().expect("present between steps").valid();
-            let (loss, correct) = self.evaluate(&net, &self.eval);
-            let rows = (self.eval.n * self.eval.k) as f64;
-            let device = loss.device();
-            let last = match &v.last {
-                Some(t) => t.clone().inner(),
-                None => Tensor::<1>::full([2], f32::NAN, &device),
-            };
-            out.push(format!("{}.train", v.name), last);
-            out.push(format!("{}.test", v.name), Tensor::cat(vec![loss, correct / rows], 0));
-        }
-        out.finish()
-    }
-
     /// Summed-over-rows loss/n and correct count of `net` on `seq`, in chunks.
     fn evaluate(&self, net: &SsmNet, seq: &DeviceSequences) -> (Tensor<1>, Tensor<1>) {
         let chunk = self.spec.training.batch_size.max(1);
@@ -373,29 +253,6 @@ impl ScansExperiment {
         let sum =
             |v: Vec<Tensor<1>>| v.into_iter().reduce(|a, b| a + b).expect("at least one chunk");
         (sum(losses), sum(corrects))
-    }
-
-    /// The record of [`ScansExperiment::metrics_tensor`]'s values.
-    pub fn record(
-        &self,
-        layout: &ReadoutLayout,
-        values: &[f32],
-        wall_ms: f64,
-    ) -> Record<SeriesMetrics> {
-        let mut series = std::collections::BTreeMap::new();
-        for v in &self.variants {
-            let train = layout.get(values, &format!("{}.train", v.name));
-            let test = layout.get(values, &format!("{}.test", v.name));
-            let at = |s: &[f32], i: usize| s.get(i).map_or(f64::NAN, |&x| x as f64);
-            // Before the first step there is no training batch: leave those series out.
-            if self.step > 0 {
-                series.insert(format!("{}.train_loss", v.name), at(train, 0));
-                series.insert(format!("{}.train_acc", v.name), at(train, 1));
-            }
-            series.insert(format!("{}.test_loss", v.name), at(test, 0));
-            series.insert(format!("{}.test_acc", v.name), at(test, 1));
-        }
-        Record { step: self.step, wall_ms, lab: SeriesMetrics { series } }
     }
 
     /// A sequence the user typed, checked against the task (see [`MemoryTask::typed`]); at
@@ -538,10 +395,76 @@ impl Experiment for ScansExperiment {
     type Report = ScansReport;
     type Analysis = ScansAnalysis;
 
-    fn build(spec: &ScansSpec, device: &Device, limits: DeviceLimits) -> Result<Self, SpecError> {
-        spec.validate()?;
-        check_fits(spec, limits)?;
-        Ok(Self::new(spec, device))
+    fn check_fits(spec: &ScansSpec, limits: DeviceLimits) -> Result<(), SpecError> {
+        check_fits(spec, limits)
+    }
+
+    /// Builds a validated spec on `device` (made an autodiff device here).
+    fn new(spec: &ScansSpec, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let vocab = spec.task.vocab_size();
+        let variants: Vec<Variant> = spec
+            .models
+            .iter()
+            .map(|(name, m)| Variant {
+                name: name.clone(),
+                spec: m.clone(),
+                net: Some(net_config(m, &spec.task, spec.seed).init(&device)),
+                optimizer: optim::build(&spec.optimizer),
+                last: None,
+            })
+            .collect();
+        let eval_host =
+            spec.task.sample(spec.eval.sequences, &mut stream(spec.seed, Stream::EvalSequences));
+        let eval = DeviceSequences::new(&eval_host, vocab, &device);
+        let task = &spec.task;
+        let what = match task.kind {
+            TaskKind::SelectiveCopying => format!(
+                "selective copying: {} tokens of {} symbols in L = {}",
+                task.data_tokens, task.vocab, task.len
+            ),
+            TaskKind::InductionHeads => {
+                format!("induction heads: {} symbols, L = {}", task.vocab, task.len)
+            }
+        };
+        let mut facts = vec![
+            what,
+            format!(
+                "{} fresh sequences per step, {} held out",
+                spec.training.batch_size, spec.eval.sequences
+            ),
+        ];
+        let mut parameters = 0;
+        let mut series = Vec::new();
+        for v in &variants {
+            let n = v.net.as_ref().expect("built").num_params();
+            parameters += n;
+            facts.push(format!("{} ({}): {} parameters", v.name, v.spec.mixer.name(), n));
+            series.extend(MODEL_METRICS.iter().map(|m| format!("{}.{m}", v.name)));
+        }
+        let summary = ExperimentSummary {
+            lab: "scans".into(),
+            parameters,
+            param_names: Vec::new(),
+            float64: false,
+            facts,
+            series,
+        };
+        Self {
+            transform: GradientTransform {
+                clip_norm: (spec.optimizer.grad_clip > 0.0).then_some(spec.optimizer.grad_clip),
+                orthograd: spec.optimizer.orthograd,
+                stats: false,
+            },
+            spec: spec.clone(),
+            data_rng: stream(spec.seed, Stream::Sequences),
+            variants,
+            eval,
+            eval_host,
+            summary,
+            device,
+            step: 0,
+        }
     }
 
     fn new_report(&self) -> ScansReport {
@@ -549,15 +472,31 @@ impl Experiment for ScansExperiment {
     }
 
     fn step(&self) -> u64 {
-        Self::step(self)
+        self.step
     }
 
+    /// The run between two steps: each model's weights and optimizer state and the data RNG
+    /// (see `train::checkpoint`). Reads weights synchronously: native and CPU backends only.
     fn save_state(&self) -> Result<ExperimentState, String> {
-        Self::save_state(self)
+        let pairs =
+            self.variants.iter().map(|v| (v.net.as_ref().expect("net present"), &v.optimizer));
+        let (models, optimizers) = checkpoint::save_trained(pairs)?;
+        Ok(ExperimentState {
+            step: self.step,
+            models,
+            optimizers,
+            rng: RngState::of(&self.data_rng),
+            extra: serde_json::Value::Null,
+        })
     }
 
+    /// Puts a [`ScansExperiment::save_state`] back into this freshly built run.
     fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
-        Self::restore_state(self, state)
+        let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
+        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
+        self.data_rng = state.rng.restore()?;
+        self.step = state.step;
+        Ok(())
     }
 
     /// Every step of this lab is the same: it keeps no gradient statistics.
@@ -565,17 +504,47 @@ impl Experiment for ScansExperiment {
         Self::train_step(self)
     }
 
+    /// Every model's metrics in one tensor: per model, the last batch's `[loss, acc]` and the
+    /// held-out `[loss, acc]` (in chunks of the training batch size, so evaluation never
+    /// allocates more than training).
     fn metrics_tensor(&self) -> (Tensor<1>, ReadoutLayout) {
-        Self::metrics_tensor(self)
+        let mut out = Readout::default();
+        for v in &self.variants {
+            let net = v.net.as_ref().expect("present between steps").valid();
+            let (loss, correct) = self.evaluate(&net, &self.eval);
+            let rows = (self.eval.n * self.eval.k) as f64;
+            let device = loss.device();
+            let last = match &v.last {
+                Some(t) => t.clone().inner(),
+                None => Tensor::<1>::full([2], f32::NAN, &device),
+            };
+            out.push(format!("{}.train", v.name), last);
+            out.push(format!("{}.test", v.name), Tensor::cat(vec![loss, correct / rows], 0));
+        }
+        out.finish()
     }
 
+    /// The record of [`ScansExperiment::metrics_tensor`]'s values.
     fn record(
         &self,
         layout: &ReadoutLayout,
         values: &[f32],
         wall_ms: f64,
     ) -> Record<SeriesMetrics> {
-        Self::record(self, layout, values, wall_ms)
+        let mut series = std::collections::BTreeMap::new();
+        for v in &self.variants {
+            let train = layout.get(values, &format!("{}.train", v.name));
+            let test = layout.get(values, &format!("{}.test", v.name));
+            let at = |s: &[f32], i: usize| s.get(i).map_or(f64::NAN, |&x| x as f64);
+            // Before the first step there is no training batch: leave those series out.
+            if self.step > 0 {
+                series.insert(format!("{}.train_loss", v.name), at(train, 0));
+                series.insert(format!("{}.train_acc", v.name), at(train, 1));
+            }
+            series.insert(format!("{}.test_loss", v.name), at(test, 0));
+            series.insert(format!("{}.test_acc", v.name), at(test, 1));
+        }
+        Record { step: self.step, wall_ms, lab: SeriesMetrics { series } }
     }
 
     /// The views, on `example` (a typed sequence) or the first held-out sequence.
@@ -594,6 +563,6 @@ impl Experiment for ScansExperiment {
     }
 
     fn summary(&self) -> ExperimentSummary {
-        Self::summary(self)
+        self.summary.clone()
     }
 }

@@ -12,6 +12,7 @@ use gradscope::labs::gradient_flow::regression::{FlowTask, FlowTaskKind, Teacher
 use gradscope::labs::{ExperimentSpec, presets};
 use gradscope::rng::{Stream, stream};
 use gradscope::spec::TrainingSpec;
+use gradscope::train::Experiment;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 

@@ -5,10 +5,10 @@
 // update/weight ratio, max attention logit), the per-block profile at the latest evaluation,
 // activation RMS through depth at initialisation, and the loss curves.
 
-import { el, swatch, fmtLoss, panel, tile } from '../../dom.js';
+import { el, fmtLoss, tile } from '../../dom.js';
 import { getPath } from '../../form.js';
 import { MetricChart, XYChart } from '../../charts.js';
-import { LogHeatmap } from '../../views.js';
+import { depthViews } from './depth-views.js';
 
 // Okabe–Ito colours (distinct under the common colour-vision deficiencies), led by the shell's blue and orange.
 const STACK_COLORS = ['#1c7ed6', '#d9480f', '#009e73', '#cc79a7'];
@@ -18,18 +18,8 @@ const RESIDUALS = [['one', '1'], ['inv_sqrt_depth', '1/√depth'], ['skip_init',
 const INITS = [['kaiming', 'Kaiming'], ['xavier', 'Xavier'], ['lecun', 'LeCun'], ['orthogonal', 'orthogonal']];
 const ACTS = [['relu', 'ReLU'], ['gelu', 'GELU'], ['tanh', 'tanh'], ['selu', 'SELU'], ['linear', 'linear']];
 const BLOCKS = [['mlp', 'MLP (vector tasks)'], ['transformer', 'attention + MLP (sequence task)']];
-const METRICS = [
-  ['grad_norm', 'gradient norm ‖∂L/∂W_l‖'],
-  ['act_rms', 'activation RMS of h_l'],
-  ['update_ratio', 'update/weight ratio ‖ΔW_l‖/‖W_l‖'],
-  ['max_logit', 'max attention logit q·k/√d (transformer blocks)'],
-];
-// The gradient-norm drill-down: one matrix of each block (series `grad_<tensor>.LL`).
-const TENSORS = [['all', 'all of the block'], ['q', 'W_q'], ['k', 'W_k'], ['v', 'W_v'], ['o', 'W_o'], ['in', 'MLP W_in'], ['out', 'MLP W_out']];
-
 const stackNames = (spec) => Object.keys(getPath(spec, 'gradient_flow.models') || {});
 const transformer = (spec, p) => getPath(spec, `${p}.block`) === 'transformer';
-const key = (name, metric, l) => `${name}.${metric}.${String(l).padStart(2, '0')}`;
 
 /** The form: task, one field set per stack, optimizer, budget. */
 function fields(spec) {
@@ -126,7 +116,6 @@ export default {
     const { state } = ctx;
     const w = ctx.chartWidth;
     let names = [];
-    let depths = {};
     const colorOf = (name) => STACK_COLORS[Math.max(0, names.indexOf(name)) % STACK_COLORS.length];
 
     const tiles = el('div', { class: 'gs-tiles gs-tiles-4', testid: 'stack-tiles' });
@@ -134,46 +123,20 @@ export default {
     const badge = el('div', { class: 'gs-badge', testid: 'flow-report', 'data-verdict': 'none' }, 'Held-out loss per stack —');
     const lossBox = el('div');
     let lossChart = null;
-
-    // ---- the block × step heatmaps ------------------------------------------------------------
-    const redraw = () => { tensorSelect.hidden = metricSelect.value !== 'grad_norm'; drawHeatmaps(); drawProfile(); };
-    const metricSelect = el('select', { testid: 'flow-metric', 'aria-label': 'metric', onchange: redraw },
-      ...METRICS.map(([v, t]) => el('option', { value: v }, t)));
-    const tensorSelect = el('select', { testid: 'flow-tensor', 'aria-label': 'weight matrix', onchange: redraw },
-      ...TENSORS.map(([v, t]) => el('option', { value: v }, t)));
-    // The series metric on screen: a block's gradient norm, or one of its matrices'.
-    const seriesMetric = () => (metricSelect.value === 'grad_norm' && tensorSelect.value !== 'all'
-      ? `grad_${tensorSelect.value}` : metricSelect.value);
-    const metricLabel = () => {
-      const base = METRICS.find(([m]) => m === metricSelect.value)[1];
-      const t = TENSORS.find(([v]) => v === tensorSelect.value);
-      return seriesMetric() === metricSelect.value ? base : `gradient norm of ${t[1]} ‖∂L/∂W‖`;
-    };
-    const readout = el('div', { class: 'gs-readout', testid: 'flow-readout' });
-    const scaleNote = el('span', { class: 'gs-summary', testid: 'flow-scale' });
-    const mapsBox = el('div', { class: 'gs-flow-maps' });
-    let maps = [];
-    const heatmaps = el('div', { class: 'gs-panel gs-wide', testid: 'flow-heatmaps' },
-      el('h3', {}, 'Per block (rows: block 1 at the top) × evaluation step (columns), one colour scale for all stacks — taken at each evaluation step '),
-      el('div', { class: 'gs-controls' }, metricSelect, tensorSelect, scaleNote), mapsBox, readout);
-
-    // ---- profiles -----------------------------------------------------------------------------
-    const [profileBox, initBox] = [el('div'), el('div')];
-    const profileChart = new XYChart(profileBox, { xLabel: 'block l', yLabel: 'value (log)', series: [], yLog: true });
+    const depth = depthViews(state, w, colorOf);
+    const initBox = el('div');
     const initChart = new XYChart(initBox, { xLabel: 'block l', yLabel: 'RMS of h_l at init', series: [], yLog: true });
-    const profileTitle = el('h3', {}, 'Per-block profile at the latest evaluation');
-    // The heatmaps are the lab's main chart (its own block: `views=charts` shows them alone).
-    const mainMaps = el('div', { class: 'gs-views gs-views-one', testid: 'flow-main' }, heatmaps);
     const views = el('div', { class: 'gs-views', testid: 'flow-views' },
-      el('div', { class: 'gs-panel', testid: 'flow-profile' }, profileTitle, profileBox),
+      depth.profile,
       el('div', { class: 'gs-panel', testid: 'flow-init-rms' }, el('h3', {}, 'Signal propagation at initialisation: activation RMS through depth (before any training)'), initBox),
       el('div', { class: 'gs-panel' }, el('h3', {}, 'Held-out loss'), lossBox),
       el('div', { class: 'gs-panel gs-summary' }, 'Gradient through time is gradient flow too: for state-space models, see the ',
         el('a', { href: '#scans', testid: 'flow-ssm-link' }, 'scans lab'), '’s memory-decay view (‖∂y_T/∂u_t‖ against T − t).'));
 
+    /** The tiles, loss curves and depth views of a run of these stacks. */
     function buildStacks(spec) {
       names = stackNames(spec);
-      depths = Object.fromEntries(names.map((n) => [n, getPath(spec, `gradient_flow.models.${n}.depth`)]));
+      const depths = Object.fromEntries(names.map((n) => [n, getPath(spec, `gradient_flow.models.${n}.depth`)]));
       lossChart?.destroy();
       lossBox.replaceChildren();
       lossChart = new MetricChart(lossBox, { title: 'loss (log)', yLog: true, metrics: names.map((n) => (
@@ -185,67 +148,16 @@ export default {
         tileValues[n] = v;
         return t;
       }));
-      const boxes = [];
-      maps = names.map((n) => {
-        const canvas = el('canvas', { class: 'gs-pixels gs-flow-map', testid: `flow-heatmap-${n}` });
-        const map = new LogHeatmap(canvas, readout, (r, c, v) => {
-          const step = state.history[c]?.step;
-          const metric = metricLabel();
-          const value = v == null || Number.isNaN(v) ? 'not taken' : v === 0 ? '0 (exactly)' : v.toExponential(3);
-          return `${n}, block ${r + 1}, step ${step}: ${metric} = ${value}`;
-        });
-        boxes.push(el('div', { class: 'gs-flow-map-box' }, el('b', {}, swatch(colorOf(n)), `${n} (depth ${depths[n]})`), canvas));
-        return { name: n, map };
-      });
-      mapsBox.replaceChildren(...boxes);
-      const series = names.map((n) => [n, colorOf(n)]);
-      profileChart.setSeries(series);
-      initChart.setSeries(series);
-      const width = w();
-      lossChart.update([], [], width);
-      profileChart.update([], names.map(() => []), width);
-      initChart.update([], names.map(() => []), width);
+      depth.setStacks(names, depths);
+      initChart.setSeries(names.map((n) => [n, colorOf(n)]));
+      lossChart.update([], [], w());
+      initChart.update([], names.map(() => []), w());
     }
 
-    function drawHeatmaps() {
-      const metric = seriesMetric();
-      const h = state.history;
-      let lo = Infinity;
-      let hi = -Infinity;
-      const grids = maps.map(({ name }) => {
-        const depth = depths[name];
-        const values = new Array(depth * h.length);
-        for (let l = 1; l <= depth; l++) {
-          const k = key(name, metric, l);
-          for (let c = 0; c < h.length; c++) {
-            const v = h[c].series?.[k];
-            values[(l - 1) * h.length + c] = v;
-            if (v > 0 && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-          }
-        }
-        return { depth, values };
-      });
-      if (!(hi >= lo)) { lo = 1; hi = 1; }
-      maps.forEach(({ map }, i) => map.update(grids[i].depth, h.length, grids[i].values, [lo, hi]));
-      scaleNote.textContent = h.length ? `log colour scale from ${lo.toExponential(2)} (dark) to ${hi.toExponential(2)} (yellow); white: exactly 0; grey: not taken` : '';
-    }
-
-    function drawProfile() {
-      const last = state.history.at(-1);
-      const metric = seriesMetric();
-      const depth = Math.max(0, ...names.map((n) => depths[n]));
-      const x = Array.from({ length: depth }, (_, i) => i + 1);
-      const ys = names.map((n) => x.map((l) => {
-        const v = last?.series?.[key(n, metric, l)];
-        return v > 0 && Number.isFinite(v) ? v : null;
-      }));
-      profileTitle.textContent = `Per-block ${metricLabel()} at step ${last?.step ?? '–'}`;
-      profileChart.update(x, ys, w());
-    }
-
+    const all = () => [lossChart, depth.chart, initChart];
     return {
       top: [tiles, el('div', { class: 'gs-row' }, badge, ctx.summary)],
-      bottom: [mainMaps, views],
+      bottom: [depth.maps, views],
       loaded(ev) { buildStacks(ev.spec); },
       draw() {
         lossChart?.update(state.history, state.pinned, w());
@@ -254,16 +166,15 @@ export default {
         const [verdict, text] = reportText(state.history.length ? state.report : null, state.history);
         badge.dataset.verdict = verdict;
         badge.textContent = text;
-        drawHeatmaps();
-        drawProfile();
+        depth.draw();
       },
       analysis(a) {
-        const depth = Math.max(0, ...a.models.map((m) => m.act_rms.length));
-        const x = Array.from({ length: depth }, (_, i) => i + 1);
+        const maxDepth = Math.max(0, ...a.models.map((m) => m.act_rms.length));
+        const x = Array.from({ length: maxDepth }, (_, i) => i + 1);
         initChart.update(x, names.map((n) => a.models.find((m) => m.name === n)?.act_rms || []), w());
       },
-      resize(width) { for (const c of [lossChart, profileChart, initChart]) c?.resize(width); },
-      destroy() { for (const c of [lossChart, profileChart, initChart]) c?.destroy(); },
+      resize(width) { for (const c of all()) c?.resize(width); },
+      destroy() { for (const c of all()) c?.destroy(); },
     };
   },
 };

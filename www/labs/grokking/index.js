@@ -1,15 +1,13 @@
 // The grokking lab's page module: its form fields, tiles, "did it grok?" badge, charts and
-// analysis views (Fourier spectrum, prediction grid, IPR, pruning). The shell (../gradscope.js)
-// owns the worker, run controls, presets, pin/compare and file loading.
+// analysis views (analysis-view.js: Fourier spectrum, prediction grid, IPR, pruning). The widget
+// (../../gradscope.js) owns the worker, run controls, presets, pin/compare and file loading.
 
-import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile, runSplit } from '../../dom.js';
+import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile } from '../../dom.js';
+import { MetricChart } from '../../charts.js';
 import { FIELDS } from './fields.js';
-import { MetricChart, XYChart } from '../../charts.js';
-import { FourierHeatmap, PredictionGrid, histogram, CELL_COLORS, CELL_LABELS } from '../../views.js';
+import { TRAIN, TEST, LAYER_COLORS } from './colors.js';
+import { analysisView } from './analysis-view.js';
 
-const TRAIN = '#d9480f';
-const TEST = '#1c7ed6';
-const LAYER_COLORS = ['#5f3dc4', '#c2255c', '#2b8a3e', '#e67700', '#1864ab', '#862e9c', '#5c940d', '#d9480f'];
 
 const VERDICTS = {
   no_learning: ['No learning', 'train accuracy has not reached 99%'],
@@ -67,22 +65,6 @@ export default {
       panel('Loss', lossBox, 'chart-loss'), panel('Accuracy', accBox), panel('Weight norm (total and per tensor)', normBox, 'chart-norms'),
       panel('Diagnostics', diagBox, 'chart-diagnostics'));
 
-    const heatCanvas = el('canvas', { class: 'gs-pixels', testid: 'fourier-heatmap' });
-    const heatReadout = el('div', { class: 'gs-readout' });
-    const keyFreqs = el('div', { class: 'gs-summary', testid: 'key-frequencies' }, '–');
-    const gridCanvas = el('canvas', { class: 'gs-pixels gs-square', testid: 'prediction-grid' });
-    const gridReadout = el('div', { class: 'gs-readout' });
-    const legend = el('div', { class: 'gs-legend' }, ...Object.entries(CELL_LABELS).map(([k, label]) =>
-      el('span', {}, el('i', { style: `background: rgb(${CELL_COLORS[k].join(',')})` }), label)));
-    const [iprBox, pruneBox] = [box(), box()];
-    const analysisTitle = el('span', { class: 'gs-summary', testid: 'analysis-step' }, '');
-    const views = el('div', { class: 'gs-views', testid: 'analysis' },
-      el('div', { class: 'gs-panel' }, el('h3', {}, 'Fourier spectrum of the operand map (frequency × unit) ', analysisTitle), heatCanvas, heatReadout, keyFreqs),
-      el('div', { class: 'gs-panel' }, el('h3', {}, 'Predictions over (a, b) — row a, column b'), gridCanvas, gridReadout, legend),
-      el('div', { class: 'gs-panel', testid: 'ipr-histogram' }, el('h3', {}, 'Per-unit IPR (high = periodic, generalizing)'), iprBox),
-      el('div', { class: 'gs-panel', testid: 'pruning-chart' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
-        el('div', { class: 'gs-summary' }, 'Doshi et al.: zero the lowest-IPR first-layer neurons and re-measure. Computed when training stops; MLPs only.')));
-
     const w = ctx.chartWidth;
     const lossChart = new MetricChart(lossBox, { title: 'loss (log)', yLog: true, metrics: [
       { label: 'train', stroke: TRAIN, get: (r) => r.train_loss },
@@ -97,14 +79,7 @@ export default {
       { label: 'cos(g, w)', stroke: '#5f3dc4', get: (r) => r.nlm_cosine },
       { label: 'clean train acc', stroke: '#2b8a3e', get: (r) => r.train_clean_acc },
       { label: 'corrupted fit', stroke: '#862e9c', get: (r) => r.corrupted_fit }] });
-    const iprChart = new XYChart(iprBox, { xLabel: 'IPR', yLabel: 'units', series: [['units', '#5f3dc4']], bars: true });
-    const pruneChart = new XYChart(pruneBox, { xLabel: 'fraction pruned', yLabel: 'accuracy', yRange: [0, 1.02], series: [
-      ['train (true labels)', '#2b8a3e'], ['train (as trained)', TRAIN], ['test', TEST]] });
-    // Built empty now, so the first analysis only sets data (no chart construction mid-training).
-    iprChart.update([], [[]], w());
-    pruneChart.update([], [[], [], []], w());
-    const heatmap = new FourierHeatmap(heatCanvas, heatReadout);
-    const predictionGrid = new PredictionGrid(gridCanvas, gridReadout);
+    const analysis = analysisView(w);
 
     function buildNormChart(names) {
       normChart?.destroy();
@@ -122,11 +97,10 @@ export default {
       precisionNote.textContent = 'float64 is not available on this backend (WebGPU has no f64): the loss and the softmax-collapse metric run in float32. Pick the CPU backend for float64.';
     }
 
-    const drawToken = { drawn: 0 };
-    const all = () => [lossChart, accChart, normChart, diagChart, iprChart, pruneChart];
+    const all = () => [lossChart, accChart, normChart, diagChart, ...analysis.charts];
     return {
       top: [tiles, el('div', { class: 'gs-row' }, badge, ctx.summary)],
-      bottom: [charts, views],
+      bottom: [charts, analysis.root],
       loaded(ev) { buildNormChart(ev.summary.param_names); },
       backend() { updatePrecisionNote(); },
       formFilled() { updatePrecisionNote(); },
@@ -148,34 +122,7 @@ export default {
         badge.dataset.verdict = verdict;
         badge.textContent = text;
       },
-      /** Draws an analysis snapshot one view per task. On the first snapshot every view's code
-       * runs cold and the canvases get their first 2D contexts: drawn in one go that was a single
-       * 50–80 ms main-thread task (heatmap ≈ 25 ms, grid ≈ 14 ms, measured with performance.now()
-       * in headless Chromium); split, no task passes ~30 ms. A newer snapshot cancels the rest. */
-      analysis(a) {
-        runSplit(drawToken, [
-          () => {
-            analysisTitle.textContent = `at step ${a.step}`;
-            heatmap.update(a.spectrum);
-            const keys = a.spectrum.key_freqs;
-            const share = `${(100 * a.spectrum.key_share).toFixed(0)}%`;
-            keyFreqs.textContent = keys.length <= 8
-              ? `Key frequencies: {${keys.join(', ')}} hold ${share} of the non-constant Fourier energy`
-              : `Fourier energy spread over ${keys.length} of ${a.spectrum.n_freq - 1} frequencies (${share}; strongest: ` +
-                `${keys.slice(0, 5).join(', ')}). Units may still be periodic one by one: see the IPR histogram.`;
-          },
-          () => predictionGrid.update(a.grid, a.p),
-          () => {
-            const width = w();
-            const [centers, counts] = histogram(a.ipr, 20);
-            iprChart.update(centers, [counts], width);
-            if (a.pruning.length) {
-              pruneChart.update(a.pruning.map((q) => q.fraction),
-                [a.pruning.map((q) => q.train_clean_acc), a.pruning.map((q) => q.train_acc), a.pruning.map((q) => q.test_acc)], width);
-            }
-          },
-        ]);
-      },
+      analysis: analysis.draw,
       resize(width) { for (const c of all()) c?.resize(width); },
       destroy() { for (const c of all()) c?.destroy(); precisionNote.remove(); },
     };

@@ -1,0 +1,83 @@
+// A widget's state: everything it knows about the run on screen, declared here in one place.
+
+/** The state of a new widget; `options` as start() takes them. */
+export function newState(options) {
+  return {
+    // ---- the worker and its backend
+    /** The backend asked for: 'auto' | 'webgpu' | 'cpu'. */
+    backend: options.backend || 'auto',
+    /** The active backend's kind ('cpu' | 'wgpu'), once the worker says. */
+    backendKind: null,
+    /** Whether float64 losses run on the active backend. */
+    float64: true,
+    /** The worker trapped (a Rust panic): its next error event is not a failed start. */
+    crashed: false,
+    /** The widget was removed: events that still arrive are dropped. */
+    stopped: false,
+
+    // ---- the spec and the lab
+    /** Every lab's presets, as the worker lists them. */
+    presets: [],
+    /** The loaded spec, and the last one the worker accepted. */
+    spec: null,
+    lastGood: null,
+    /** Its URL hash (without view options). */
+    specHash: '',
+    /** The lab module shown, and the view it mounted. */
+    lab: null,
+    view: null,
+    /** The paths of the form's fields, to rebuild it only when they change. */
+    fieldSignature: '',
+    /** A lab key (`#scans`) asked for before the presets arrived. */
+    pendingLab: null,
+    /** A load was asked for (by the host or the user): it wins over the first spec. */
+    loadRequested: false,
+    /** An error message that must survive the next load (a bad link's). */
+    keepError: false,
+    /** What the worker built: facts, parameters, series names. */
+    summary: null,
+
+    // ---- training
+    running: false,
+    finished: false,
+    /** Train was pressed and the worker has not yet said it runs. */
+    startRequested: false,
+    /** The first GPU step is compiling its kernels. */
+    compiling: false,
+    step: 0,
+    /** Every evaluation so far, and the lab's report of them. */
+    history: [],
+    report: null,
+    /** Analysis snapshots: one in flight at a time, at most about once a second. */
+    analysis: { inFlight: false, last: 0, cost: 0, wantFinal: false },
+    /** Benchmarks on each backend, and callers of handle.bench() waiting for one. */
+    benches: [],
+    benchWaiters: [],
+
+    // ---- drawing and visibility
+    pendingDraw: false,
+    lastDraw: null,
+    /** Visible on screen and in a visible tab (embeds pause while hidden). */
+    visible: !options.pauseWhenHidden || document.visibilityState !== 'hidden',
+    onScreen: true,
+    resumeOnShow: false,
+    autoplayed: false,
+
+    // ---- compare, saved runs, exports
+    /** Runs overlaid on the charts: { name, history, report, finished }. */
+    pinned: [],
+    /** Pinned runs waiting for the worker's report of their history. */
+    pendingReports: [],
+    /** A saved run to pin once its spec has loaded. */
+    pendingPin: null,
+    /** The saved run on screen ({ id, created, name }), when it was last saved, the trailing
+     * save's timer, whether the user deleted it, and whether its name is being edited. */
+    run: null,
+    lastSave: 0,
+    saveTimer: null,
+    runDeleted: false,
+    renaming: false,
+    /** The file stem of a checkpoint download in flight. */
+    checkpointStem: null,
+  };
+}
