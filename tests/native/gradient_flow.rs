@@ -152,43 +152,79 @@ fn matvec_t(dy: &[f64], w: &[f64], rows: usize) -> Vec<f64> {
     (0..rows).map(|i| (0..cols).map(|j| w[i * cols + j] * dy[j]).sum()).collect()
 }
 
+/// Block `l`'s norm placement in the test's stacks (depth 4), written out from the definitions
+/// rather than asked of the model: Mix-LN at ρ = 0.5 is Post-LN for the first ⌊ρ·L⌋ = 2 blocks,
+/// then Pre-LN.
+fn placement_by_hand(norm: NormPlacement, l: usize) -> NormPlacement {
+    use NormPlacement::{Post, Pre};
+    match norm {
+        NormPlacement::Mix => [Post, Post, Pre, Pre][l],
+        p => p,
+    }
+}
+
 impl RefStack {
-    /// Reads every parameter of `stack` (built from `cfg`).
+    /// The float64 reference of a stack built from `cfg` (depth 4, ρ 0.5): its structure from
+    /// the definitions — Pre-LN normalizes the branch's input, Post-LN the sum, Peri-LN the
+    /// branch's input and output; a stack whose last block is Pre- or Peri-LN ends in a final
+    /// norm; the branch scale is 1 or 1/√depth — and only the parameter values read from `stack`
+    /// (a norm the model has where the definition has none, or lacks, fails here).
     fn from(stack: &DeepStack, cfg: &StackConfig) -> Self {
-        let norm = |n: &Option<gradscope::labs::gradient_flow::deep_stack::Norm>| {
+        assert_eq!((cfg.depth, cfg.mix_ratio), (4, 0.5), "placement_by_hand is for depth 4, ρ 0.5");
+        let norm = |n: &Option<gradscope::labs::gradient_flow::deep_stack::Norm>, wanted: bool| {
+            assert_eq!(
+                n.is_some(),
+                wanted,
+                "a norm where the definition has {}",
+                if wanted { "one" } else { "none" }
+            );
             n.as_ref().map(|n| RefNorm {
-                layer: n.kind == NormKind::LayerNorm,
+                layer: cfg.norm_kind == NormKind::LayerNorm,
                 gain: values(n.gain.val()),
                 bias: n.bias.as_ref().map_or(vec![0.0; cfg.width], |b| values(b.val())),
             })
+        };
+        let scale = match cfg.residual {
+            ResidualScale::One | ResidualScale::None => 1.0,
+            ResidualScale::InvSqrtDepth => 0.5, // 1/√4
+            ResidualScale::SkipInit => panic!("SkipInit has its own test"),
         };
         let blocks = stack
             .blocks
             .iter()
             .enumerate()
-            .map(|(l, b)| RefBlock {
-                w_in: values(b.w_in.val()),
-                b_in: values(b.b_in.val()),
-                w_out: values(b.w_out.val()),
-                b_out: values(b.b_out.val()),
-                norm_in: norm(&b.norm_in),
-                norm_out: norm(&b.norm_out),
-                post: cfg.placement(l) == NormPlacement::Post,
-                peri: cfg.placement(l) == NormPlacement::Peri,
-                scale: match (cfg.residual, &b.skip) {
-                    (_, Some(alpha)) => values(alpha.val())[0],
-                    (ResidualScale::InvSqrtDepth, _) => 1.0 / (cfg.depth as f64).sqrt(),
-                    _ => 1.0,
-                },
-                residual: cfg.residual != ResidualScale::None,
-                act: cfg.activation,
+            .map(|(l, b)| {
+                let placement = placement_by_hand(cfg.norm, l);
+                let (pre, post, peri) = (
+                    placement == NormPlacement::Pre,
+                    placement == NormPlacement::Post,
+                    placement == NormPlacement::Peri,
+                );
+                assert!(b.skip.is_none(), "no skip gain without SkipInit");
+                RefBlock {
+                    w_in: values(b.w_in.val()),
+                    b_in: values(b.b_in.val()),
+                    w_out: values(b.w_out.val()),
+                    b_out: values(b.b_out.val()),
+                    norm_in: norm(&b.norm_in, pre || peri),
+                    norm_out: norm(&b.norm_out, post || peri),
+                    post,
+                    peri,
+                    scale,
+                    residual: cfg.residual != ResidualScale::None,
+                    act: cfg.activation,
+                }
             })
             .collect();
+        let last = placement_by_hand(cfg.norm, 3);
         RefStack {
             width: cfg.width,
             w_in: values(stack.input.val()),
             blocks,
-            final_norm: norm(&stack.final_norm),
+            final_norm: norm(
+                &stack.final_norm,
+                matches!(last, NormPlacement::Pre | NormPlacement::Peri),
+            ),
             head: values(stack.head.val()),
             input_dim: cfg.input_dim,
             output_dim: cfg.output_dim,
@@ -305,7 +341,8 @@ fn tiny(
 
 /// Every norm placement and kind, residual scale, init and activation on a tiny stack (depth
 /// 4, width 5, batch 6): each block's ‖∂L/∂W_l‖ by autodiff in f32 equals the float64
-/// backward pass above to 1e-4 relative (1e-6 absolute); the float64 backward itself matches
+/// backward pass above to 1e-4 relative (1e-6 absolute), and so does every entry of both
+/// matrices' gradients (1e-4 of the matrix's largest entry, 1e-7 absolute); the float64 backward itself matches
 /// central finite differences (step 1e-5) to 1e-5 of the largest gradient of that matrix on
 /// 25 entries of both matrices of blocks 0 and 3 (every seventh configuration; the
 /// differences' own error — rounding and O(h²) truncation — was measured up to 3·10⁻⁶ of the
@@ -355,7 +392,8 @@ fn per_layer_gradient_norms_match_a_float64_backward_and_finite_differences() {
                         )
                     };
                     let loss = stack.loss(to(&x, 3), to(&y, 2));
-                    let got = values(block_grad_norms(&stack, &loss.backward()));
+                    let autodiff = loss.backward();
+                    let got = values(block_grad_norms(&stack, &autodiff));
                     let reference = RefStack::from(&stack, &cfg);
                     let (_, grads) = reference.loss_and_grads(&x, &y, n);
                     for (l, [g_in, g_out]) in grads.iter().enumerate() {
@@ -365,6 +403,21 @@ fn per_layer_gradient_norms_match_a_float64_backward_and_finite_differences() {
                             "{what}: block {l}: {} vs float64 {want}",
                             got[l]
                         );
+                        // Entry by entry, so a transposed or sign-flipped gradient with the
+                        // right norm fails too: ∂L/∂W_in and ∂L/∂W_out ([in, out], row-major).
+                        let block = &stack.blocks[l];
+                        for (m, (param, want)) in
+                            [(&block.w_in, g_in), (&block.w_out, g_out)].into_iter().enumerate()
+                        {
+                            let g = values(param.val().grad(&autodiff).expect("a gradient"));
+                            let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                            for (e, (a, b)) in g.iter().zip(want.iter()).enumerate() {
+                                assert!(
+                                    (a - b).abs() <= 1e-4 * scale + 1e-7,
+                                    "{what}: dW{m}_{l}[{e}]: autodiff {a} vs float64 {b}"
+                                );
+                            }
+                        }
                     }
                     // The float64 backward against central differences, both matrices of
                     // blocks 0 and 3.

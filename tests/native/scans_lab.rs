@@ -339,3 +339,37 @@ fn cli_bench_scans_prints_the_race_table() {
     let o = gradscope(&["bench", "scans", "--lengths", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A gated S4D (S4D in Mamba's block) discretizes as its spec says: the LTI layer inside the
+/// block carries the spec's discretization, and ZOH and bilinear give different outputs from the
+/// same weights (once, the block hard-coded ZOH and ignored the field).
+#[test]
+fn a_gated_s4d_follows_the_specs_discretization() {
+    use burn::tensor::{Int, Tensor, TensorData};
+    use gradscope::labs::scans::experiment::net_config;
+    use gradscope::labs::scans::spec::Discretization;
+    use gradscope::labs::scans::ssm::mamba::Mixer;
+    use gradscope::labs::scans::ssm::net::LayerMixer;
+
+    let device = backend::cpu().device;
+    let task = MemoryTask { kind: TaskKind::SelectiveCopying, len: 16, vocab: 4, data_tokens: 2 };
+    let tokens: Vec<i64> = (0..16).map(|i| (i * 5 % 6) as i64).collect(); // vocab 4 + noise + answer slot
+    let output = |discretization: Discretization| {
+        let model = ScanModelSpec {
+            mixer: MixerKind::GatedS4d,
+            discretization,
+            ..ScanModelSpec::default()
+        };
+        let net = net_config(&model, &task, 3).init(&device);
+        for layer in &net.layers {
+            let LayerMixer::Mamba(block) = &layer.mixer else { panic!("a gated block") };
+            let Mixer::Lti(s4d) = &block.mixer else { panic!("an LTI mixer") };
+            assert_eq!(s4d.discretization, discretization);
+        }
+        let x = Tensor::<2, Int>::from_data(TensorData::new(tokens.clone(), [1, 16]), &device);
+        net.forward(x).into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+    };
+    let (zoh, bilinear) = (output(Discretization::Zoh), output(Discretization::Bilinear));
+    let diff = zoh.iter().zip(&bilinear).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(diff > 1e-4, "ZOH and bilinear give the same logits (largest difference {diff})");
+}

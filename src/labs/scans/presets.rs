@@ -89,9 +89,10 @@ pub fn presets() -> Vec<Preset<ScansSpec>> {
         },
         Preset {
             name: "scan-race",
-            title: "Scan race: sequential, parallel and chunked scans train the same Mamba",
+            title: "Scan race: sequential, parallel, chunked and fused scans train the same Mamba",
             source: "Blelloch 1990 (prefix sums); Gu & Dao 2023 §3.3; alxndrTL/mamba.py pscan.py",
-            expect: "Three Mamba models identical but for how the selective scan is computed. \
+            expect: "Four Mamba models identical but for how the selective scan is computed \
+                     (sequential, parallel, chunked, fused). \
                      Their curves lie on top of each other (the scans agree to float rounding), \
                      while the speed differs: run the scan race below for time per \
                      forward+backward against sequence length on this device.",

@@ -78,6 +78,7 @@ pub struct ScanModelSpec {
     pub expand: usize,
     /// S4D's A init (plain and gated S4D).
     pub s4d_init: S4dInit,
+    /// How S4D (plain and gated) discretizes A and B: ZOH or bilinear.
     pub discretization: Discretization,
     /// Δ initialised log-uniform in [dt_min, dt_max].
     pub dt_min: f64,

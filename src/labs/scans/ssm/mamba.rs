@@ -52,6 +52,10 @@ pub struct MambaConfig {
     /// Replace the selective scan by an LTI S4D layer with this init (the gated-S4 baseline).
     #[config(default = "None")]
     pub lti: Option<S4dInit>,
+    /// How that LTI layer discretizes (ZOH or bilinear); the selective scan always uses ZOH on
+    /// A and Euler on B, as Mamba does.
+    #[config(default = "Discretization::Zoh")]
+    pub lti_discretization: Discretization,
 }
 
 impl MambaConfig {
@@ -77,7 +81,7 @@ impl MambaConfig {
                 S4dConfig::new(e)
                     .with_d_state(n)
                     .with_init(init)
-                    .with_discretization(Discretization::Zoh)
+                    .with_discretization(self.lti_discretization)
                     .with_dt_min(self.dt_min)
                     .with_dt_max(self.dt_max)
                     .init_with(rng, device),

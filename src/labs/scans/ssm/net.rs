@@ -148,6 +148,7 @@ impl SsmNetConfig {
                 .with_dt_max(self.dt_max)
                 .with_scan(self.scan)
                 .with_lti(lti)
+                .with_lti_discretization(self.discretization)
         };
         match self.mixer {
             MixerKind::S4d => LayerMixer::S4d(S4dBlock {
