@@ -411,7 +411,7 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
   }
 });
 
-test('five widgets training at once: main-thread long tasks (a figure, not an assertion)', async () => {
+test('five widgets training at once: every one advances, and no main-thread task takes 50 ms of CPU', async () => {
   const { browser, page } = await open();
   try {
     await page.goto(URL_B + 'examples/blog-post.html');
@@ -443,6 +443,11 @@ test('five widgets training at once: main-thread long tasks (a figure, not an as
     console.log(`5 widgets training, 10 s: main-thread tasks over 50 ms: ${wall} by wall time, ${cpu} by the thread's own CPU time ` +
       `(longest ${maxCpu.toFixed(0)} ms CPU); main thread busy ${(100 * busy).toFixed(0)}% of the time; ` +
       `steps/s per widget ${after.map((a, i) => ((a - before[i]) / 10).toFixed(1)).join(', ')}; Chromium RSS ${rss.toFixed(0)} MiB`);
+    // What a reader relies on: every widget trains, and the page never stalls on its own work.
+    // By the main thread's own CPU time, which two cores' worth of training workers cannot
+    // inflate (its wall time they can: preempted tasks, counted above as a figure).
+    after.forEach((a, i) => assert.ok(a - before[i] >= 100, `widget ${i} took ${a - before[i]} steps in 10 s`));
+    assert.equal(cpu, 0, `main-thread tasks over 50 ms of CPU: ${cpu} (longest ${maxCpu.toFixed(0)} ms)`);
   } finally {
     await browser.close();
   }

@@ -120,3 +120,103 @@ fn verdicts() {
     // PAIR's statistic: max test/train loss.
     assert!((grok.max_loss_ratio.unwrap() - (0.601 / 0.001)).abs() < 1e-9);
 }
+
+// ---- the series labs' reports, and which lab a metrics file without a header is ------------
+
+fn series_record(step: u64, series: &[(&str, f64)]) -> gradscope::labs::MetricsRecord {
+    let series = series.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    gradscope::labs::MetricsRecord {
+        step,
+        wall_ms: 0.0,
+        lab: gradscope::labs::LabMetrics::Series(gradscope::train::SeriesMetrics { series }),
+    }
+}
+
+/// The scans report per model: best held-out accuracy and its step, the first step at or above
+/// 0.9 ("solved"), numbers worked out by hand from the records below.
+#[test]
+fn scans_report_tracks_best_and_solved_steps_per_model() {
+    use gradscope::labs::LabReport;
+    let history = [
+        series_record(
+            0,
+            &[("mamba.test_acc", 0.1), ("s4d.test_acc", 0.1), ("mamba.train_loss", 2.0)],
+        ),
+        series_record(10, &[("mamba.test_acc", 0.95), ("s4d.test_acc", 0.4)]),
+        series_record(20, &[("mamba.test_acc", 0.92), ("s4d.test_acc", 0.5)]),
+    ];
+    let LabReport::Scans(report) = LabReport::from_history(&history) else {
+        panic!("series without per-block gradient norms are the scans lab's")
+    };
+    let by = |n: &str| report.models.iter().find(|m| m.name == n).expect(n).clone();
+    let (mamba, s4d) = (by("mamba"), by("s4d"));
+    assert_eq!(report.models.len(), 2, "train_loss is not a model");
+    assert_eq!((mamba.best_acc, mamba.best_step, mamba.solved_step), (0.95, 10, Some(10)));
+    assert_eq!((s4d.best_acc, s4d.best_step, s4d.solved_step), (0.5, 20, None));
+    let fields = LabReport::from_history(&history).sweep_fields(&history);
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).expect(k);
+    assert_eq!(field("mamba.final_test_acc"), serde_json::json!(0.92));
+    assert_eq!(field("s4d.solved_step"), serde_json::json!("never"));
+}
+
+/// The gradient-flow report per stack: the first, last and best held-out loss, and the last
+/// block's gradient norm over the first block's at the latest evaluation.
+#[test]
+fn flow_report_tracks_losses_and_the_gradient_ratio_through_depth() {
+    use gradscope::labs::LabReport;
+    let history = [
+        series_record(
+            0,
+            &[
+                ("pre.test_loss", 4.0),
+                ("pre.grad_norm.01", 2.0),
+                ("pre.grad_norm.02", 3.0),
+                ("pre.grad_norm.03", 8.0),
+                ("pre.max_logit.01", 1.5),
+                ("pre.max_logit.02", 2.5),
+            ],
+        ),
+        series_record(
+            5,
+            &[
+                ("pre.test_loss", 1.0),
+                ("pre.grad_norm.01", 4.0),
+                ("pre.grad_norm.02", 1.0),
+                ("pre.grad_norm.03", 1.0),
+            ],
+        ),
+        series_record(
+            9,
+            &[
+                ("pre.test_loss", 2.0),
+                ("pre.grad_norm.01", 0.5),
+                ("pre.grad_norm.02", 1.0),
+                ("pre.grad_norm.03", 2.0),
+                ("pre.max_logit.01", 7.0),
+                ("pre.max_logit.02", 3.0),
+            ],
+        ),
+    ];
+    let LabReport::GradientFlow(report) = LabReport::from_history(&history) else {
+        panic!("series with per-block gradient norms are the gradient-flow lab's")
+    };
+    let [pre] = report.stacks.as_slice() else { panic!("one stack: {:?}", report.stacks) };
+    assert_eq!((pre.initial_loss, pre.last_loss, pre.best_loss, pre.best_step), (4.0, 2.0, 1.0, 5));
+    assert_eq!(pre.last_over_first, 4.0, "block 3 over block 1 at step 9: 2.0 / 0.5");
+    assert_eq!(pre.max_logit, Some(7.0));
+}
+
+/// A metrics file without a header is read as the lab its records show: flat numbers are the
+/// grokking lab's; a grokking record after series is refused (one file, one lab).
+#[test]
+fn a_headerless_metrics_file_takes_the_lab_its_records_show() {
+    use gradscope::labs::read_metrics_file;
+    let grokking = "{\"step\":0,\"train_loss\":1,\"train_acc\":0,\"test_loss\":1,\"test_acc\":0}\n";
+    let file = read_metrics_file(grokking).unwrap();
+    assert_eq!((file.lab.as_deref(), file.version), (Some("grokking"), 1));
+    let series = "{\"step\":0,\"series\":{\"a.test_acc\":0.5}}\n";
+    assert_eq!(read_metrics_file(series).unwrap().lab, None, "series alone do not say which lab");
+    let mixed = format!("{grokking}{series}");
+    let e = read_metrics_file(&mixed).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (2, "series"), "{e}");
+}

@@ -124,13 +124,38 @@ fn spec_value() -> impl Strategy<Value = Value> {
     prop_oneof![4 => mutated, 2 => labbed, 1 => json_value()]
 }
 
-fn assert_names_a_field(e: &gradscope::spec::SpecError, input: &str) {
-    assert!(!e.field.trim().is_empty(), "refusal names no field: {e} (input {input})");
+/// A refusal names what is wrong: a field path from a lab's key (`grokking.task.p`,
+/// `scans.models.mamba.d_state`), a key as the input spells it (a mistyped URL-hash key), or —
+/// only where the fault is not one field's — one of the labels in `whole` (`(spec)`: not one
+/// lab's spec at all; `(url hash)`: a malformed hash). A label such as "(json)" where a field
+/// was at fault does not pass.
+fn assert_names_a_field(e: &gradscope::spec::SpecError, input: &str, whole: &[&str]) {
     assert!(
         !e.message.trim().is_empty(),
         "refusal says nothing: field {} (input {input})",
         e.field
     );
+    if e.field.starts_with('(') {
+        assert!(whole.contains(&e.field.as_str()), "refusal names no field: {e} (input {input})");
+        return;
+    }
+    let lab = e.field.split(['.', '[']).next().unwrap_or_default();
+    let typed_key = input.split('&').any(|pair| pair.split('=').next() == Some(e.field.as_str()));
+    assert!(
+        typed_key || gradscope::labs::LABS.iter().any(|(key, _)| *key == lab),
+        "refusal's field is neither a lab's field nor a key of the input: {e} (input {input})"
+    );
+}
+
+/// Whether `value` is shaped as one lab's spec (`{"<lab>": {…}}`): then a refusal is about one
+/// of its fields, never about the spec as a whole.
+fn one_labs_spec(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| {
+        o.len() == 1
+            && o.iter().all(|(k, v)| {
+                v.is_object() && gradscope::labs::LABS.iter().any(|(key, _)| key == k)
+            })
+    })
 }
 
 proptest! {
@@ -146,7 +171,10 @@ proptest! {
                 let back = ExperimentSpec::from_hash(&url_hash::encode(&spec)).expect("a valid spec's hash decodes");
                 prop_assert_eq!(back, spec);
             }
-            Err(e) => assert_names_a_field(&e, &text),
+            Err(e) => {
+                let whole: &[&str] = if one_labs_spec(&value) { &[] } else { &["(spec)"] };
+                assert_names_a_field(&e, &text, whole)
+            }
         }
     }
 
@@ -168,7 +196,7 @@ proptest! {
     fn url_hash_never_panics_and_refusals_name_a_field(hash in url_hash_input()) {
         match ExperimentSpec::from_hash(&hash) {
             Ok(spec) => prop_assert!(spec.validate().is_ok()),
-            Err(e) => assert_names_a_field(&e, &hash),
+            Err(e) => assert_names_a_field(&e, &hash, &["(url hash)", "(spec)"]),
         }
     }
 
