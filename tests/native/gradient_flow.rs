@@ -802,3 +802,30 @@ fn bad_stacks_and_oversized_runs_are_refused_with_the_field_and_the_estimate() {
         }
     }
 }
+
+/// Mix-LN's split is ⌊ρ·depth⌋ of ρ as typed, counted by hand here: 0.58 of 50 blocks is 29
+/// Post-LN blocks (float64's 0.58 · 50 is 28.999…, whose floor once gave 28), 0.25 of 24 is 6,
+/// and ρ = 1 makes every block Post-LN.
+#[test]
+fn mix_ln_splits_at_rho_times_depth_as_typed() {
+    for (rho, depth, post) in
+        [(0.58, 50, 29), (0.25, 24, 6), (0.1, 30, 3), (1.0, 8, 8), (0.0, 8, 0)]
+    {
+        let cfg = StackConfig {
+            depth,
+            mix_ratio: rho,
+            ..tiny(
+                NormPlacement::Mix,
+                NormKind::LayerNorm,
+                ResidualScale::One,
+                InitKind::Kaiming,
+                Activation::Relu,
+            )
+        };
+        let placements: Vec<NormPlacement> = (0..depth).map(|l| cfg.placement(l)).collect();
+        let want: Vec<NormPlacement> = (0..depth)
+            .map(|l| if l < post { NormPlacement::Post } else { NormPlacement::Pre })
+            .collect();
+        assert_eq!(placements, want, "ρ {rho}, depth {depth}: {post} Post-LN blocks");
+    }
+}

@@ -188,7 +188,9 @@ impl StackConfig {
     pub fn placement(&self, l: usize) -> NormPlacement {
         match self.norm {
             NormPlacement::Mix => {
-                let post = (self.mix_ratio * self.depth as f64).floor() as usize;
+                // ⌊ρ·depth⌋ of the decimal ρ the user typed: a product within 10⁻⁹ below a
+                // whole number is that number (0.58 · 50 is 29 blocks; float64 says 28.999…).
+                let post = (self.mix_ratio * self.depth as f64 + 1e-9).floor() as usize;
                 if l < post { NormPlacement::Post } else { NormPlacement::Pre }
             }
             p => p,

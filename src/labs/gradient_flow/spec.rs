@@ -55,7 +55,8 @@ pub struct StackSpec {
     pub width: usize,
     pub norm: NormPlacement,
     pub norm_kind: NormKind,
-    /// Mix-LN: Post-LN for the first ⌊ρ·depth⌋ blocks, Pre-LN after (Li et al. 2024: ρ = 0.25).
+    /// Mix-LN: Post-LN for the first ⌊ρ·depth⌋ blocks (ρ as typed: 0.58 of 50 is 29), Pre-LN
+    /// after (Li et al. 2024: ρ = 0.25).
     pub mix_ratio: f64,
     pub residual: ResidualScale,
     pub init: InitKind,

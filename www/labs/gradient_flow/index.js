@@ -55,7 +55,7 @@ function fields(spec) {
       { path: `${p}.norm_kind`, label: 'Norm', kind: 'enum', choices: NORM_KINDS, when: (s) => getPath(s, `${p}.norm`) !== 'none',
         tip: 'The normalization: LayerNorm, or RMSNorm (rescale only, no mean or bias; Zhang & Sennrich 2019).' },
       { path: `${p}.mix_ratio`, label: 'Mix-LN ρ', kind: 'float', when: (s) => getPath(s, `${p}.norm`) === 'mix',
-        tip: 'Mix-LN ρ in [0, 1]: the first ⌊ρ·depth⌋ blocks are Post-LN, the rest Pre-LN (Li et al. 2024 use 0.25).' },
+        tip: 'Mix-LN ρ in [0, 1]: the first ⌊ρ·depth⌋ blocks are Post-LN (ρ as typed: 0.58 of 50 blocks is 29), the rest Pre-LN (Li et al. 2024 use 0.25).' },
       { path: `${p}.residual`, label: 'Residual branch', kind: 'enum', choices: RESIDUALS,
         tip: 'Branch scale s in x + s·F(x): 1, 1/√depth, SkipInit\'s learnable α = 0 (De & Smith 2020), or no skip.' },
       { path: `${p}.init`, label: 'Init', kind: 'enum', choices: INITS,
