@@ -35,3 +35,37 @@ fn twenty_training_steps_match_pytorch() {
         block_on(training_matches_the_pytorch_fixture(name, json, &cpu.device, cpu.limits, 20));
     }
 }
+
+/// Every transformer preset's shape — its layer count, LayerNorm or not, causal mask or not,
+/// one head or several — is trained against PyTorch by one of the fixtures above
+/// (`scripts/make-fixtures.sh` makes them; a preset of a new shape needs a fixture of its own).
+#[test]
+fn the_pytorch_fixtures_cover_every_transformer_presets_shape() {
+    use serde_json::Value;
+    let shape = |t: &Value| {
+        (
+            t["layers"].as_u64(),
+            t["layer_norm"].as_bool(),
+            t["causal"].as_bool(),
+            t["heads"].as_u64().map(|h| h > 1),
+        )
+    };
+    let covered: Vec<_> = FIXTURES
+        .iter()
+        .map(|(_, json)| {
+            let fixture: Value = serde_json::from_str(json).expect("fixtures are JSON");
+            shape(&fixture["init"]["spec"]["grokking"]["model"]["transformer"])
+        })
+        .collect();
+    let mut transformers = 0;
+    for p in gradscope::labs::presets::all() {
+        let spec = serde_json::to_value(&p.spec).expect("specs serialize");
+        let t = &spec["grokking"]["model"]["transformer"];
+        if t.is_null() {
+            continue;
+        }
+        transformers += 1;
+        assert!(covered.contains(&shape(t)), "{}: no fixture of its shape {:?}", p.name, shape(t));
+    }
+    assert!(transformers >= 2, "the transformer presets are found ({transformers})");
+}
