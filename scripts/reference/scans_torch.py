@@ -8,7 +8,7 @@ PyTorch CPU scans a user would otherwise run.
     delta = softplus(delta + delta_bias) (softplus only when delta_softplus),
     deltaA = exp(einsum('bdl,dn->bdln', delta, A)), deltaB_u = einsum('bdl,bnl,bdl->bdln', delta, B, u),
     x_i = deltaA_i * x_{i-1} + deltaB_u_i, y_i = einsum('bdn,bn->bd', x_i, C_i), out = y + u * D.
-    Each of out_sequential / out_parallel / out_chunked passes when |a - b| <= atol + rtol |b|
+    Each of out_sequential / out_parallel / out_chunked / out_fused passes when |a - b| <= atol + rtol |b|
     everywhere (torch.allclose's rule, b the reference).
   - "s4d": the S4D kernel of Gu et al. 2022 (state-spaces/s4, models/s4/s4d.py at e757cef5) per
     channel h with N/2 conjugate pairs: A = A_re + i A_im, C = C_re + i C_im, B = 1, dt = exp(log_dt);
@@ -20,7 +20,8 @@ PyTorch CPU scans a user would otherwise run.
     {"spec": {...},
      "scan": {"u": [b][d][l], "delta": [b][d][l], "A": [d][n], "B": [b][n][l], "C": [b][n][l],
               "D": [d], "delta_bias": [d], "delta_softplus": bool,
-              "out_sequential": [b][d][l], "out_parallel": [b][d][l], "out_chunked": [b][d][l]},
+              "out_sequential": [b][d][l], "out_parallel": [b][d][l], "out_chunked": [b][d][l],
+              "out_fused": [b][d][l]},
      "s4d": {"discretization": "zoh"|"bilinear", "init": "lin"|"inv"|"real",
              "A_re": [h][n2], "A_im": [h][n2], "C_re": [h][n2], "C_im": [h][n2], "log_dt": [h],
              "D": [h], "u": [h][l], "kernel": [h][l], "out_conv": [h][l], "out_recurrence": [h][l]}}
@@ -237,7 +238,7 @@ def check(args):
         with torch.no_grad():
             ref = selective_scan_ref(T(s["u"]), T(s["delta"]), T(s["A"]), T(s["B"]), T(s["C"]), T(s["D"]),
                                      T(s["delta_bias"]), bool(s["delta_softplus"])).numpy()
-        for key in ["out_sequential", "out_parallel", "out_chunked"]:
+        for key in ["out_sequential", "out_parallel", "out_chunked", "out_fused"]:
             if key not in s:
                 rows.append(("scan", key, "-", "-", "FAIL (missing)")); ok = False; continue
             a = np.asarray(s[key], dtype=np.float64)
