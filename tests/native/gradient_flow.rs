@@ -410,6 +410,7 @@ fn per_layer_gradient_norms_match_a_float64_backward_and_finite_differences() {
                             [(&block.w_in, g_in), (&block.w_out, g_out)].into_iter().enumerate()
                         {
                             let g = values(param.val().grad(&autodiff).expect("a gradient"));
+                            assert_eq!(g.len(), want.len(), "{what}: dW{m}_{l} has every entry");
                             let scale = want.iter().fold(0.0f64, |a, v| a.max(v.abs()));
                             for (e, (a, b)) in g.iter().zip(want.iter()).enumerate() {
                                 assert!(
