@@ -195,8 +195,12 @@ test('bad input: a bad link and a bad field are refused by name; the valid run i
     await byId(page, 'step-button').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="step-count"]').textContent === '1', null, { timeout: 60_000 });
 
+    // The form says each field's range, as the Rust side writes it (www/form-schema.js, from
+    // src/labs/grokking/schema.rs and the validation's constants).
+    assert.match(await byId(page, 'field-task-p').getAttribute('title'), /Allowed: 3–257\.$/);
     // A bad form value: refused by name, the run (step 1) and its spec are untouched.
     const lr = byId(page, 'field-optimizer-lr');
+    assert.match(await lr.getAttribute('title'), /Allowed: \(0, 1000\]\.$/);
     await lr.fill('-0.5');
     await lr.dispatchEvent('change');
     await page.waitForFunction(() => /grokking\.optimizer\.lr/.test(document.querySelector('[data-testid="error-banner"]').textContent), null, { timeout: 30_000 });

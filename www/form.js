@@ -1,14 +1,74 @@
-// The spec form's mechanics: reading and writing a spec's dotted paths, and the input of each
-// field kind. The fields themselves are each lab's (www/labs/<lab>/); the worker validates every
-// edit, the form only shows what the current spec has.
+// The spec form's mechanics: the fields of a lab's form, read from the schema the Rust side
+// writes (form-schema.js: `gradscope schema --out www/form-schema.js`, from each lab's
+// src/labs/<lab>/schema.rs), reading and writing a spec's dotted paths, and the input of each
+// field kind. The worker validates every edit; the form only shows what the current spec has.
 //
 // A field: { path, label, kind, tip, when?(spec), choices? }. Kinds: 'int', 'float', 'text'
 // (a text input), 'bool' (a checkbox), 'enum' (a select of `choices`: [[value, text], …]), and
 // 'custom': `field.control({ onChange, send, spec })` builds the input and returns
-// { root, read() → the spec's value, show(value), event?(workerEvent) } (a lab's own control,
-// such as the grokking lab's operation field, which asks the worker for a preview).
+// { root, read() → the spec's value, show(value), event?(workerEvent) } (the schema's
+// 'variant' fields, and a lab's own controls such as the grokking lab's operation field, which
+// asks the worker for a preview).
 
 import { el } from './dom.js';
+import SCHEMA from './form-schema.js';
+
+/** The form's field groups of lab `labId` for `spec`: [[legend, fields]], a group the schema
+ * repeats per model (`each`) once per model of `spec`; `controls`: the lab's own controls by
+ * the name the schema gives them. */
+export function schemaGroups(labId, spec, controls = {}) {
+  const lab = SCHEMA.labs.find((l) => l.id === labId);
+  if (!lab) throw new Error(`the form schema has no lab "${labId}": regenerate www/form-schema.js`);
+  return lab.groups.flatMap((g) => {
+    const names = g.each ? Object.keys(getPath(spec, g.each) || {}) : [null];
+    return names.map((name) => {
+      const sub = (text) => (name == null ? text : text.replaceAll('{name}', name));
+      return [sub(g.legend), g.fields.map((f) => formField(f, sub, controls))];
+    });
+  });
+}
+
+/** The `[value, label]` choices of an enum field of the schema (`scans.models.{name}.s4d_init`). */
+export function schemaChoices(labId, path) {
+  const lab = SCHEMA.labs.find((l) => l.id === labId);
+  const field = lab?.groups.flatMap((g) => g.fields).find((f) => f.path === path);
+  if (!field?.choices) throw new Error(`the form schema has no choices at ${path}`);
+  return field.choices.map((c) => [c.value, c.label]);
+}
+
+/** A schema field as the form takes it: the tooltip says the allowed range, the condition is a
+ * function of the spec, a variant is a select of its own. */
+function formField(f, sub, controls) {
+  const field = { path: sub(f.path), label: f.label, kind: f.kind, tip: f.allowed ? `${f.help} Allowed: ${f.allowed}.` : f.help };
+  if (f.when) field.when = condition({ ...f.when, path: sub(f.when.path) });
+  if (f.kind === 'enum') field.choices = f.choices.map((c) => [c.value, c.label]);
+  if (f.kind === 'variant') Object.assign(field, { kind: 'custom', control: () => variantControl(f.choices) });
+  if (f.kind === 'custom') {
+    field.control = controls[f.control];
+    if (!field.control) throw new Error(`${f.path}: the lab has no control "${f.control}"`);
+  }
+  return field;
+}
+
+/** The schema's condition (src/spec/schema.rs `When`): the path exists, or equals / differs
+ * from a value. */
+function condition(when) {
+  if ('equals' in when) return (spec) => getPath(spec, when.path) === when.equals;
+  if ('not_equals' in when) return (spec) => getPath(spec, when.path) !== when.not_equals;
+  return (spec) => getPath(spec, when.path) !== undefined;
+}
+
+/** A select over an enum with data: a choice marked `object` is written `{"<value>": {}}`
+ * (the worker fills in its defaults), the others as the bare name. */
+function variantControl(choices) {
+  const select = el('select', {}, ...choices.map((c) => el('option', { value: c.value }, c.label)));
+  const object = new Set(choices.filter((c) => c.object).map((c) => c.value));
+  return {
+    root: select,
+    read: () => (object.has(select.value) ? { [select.value]: {} } : select.value),
+    show: (v) => { select.value = v && typeof v === 'object' ? Object.keys(v)[0] : (v ?? choices[0].value); },
+  };
+}
 
 export function getPath(obj, path) {
   return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);

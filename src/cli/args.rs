@@ -53,6 +53,14 @@ pub(super) enum Command {
     Presets,
     /// Print a preset's (or a spec file's) full, validated spec as JSON.
     Spec { spec: Option<String> },
+    /// Print every lab's form schema as JSON: each field's kind, range, choices, default, help
+    /// and when it applies (the page's form is drawn from it).
+    Schema {
+        /// Write it here instead; a `.js` path gets the page's ES module
+        /// (`www/form-schema.js`, committed: regenerate it after changing a lab's fields).
+        #[arg(long)]
+        out: Option<String>,
+    },
     /// Measure training speed per backend: steps/s without readbacks, steps/s with an
     /// evaluation (one readback) every step, and optionally the time to grok.
     /// `gradscope bench scans` races the scans instead: ms per forward+backward of the

@@ -1,4 +1,4 @@
-//! The native command line: `gradscope run | sweep | report | presets | spec | bench | inspect`,
+//! The native command line: `gradscope run | sweep | report | presets | spec | schema | bench | inspect`,
 //! one module per command (`args` is the grammar; `input` what they share). A lab's own
 //! commands (`inspect init|gradients|ssm`, `bench scans`) are reached through the registry.
 //!
@@ -31,6 +31,7 @@ pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Presets => report::presets(),
         Command::Spec { spec } => report::spec(spec.as_deref()),
+        Command::Schema { out } => report::schema(out.as_deref()),
         Command::Report { file } => report::report(&file),
         Command::Sweep(args) => match args.merge {
             Some(SweepCommand::Merge { files, out }) => sweep::merge(&files, out.as_deref()),

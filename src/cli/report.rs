@@ -1,10 +1,10 @@
-//! `gradscope presets`, `spec` and `report`: what there is to run, a spec in full, and what a
-//! metrics file says.
+//! `gradscope presets`, `spec`, `schema` and `report`: what there is to run, a spec in full, the
+//! form's fields, and what a metrics file says.
 
 use std::process::ExitCode;
 
 use super::input::{bad_input, load_spec};
-use crate::labs::{LabReport, presets, read_metrics_file};
+use crate::labs::{LabReport, presets, read_metrics_file, schema as lab_schema};
 
 /// Lists the presets with their sources and what to expect.
 pub(super) fn presets() -> ExitCode {
@@ -22,6 +22,27 @@ pub(super) fn spec(spec: Option<&str>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => bad_input(&e),
+    }
+}
+
+/// Prints every lab's form schema as JSON, or writes it to `out` (the page's ES module when
+/// `out` ends in `.js`).
+pub(super) fn schema(out: Option<&str>) -> ExitCode {
+    let text = match out {
+        Some(path) if path.ends_with(".js") => lab_schema::page_module(),
+        _ => {
+            format!("{}\n", serde_json::to_string_pretty(&lab_schema::file()).expect("serializes"))
+        }
+    };
+    match out {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => bad_input(&format!("cannot write {path}: {e}")),
+        },
     }
 }
 

@@ -13,6 +13,7 @@
 //! | [`LabMetrics`], [`MetricsRecord`] | one evaluation's metrics, as files and the worker carry them |
 //! | [`LabReport`], [`LabAnalysis`] | the running report and the heavier views |
 //! | [`presets`] | every lab's presets, in the page's order |
+//! | [`schema`] | every lab's form (fields, ranges, help), which `gradscope schema` writes for the page |
 //! | [`LabCommand`], [`LabEvent`], [`LabJobs`] | a lab's own worker commands (kernel explorer, scan race, operation preview) |
 //! | [`Dump`], [`run_lab_bench`] | a lab's own CLI commands (`inspect init|gradients|ssm`, `bench scans`) |
 //!
@@ -30,6 +31,7 @@ mod experiment;
 mod metrics;
 pub mod presets;
 mod report;
+pub mod schema;
 
 use serde::{Deserialize, Serialize};
 

@@ -11,14 +11,18 @@
 
 mod error;
 mod preset;
+pub mod schema;
 pub mod seed;
 mod training;
 pub mod url_hash;
 
 pub use error::SpecError;
 pub use preset::Preset;
-pub use training::{OptimizerKind, OptimizerSpec, TrainingSpec, valid_variant_name};
-pub(crate) use training::{check, finite_in, in_range};
+pub use training::{
+    OptimizerFields, OptimizerKind, OptimizerSpec, TrainingFields, TrainingSpec, seed_field,
+    valid_variant_name,
+};
+pub(crate) use training::{check, check_range, finite_in, in_range};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::SpecError;
+use super::schema::{Field, FloatRange, When};
 
 /// Optimizer family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,37 +82,84 @@ impl Default for TrainingSpec {
     }
 }
 
+/// The optimizer's ranges: `validate()` checks them and the form's schema shows them.
+pub const LR: FloatRange = FloatRange::open_closed(0.0, 1000.0);
+pub const WEIGHT_DECAY: FloatRange = FloatRange::closed(0.0, 100.0);
+pub const BETA: FloatRange = FloatRange::closed_open(0.0, 1.0);
+pub const EPS: FloatRange = FloatRange::closed(1e-30, 1.0);
+pub const MOMENTUM: FloatRange = FloatRange::closed_open(0.0, 1.0);
+pub const MAX_WARMUP_STEPS: u64 = 1_000_000;
+pub const GRAD_CLIP: FloatRange = FloatRange::closed(0.0, 1e6);
+/// The budget's ranges.
+pub const MAX_STEPS: u64 = 10_000_000;
+pub const MAX_EVAL_EVERY: u64 = 1_000_000;
+
+/// `x` is in `range`, or the error names `field` and the range.
+pub(crate) fn check_range(x: f64, range: FloatRange, field: &str) -> Result<(), SpecError> {
+    check(range.contains(x), field, || format!("must be in {} (got {x})", range.text()))
+}
+
 impl OptimizerSpec {
     /// Checks every field; errors name `{prefix}.{field}`.
     pub fn validate(&self, prefix: &str) -> Result<(), SpecError> {
         let o = self;
         let f = |name: &str| format!("{prefix}.{name}");
-        check(finite_in(o.lr, 0.0, 1000.0, true, false), &f("lr"), || {
-            format!("must be in (0, 1000] (got {})", o.lr)
+        check_range(o.lr, LR, &f("lr"))?;
+        check_range(o.weight_decay, WEIGHT_DECAY, &f("weight_decay"))?;
+        check_range(o.beta1, BETA, &f("beta1"))?;
+        check_range(o.beta2, BETA, &f("beta2"))?;
+        check_range(o.eps, EPS, &f("eps"))?;
+        check_range(o.momentum, MOMENTUM, &f("momentum"))?;
+        check(o.warmup_steps <= MAX_WARMUP_STEPS, &f("warmup_steps"), || {
+            format!("must be in 0..={MAX_WARMUP_STEPS} (got {})", o.warmup_steps)
         })?;
-        check(finite_in(o.weight_decay, 0.0, 100.0, false, false), &f("weight_decay"), || {
-            format!("must be in [0, 100] (got {})", o.weight_decay)
-        })?;
-        check(finite_in(o.beta1, 0.0, 1.0, false, true), &f("beta1"), || {
-            format!("must be in [0, 1) (got {})", o.beta1)
-        })?;
-        check(finite_in(o.beta2, 0.0, 1.0, false, true), &f("beta2"), || {
-            format!("must be in [0, 1) (got {})", o.beta2)
-        })?;
-        check(finite_in(o.eps, 1e-30, 1.0, false, false), &f("eps"), || {
-            format!("must be in [1e-30, 1] (got {})", o.eps)
-        })?;
-        check(finite_in(o.momentum, 0.0, 1.0, false, true), &f("momentum"), || {
-            format!("must be in [0, 1) (got {})", o.momentum)
-        })?;
-        check(o.warmup_steps <= 1_000_000, &f("warmup_steps"), || {
-            format!("must be in 0..=1000000 (got {})", o.warmup_steps)
-        })?;
-        check(finite_in(o.grad_clip, 0.0, 1e6, false, false), &f("grad_clip"), || {
-            format!("must be in [0, 1000000], 0 = off (got {})", o.grad_clip)
+        check(GRAD_CLIP.contains(o.grad_clip), &f("grad_clip"), || {
+            format!("must be in {}, 0 = off (got {})", GRAD_CLIP.text(), o.grad_clip)
         })?;
         Ok(())
     }
+
+    /// The optimizer's form fields under `prefix` (`scans.optimizer`); a lab picks the ones its
+    /// form shows and may add to their help.
+    pub fn fields(prefix: &str) -> OptimizerFields {
+        let p = |name: &str| format!("{prefix}.{name}");
+        let not_sgd = || When::not_equals(&p("kind"), "sgd");
+        OptimizerFields {
+            kind: Field::choice(&p("kind"), "Optimizer", &[("adam_w", "AdamW"), ("adam", "Adam"), ("sgd", "SGD")])
+                .help("AdamW (decoupled weight decay, Loshchilov & Hutter 2019), Adam with L2 decay, or SGD with momentum."),
+            orthograd: Field::bool(&p("orthograd"), "⊥Grad")
+                .help("⊥Grad: remove the gradient's component along the weights, keep its norm, then step (Prieto et al. 2025)."),
+            lr: Field::float(&p("lr"), "Learning rate", LR).help("Learning rate."),
+            weight_decay: Field::float(&p("weight_decay"), "Weight decay", WEIGHT_DECAY)
+                .help("Weight-decay coefficient: decoupled for AdamW, an L2 term on the gradient for Adam and SGD."),
+            beta1: Field::float(&p("beta1"), "β₁", BETA).when(not_sgd())
+                .help("Adam's first-moment decay β₁."),
+            beta2: Field::float(&p("beta2"), "β₂", BETA).when(not_sgd())
+                .help("Adam's second-moment decay β₂."),
+            eps: Field::float(&p("eps"), "ε", EPS).when(not_sgd())
+                .help("Adam's ε added to the denominator."),
+            momentum: Field::float(&p("momentum"), "Momentum", MOMENTUM).when(When::equals(&p("kind"), "sgd"))
+                .help("SGD momentum; 0 = plain SGD."),
+            warmup_steps: Field::int(&p("warmup_steps"), "Warm-up steps", 0, MAX_WARMUP_STEPS)
+                .help("Linear learning-rate warm-up over this many steps (0 = none; Nanda et al. use 10)."),
+            grad_clip: Field::float(&p("grad_clip"), "Clip ‖g‖ (0 = off)", GRAD_CLIP)
+                .help("Clip the global gradient L2 norm to this value before each step; 0 = off."),
+        }
+    }
+}
+
+/// The optimizer's form fields, one per spec field.
+pub struct OptimizerFields {
+    pub kind: Field,
+    pub orthograd: Field,
+    pub lr: Field,
+    pub weight_decay: Field,
+    pub beta1: Field,
+    pub beta2: Field,
+    pub eps: Field,
+    pub momentum: Field,
+    pub warmup_steps: Field,
+    pub grad_clip: Field,
 }
 
 impl TrainingSpec {
@@ -119,8 +167,8 @@ impl TrainingSpec {
     /// of the lab's `unit` (training pairs, sequences).
     pub fn validate(&self, prefix: &str, max_batch: usize, unit: &str) -> Result<(), SpecError> {
         let tr = self;
-        check((1..=10_000_000).contains(&tr.steps), &format!("{prefix}.steps"), || {
-            format!("must be in 1..=10000000 (got {})", tr.steps)
+        check((1..=MAX_STEPS).contains(&tr.steps), &format!("{prefix}.steps"), || {
+            format!("must be in 1..={MAX_STEPS} (got {})", tr.steps)
         })?;
         check(tr.batch_size <= max_batch, &format!("{prefix}.batch_size"), || {
             format!(
@@ -128,11 +176,41 @@ impl TrainingSpec {
                 tr.batch_size
             )
         })?;
-        check((1..=1_000_000).contains(&tr.eval_every), &format!("{prefix}.eval_every"), || {
-            format!("must be in 1..=1000000 (got {})", tr.eval_every)
-        })?;
+        check(
+            (1..=MAX_EVAL_EVERY).contains(&tr.eval_every),
+            &format!("{prefix}.eval_every"),
+            || format!("must be in 1..={MAX_EVAL_EVERY} (got {})", tr.eval_every),
+        )?;
         Ok(())
     }
+
+    /// The budget's steps and evaluation interval under `prefix` (`grokking.training`); the
+    /// batch size is each lab's own field (its unit and bounds differ).
+    pub fn fields(prefix: &str) -> TrainingFields {
+        TrainingFields {
+            steps: Field::int(&format!("{prefix}.steps"), "Steps", 1, MAX_STEPS)
+                .help("Optimizer steps to run."),
+            eval_every: Field::int(
+                &format!("{prefix}.eval_every"),
+                "Evaluate every",
+                1,
+                MAX_EVAL_EVERY,
+            )
+            .help("Measure the metrics every this many steps."),
+        }
+    }
+}
+
+/// The budget's form fields that every lab shares.
+pub struct TrainingFields {
+    pub steps: Field,
+    pub eval_every: Field,
+}
+
+/// The seed's form field (`{lab}.seed`): any whole number; past 2⁵³ the page passes the digits
+/// as a string, which the spec reads exactly (`spec::seed`).
+pub fn seed_field(lab: &str, help: &str) -> Field {
+    Field::int_from(&format!("{lab}.seed"), "Seed", 0).help(help)
 }
 
 pub(crate) fn check(

@@ -1,14 +1,14 @@
-// The widget's form: the preset picker and the lab's field sets, filled from the loaded spec.
-// An edit sends the spec with that one path changed; the worker validates it.
+// The widget's form: the preset picker and the lab's field sets (the form schema's, see
+// ../form.js), filled from the loaded spec. An edit sends the spec with that one path changed;
+// the worker validates it.
 
 import { el } from '../dom.js';
-import { setPath, fieldInput, inputValue, showValue } from '../form.js';
+import { setPath, fieldInput, inputValue, schemaGroups, showValue } from '../form.js';
 import { fieldNames, shows } from '../links.js';
 
 /** The lab's field groups for `spec`: [[legend, fields]]. */
 export function labFields(w, spec) {
-  const f = w.state.lab.fields;
-  return typeof f === 'function' ? f(spec) : f;
+  return schemaGroups(w.state.lab.id, spec, w.state.lab.controls);
 }
 
 /** (Re)builds the form's field sets from the lab's fields for `spec`. */

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`spec`] | the lab's settings (a task, the stacks trained side by side) |
 //! | [`presets`] | the runs it reproduces |
+//! | [`schema`] | its form: fields, ranges, choices, help |
 //! | [`regression`] | the tasks: teacher–student regression, deep linear maps, token copying |
 //! | [`deep_stack`] | the stacks: MLP and attention blocks, every norm placement |
 //! | [`experiment`] | a spec built into a run, with per-block gradient metrics |
@@ -17,6 +18,7 @@ pub mod presets;
 pub mod probe;
 pub mod regression;
 pub mod report;
+pub mod schema;
 pub mod spec;
 
 pub use experiment::GradientFlowExperiment;

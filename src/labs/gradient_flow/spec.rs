@@ -13,8 +13,9 @@ pub use super::deep_stack::{
 };
 use super::deep_stack::{Objective, StackConfig};
 pub use super::regression::{FlowTask, FlowTaskKind};
+use crate::spec::schema::FloatRange;
 pub use crate::spec::{OptimizerKind, OptimizerSpec, TrainingSpec};
-use crate::spec::{SpecError, check, finite_in, in_range, valid_variant_name};
+use crate::spec::{SpecError, check, check_range, in_range, valid_variant_name};
 
 pub const MAX_DEPTH: usize = 64;
 pub const MAX_WIDTH: usize = 1024;
@@ -28,6 +29,12 @@ pub const MAX_VOCAB: usize = 256;
 pub const MAX_COPY_LENGTH: usize = 64;
 /// Largest z-loss weight (Wortsman et al. use 1e-4; 1 already dominates the cross-entropy).
 pub const MAX_Z_LOSS: f64 = 1.0;
+/// Deepest teacher MLP.
+pub const MAX_TEACHER_DEPTH: usize = 16;
+/// The init gain, Mix-LN's ρ and the z-loss weight, as `validate()` checks them.
+pub const GAIN: FloatRange = FloatRange::open_closed(0.0, MAX_GAIN);
+pub const MIX_RATIO: FloatRange = FloatRange::closed(0.0, 1.0);
+pub const Z_LOSS: FloatRange = FloatRange::closed(0.0, MAX_Z_LOSS);
 
 /// A gradient-flow run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,7 +161,7 @@ impl GradientFlowSpec {
         let t = &self.task;
         in_range(t.input_dim, 1, MAX_DIM, "gradient_flow.task.input_dim")?;
         in_range(t.output_dim, 1, MAX_DIM, "gradient_flow.task.output_dim")?;
-        in_range(t.teacher_depth, 1, 16, "gradient_flow.task.teacher_depth")?;
+        in_range(t.teacher_depth, 1, MAX_TEACHER_DEPTH, "gradient_flow.task.teacher_depth")?;
         let max_rank = t.input_dim.min(t.output_dim);
         in_range(t.rank, 1, max_rank, "gradient_flow.task.rank")?;
         in_range(t.vocab, 2, MAX_VOCAB, "gradient_flow.task.vocab")?;
@@ -171,12 +178,10 @@ impl GradientFlowSpec {
             let f = |field: &str| format!("gradient_flow.models.{name}.{field}");
             in_range(m.depth, 1, MAX_DEPTH, &f("depth"))?;
             in_range(m.width, 1, MAX_WIDTH, &f("width"))?;
-            check(finite_in(m.mix_ratio, 0.0, 1.0, false, false), &f("mix_ratio"), || {
-                format!("ρ must be in [0, 1] (got {})", m.mix_ratio)
+            check(MIX_RATIO.contains(m.mix_ratio), &f("mix_ratio"), || {
+                format!("ρ must be in {} (got {})", MIX_RATIO.text(), m.mix_ratio)
             })?;
-            check(finite_in(m.gain, 0.0, MAX_GAIN, true, false), &f("gain"), || {
-                format!("must be in (0, {MAX_GAIN}] (got {})", m.gain)
-            })?;
+            check_range(m.gain, GAIN, &f("gain"))?;
             let transformer = m.block == BlockKind::Transformer;
             check(transformer == t.is_sequence(), &f("block"), || {
                 if t.is_sequence() {
@@ -197,9 +202,7 @@ impl GradientFlowSpec {
                     "qk-LayerNorm needs attention: `transformer` blocks".into()
                 })?;
             }
-            check(finite_in(m.z_loss, 0.0, MAX_Z_LOSS, false, false), &f("z_loss"), || {
-                format!("must be in [0, {MAX_Z_LOSS}] (got {})", m.z_loss)
-            })?;
+            check_range(m.z_loss, Z_LOSS, &f("z_loss"))?;
             check(m.z_loss == 0.0 || t.is_sequence(), &f("z_loss"), || {
                 "the z-loss acts on output logits: it needs the sequence task (`copy`)".into()
             })?;

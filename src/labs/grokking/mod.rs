@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`spec`] | the lab's settings (task, model, loss) and their validation |
 //! | [`presets`] | the published runs it reproduces |
+//! | [`schema`] | its form: fields, ranges, choices, help |
 //! | [`expr`], [`modular`] | operations as expressions, and the p × p datasets they label |
 //! | [`models`] | the MLP (and its fused pair layer) and the transformer |
 //! | [`experiment`] | a spec built into a run: full-batch or mini-batch training, its metrics |
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod models;
 pub mod modular;
 pub mod presets;
+pub mod schema;
 pub mod spec;
 
 pub use analysis::{Analysis, GrokReport, Verdict};

@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::spec::schema::FloatRange;
 pub use crate::spec::{OptimizerKind, OptimizerSpec, TrainingSpec};
-use crate::spec::{SpecError, check, finite_in, in_range};
+use crate::spec::{SpecError, check, check_range, in_range};
 pub use crate::train::loss::{LossKind, Precision};
 
 /// Largest modulus the lab accepts: 257 keeps the one-hot input (2p) and the p-way output small
@@ -21,6 +22,14 @@ pub const MAX_LAYERS: usize = 4;
 /// Widest transformer residual stream / MLP accepted.
 pub const MAX_D_MODEL: usize = 1024;
 pub const MAX_D_MLP: usize = 4096;
+/// Share of the pairs used for training: both sets need some.
+pub const TRAIN_FRAC: FloatRange = FloatRange::open(0.0, 1.0);
+/// Label corruption ξ: all labels wrong is no task.
+pub const LABEL_NOISE: FloatRange = FloatRange::closed_open(0.0, 1.0);
+/// Initial-weight multiplier of either model.
+pub const INIT_SCALE: FloatRange = FloatRange::open_closed(0.0, 100.0);
+/// Output scale α (Kumar et al. 2024).
+pub const OUTPUT_SCALE: FloatRange = FloatRange::open_closed(0.0, 10_000.0);
 
 /// A grokking run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -383,14 +392,10 @@ impl GrokkingSpec {
                 if t.op.expression().contains('/') { " (division needs b⁻¹ mod p)" } else { "" };
             format!("must be a prime in 3..={MAX_MODULUS}{why} (got {})", t.p)
         })?;
-        check(finite_in(t.train_frac, 0.0, 1.0, true, true), "grokking.task.train_frac", || {
+        check(TRAIN_FRAC.contains(t.train_frac), "grokking.task.train_frac", || {
             format!("must be in the open interval (0, 1) (got {})", t.train_frac)
         })?;
-        check(
-            finite_in(t.label_noise, 0.0, 1.0, false, true),
-            "grokking.task.label_noise",
-            || format!("must be in [0, 1) (got {})", t.label_noise),
-        )?;
+        check_range(t.label_noise, LABEL_NOISE, "grokking.task.label_noise")?;
         // Parses the operation and labels the whole p × p grid once: a parse error, an
         // overflow or an operation that excludes every pair is refused here, naming the field.
         let op = crate::labs::grokking::modular::Operation::new(&t.op, t.p)?;
@@ -417,11 +422,7 @@ impl GrokkingSpec {
                 }
                 in_range(m.width, 1, MAX_WIDTH, "grokking.model.mlp.width")?;
                 in_range(m.depth, 1, MAX_DEPTH, "grokking.model.mlp.depth")?;
-                check(
-                    finite_in(m.init_scale, 0.0, 100.0, true, false),
-                    "grokking.model.mlp.init_scale",
-                    || format!("must be in (0, 100] (got {})", m.init_scale),
-                )?;
+                check_range(m.init_scale, INIT_SCALE, "grokking.model.mlp.init_scale")?;
             }
             GrokkingModel::Transformer(tr) => {
                 in_range(tr.layers, 1, MAX_LAYERS, "grokking.model.transformer.layers")?;
@@ -434,20 +435,12 @@ impl GrokkingSpec {
                     )
                 })?;
                 in_range(tr.d_mlp, 1, MAX_D_MLP, "grokking.model.transformer.d_mlp")?;
-                check(
-                    finite_in(tr.init_scale, 0.0, 100.0, true, false),
-                    "grokking.model.transformer.init_scale",
-                    || format!("must be in (0, 100] (got {})", tr.init_scale),
-                )?;
+                check_range(tr.init_scale, INIT_SCALE, "grokking.model.transformer.init_scale")?;
             }
         }
 
         let l = &self.loss;
-        check(
-            finite_in(l.output_scale, 0.0, 10_000.0, true, false),
-            "grokking.loss.output_scale",
-            || format!("must be in (0, 10000] (got {})", l.output_scale),
-        )?;
+        check_range(l.output_scale, OUTPUT_SCALE, "grokking.loss.output_scale")?;
 
         self.optimizer.validate("grokking.optimizer")?;
 

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`spec`] | the lab's settings (a memory task, the models trained side by side) |
 //! | [`presets`] | the published runs it reproduces |
+//! | [`schema`] | its form: fields, ranges, choices, help |
 //! | [`memory`] | the memory tasks: selective copying, induction heads |
 //! | [`ssm`] | the state-space models and their scans (every fast path beside its reference) |
 //! | [`experiment`] | a spec built into a run: several models, same seed, same batches |
@@ -21,6 +22,7 @@ pub mod presets;
 pub mod race;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod race_table;
+pub mod schema;
 pub mod spec;
 pub mod ssm;
 

@@ -15,8 +15,9 @@ pub use super::memory::{MemoryTask, TaskKind};
 pub use super::ssm::net::MixerKind;
 pub use super::ssm::s4d::{Discretization, S4dInit};
 pub use super::ssm::scan::ScanMethod;
+use crate::spec::schema::FloatRange;
 pub use crate::spec::{OptimizerKind, OptimizerSpec, TrainingSpec};
-use crate::spec::{SpecError, check, finite_in, in_range, valid_variant_name};
+use crate::spec::{SpecError, check, check_range, finite_in, in_range, valid_variant_name};
 
 /// Longest training sequence accepted: a sequential scan at 4096 steps is already ~16k ops a
 /// forward pass, and the browser evaluates longer ones for extrapolation.
@@ -31,6 +32,16 @@ pub const MAX_EXPAND: usize = 4;
 pub const MAX_MODELS: usize = 4;
 /// Largest factor of the training length the extrapolation curve evaluates at.
 pub const MAX_EXTRAPOLATION: usize = 16;
+/// Most data tokens a copying sequence scatters.
+pub const MAX_DATA_TOKENS: usize = 64;
+/// Most sequences generated per step.
+pub const MAX_BATCH: usize = 1024;
+/// Most held-out sequences.
+pub const MAX_EVAL_SEQUENCES: usize = 4096;
+/// The log-uniform init range of Δ: its lower end in `DT_MIN`, its upper end in
+/// [`dt_min`, `DT_MAX_LIMIT`] (S4D and Mamba use 1e-3 and 0.1).
+pub const DT_MIN: FloatRange = FloatRange::closed(1e-5, 1.0);
+pub const DT_MAX_LIMIT: f64 = 10.0;
 
 /// A scans-lab run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,7 +159,7 @@ impl ScansSpec {
         in_range(t.vocab, 2, MAX_VOCAB, "scans.task.vocab")?;
         match t.kind {
             TaskKind::SelectiveCopying => {
-                in_range(t.data_tokens, 1, 64, "scans.task.data_tokens")?;
+                in_range(t.data_tokens, 1, MAX_DATA_TOKENS, "scans.task.data_tokens")?;
                 check(t.len <= MAX_LEN && t.len >= 2 * t.data_tokens, "scans.task.len", || {
                     format!(
                         "must be in {}..={MAX_LEN}: at least the {} data tokens and their {} \
@@ -180,19 +191,17 @@ impl ScansSpec {
                 )
             })?;
             in_range(m.expand, 1, MAX_EXPAND, &f("expand"))?;
-            check(finite_in(m.dt_min, 1e-5, 1.0, false, false), &f("dt_min"), || {
-                format!("must be in [1e-5, 1] (got {})", m.dt_min)
-            })?;
-            check(finite_in(m.dt_max, m.dt_min, 10.0, false, false), &f("dt_max"), || {
-                format!("must be in [dt_min = {}, 10] (got {})", m.dt_min, m.dt_max)
+            check_range(m.dt_min, DT_MIN, &f("dt_min"))?;
+            check(finite_in(m.dt_max, m.dt_min, DT_MAX_LIMIT, false, false), &f("dt_max"), || {
+                format!("must be in [dt_min = {}, {DT_MAX_LIMIT}] (got {})", m.dt_min, m.dt_max)
             })?;
         }
         self.optimizer.validate("scans.optimizer")?;
         check(self.training.batch_size >= 1, "scans.training.batch_size", || {
             "must be at least 1 (sequences are generated fresh every step)".into()
         })?;
-        self.training.validate("scans.training", 1024, "sequences")?;
-        in_range(self.eval.sequences, 1, 4096, "scans.eval.sequences")?;
+        self.training.validate("scans.training", MAX_BATCH, "sequences")?;
+        in_range(self.eval.sequences, 1, MAX_EVAL_SEQUENCES, "scans.eval.sequences")?;
         in_range(self.eval.extrapolation, 1, MAX_EXTRAPOLATION, "scans.eval.extrapolation")?;
         Ok(())
     }

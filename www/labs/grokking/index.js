@@ -1,10 +1,10 @@
-// The grokking lab's page module: its form fields, tiles, "did it grok?" badge, charts and
+// The grokking lab's page module: its own form control (the operation), tiles, "did it grok?" badge, charts and
 // analysis views (analysis-view.js: Fourier spectrum, prediction grid, IPR, pruning). The widget
 // (../../gradscope.js) owns the worker, run controls, presets, pin/compare and file loading.
 
 import { el, fmtAcc, fmtLoss, fmtFrac, stepText, panel, tile } from '../../dom.js';
 import { MetricChart } from '../../charts.js';
-import { FIELDS } from './fields.js';
+import { CONTROLS } from './controls.js';
 import { TRAIN, TEST, LAYER_COLORS } from './colors.js';
 import { analysisView } from './analysis-view.js';
 
@@ -40,7 +40,7 @@ function reportText(report, history, { finished = true } = {}) {
 export default {
   id: 'grokking',
   title: 'Grokking',
-  fields: FIELDS,
+  controls: CONTROLS,
   reportText,
 
   /** Builds the lab's views. `ctx`: { state, fieldRows, chartWidth, summary }. */

@@ -5,7 +5,10 @@
 import { el } from '../../dom.js';
 import { XYChart } from '../../charts.js';
 import { drawComplexPlane } from '../../views.js';
-import { INITS, DISCS } from './fields.js';
+import { schemaChoices } from '../../form.js';
+
+const INITS = schemaChoices('scans', 'scans.models.{name}.s4d_init');
+const DISCS = schemaChoices('scans', 'scans.models.{name}.discretization');
 
 /** `ctx`: the lab's mount context; `width()`: the chart width. Returns { root, chart, event(ev) }. */
 export function kernelExplorer(ctx, width) {

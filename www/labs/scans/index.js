@@ -1,11 +1,11 @@
-// The scans lab's page module: S4D vs Mamba on memory tasks. Its form (task, one field set per
-// model, optimizer, budget), per-model accuracy tiles and curves, the analysis views (example
+// The scans lab's page module: S4D vs Mamba on memory tasks (its form is the schema's:
+// src/labs/scans/schema.rs). Per-model accuracy tiles and curves, the analysis views (example
 // with predictions, S4D kernels and eigenvalues, Mamba's Δ_t and states, memory decay,
 // extrapolation), the live S4D kernel explorer and the scan race.
 
 import { el, fmtAcc, stepText, panel, tile } from '../../dom.js';
 import { MetricChart } from '../../charts.js';
-import { fields, modelNames } from './fields.js';
+import { getPath } from '../../form.js';
 import { MODEL_COLORS } from './tokens.js';
 import { analysisViews } from './views.js';
 import { kernelExplorer } from './explorer.js';
@@ -23,10 +23,11 @@ function reportText(report, history) {
     (solved.length ? `. Solved by ${solved.join(', ')}.` : '.')];
 }
 
+const modelNames = (spec) => Object.keys(getPath(spec, 'scans.models') || {});
+
 export default {
   id: 'scans',
   title: 'S4D vs Mamba',
-  fields,
   reportText,
 
   mount(ctx) {
