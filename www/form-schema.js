@@ -853,7 +853,7 @@ export default {
               "kind": "float",
               "min": 0.0,
               "max": 100.0,
-              "help": "Weight-decay coefficient: decoupled for AdamW, an L2 term on the gradient for Adam and SGD.",
+              "help": "Weight-decay coefficient: decoupled for AdamW, an L2 term on the gradient for Adam and SGD; never on S4D's A and Δ nor Mamba's A_log and D, as their sources register them (before 2026-12-03 it reached them too).",
               "allowed": "[0, 100]",
               "default": 0.0
             },

@@ -225,11 +225,12 @@ pub fn save_trained<'a, M: burn::module::Module + 'a>(
 }
 
 /// Puts `state`'s models and optimizers back into `slots` (each model, present between steps,
-/// and its optimizer), in order; `fresh` builds an optimizer of the spec to load the state into.
+/// and its optimizer), in order; `fresh` builds an optimizer of the spec for the loaded model (its
+/// parameter groups may name the model's parameters) to load the state into.
 pub fn restore_trained<'a, M: burn::module::Module + 'a>(
     slots: Vec<(&'a mut Option<M>, &'a mut burn::optim::ModuleOptimizer)>,
     state: &ExperimentState,
-    fresh: impl Fn() -> burn::optim::ModuleOptimizer,
+    fresh: impl Fn(&M) -> burn::optim::ModuleOptimizer,
 ) -> Result<(), String> {
     if state.models.len() != slots.len() || state.optimizers.len() != slots.len() {
         return Err(format!(
@@ -241,8 +242,9 @@ pub fn restore_trained<'a, M: burn::module::Module + 'a>(
     }
     for (i, (slot, optimizer)) in slots.into_iter().enumerate() {
         let model = slot.take().expect("the model is present between steps");
-        *slot = Some(load_module(model, &state.models[i])?);
-        *optimizer = load_optimizer(fresh(), &state.optimizers[i])?;
+        let model = load_module(model, &state.models[i])?;
+        *optimizer = load_optimizer(fresh(&model), &state.optimizers[i])?;
+        *slot = Some(model);
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Optimizers from a spec, built on burn's (`burn::optim`), plus the learning-rate schedule.
 
+use burn::module::{ParamGroup, ParamId};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
@@ -9,27 +10,53 @@ use crate::spec::{OptimizerKind, OptimizerSpec};
 /// Builds the optimizer `spec` describes.
 pub fn build(spec: &OptimizerSpec) -> ModuleOptimizer {
     match spec.kind {
-        // Decoupled decay, as torch.optim.AdamW: w ← w·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
-        OptimizerKind::AdamW => AdamWConfig::new()
-            .with_beta_1(spec.beta1 as f32)
-            .with_beta_2(spec.beta2 as f32)
-            .with_epsilon(spec.eps as f32)
-            .with_weight_decay(spec.weight_decay as f32)
-            .init(),
-        OptimizerKind::Adam => AdamConfig::new()
-            .with_beta_1(spec.beta1 as f32)
-            .with_beta_2(spec.beta2 as f32)
-            .with_epsilon(spec.eps as f32)
-            .with_weight_decay(l2(spec.weight_decay))
-            .init(),
-        OptimizerKind::Sgd => SgdConfig::new()
-            .with_momentum((spec.momentum > 0.0).then(|| {
-                // torch.optim.SGD defaults: no dampening, no Nesterov.
-                MomentumConfig::new().with_momentum(spec.momentum).with_dampening(0.0)
-            }))
-            .with_weight_decay(l2(spec.weight_decay))
-            .init(),
+        OptimizerKind::AdamW => adam_w(spec).init(),
+        OptimizerKind::Adam => adam(spec).init(),
+        OptimizerKind::Sgd => sgd(spec).init(),
     }
+}
+
+/// Builds the optimizer `spec` describes, with no weight decay on the parameters `no_decay`:
+/// a lab's list, following its sources (Mamba's A_log and D, S4D's A and Δ). The same
+/// optimizer with weight decay 0 steps them, so their moments are kept as for any other.
+pub fn build_with_no_decay(spec: &OptimizerSpec, no_decay: Vec<ParamId>) -> ModuleOptimizer {
+    let optimizer = build(spec);
+    if no_decay.is_empty() || spec.weight_decay == 0.0 {
+        return optimizer;
+    }
+    let group = ParamGroup::from_ids(no_decay);
+    let undecayed = OptimizerSpec { weight_decay: 0.0, ..spec.clone() };
+    match spec.kind {
+        OptimizerKind::AdamW => optimizer.with_group(group, adam_w(&undecayed).build(), None),
+        OptimizerKind::Adam => optimizer.with_group(group, adam(&undecayed).build(), None),
+        OptimizerKind::Sgd => optimizer.with_group(group, sgd(&undecayed).build(), None),
+    }
+}
+
+/// Decoupled decay, as torch.optim.AdamW: w ← w·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
+fn adam_w(spec: &OptimizerSpec) -> AdamWConfig {
+    AdamWConfig::new()
+        .with_beta_1(spec.beta1 as f32)
+        .with_beta_2(spec.beta2 as f32)
+        .with_epsilon(spec.eps as f32)
+        .with_weight_decay(spec.weight_decay as f32)
+}
+
+fn adam(spec: &OptimizerSpec) -> AdamConfig {
+    AdamConfig::new()
+        .with_beta_1(spec.beta1 as f32)
+        .with_beta_2(spec.beta2 as f32)
+        .with_epsilon(spec.eps as f32)
+        .with_weight_decay(l2(spec.weight_decay))
+}
+
+fn sgd(spec: &OptimizerSpec) -> SgdConfig {
+    SgdConfig::new()
+        .with_momentum((spec.momentum > 0.0).then(|| {
+            // torch.optim.SGD defaults: no dampening, no Nesterov.
+            MomentumConfig::new().with_momentum(spec.momentum).with_dampening(0.0)
+        }))
+        .with_weight_decay(l2(spec.weight_decay))
 }
 
 fn l2(weight_decay: f64) -> Option<WeightDecayConfig> {

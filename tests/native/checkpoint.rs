@@ -28,6 +28,10 @@ fn lab_specs() -> Vec<ExperimentSpec> {
     .unwrap();
     let mut scans = presets::find("selective-copying").unwrap().spec;
     scans.training_mut().batch_size = 8;
+    // Weight decay on, so the resumed optimizer must rebuild its no-decay group (S4D's A and Δ,
+    // Mamba's A_log and D) for the run to continue to the same numbers.
+    let ExperimentSpec::Scans(s) = &mut scans else { unreachable!() };
+    s.optimizer.weight_decay = 0.1;
     vec![
         with_budget(grokking, 120, 20),
         with_budget(scans, 24, 6),

@@ -373,3 +373,111 @@ fn a_gated_s4d_follows_the_specs_discretization() {
     let diff = zoh.iter().zip(&bilinear).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(diff > 1e-4, "ZOH and bilinear give the same logits (largest difference {diff})");
 }
+
+/// Weight decay spares what the sources spare: one AdamW step (lr 0.1, weight decay 0.5) on
+/// zero gradients leaves A_log and D of Mamba (mamba_simple.py's `_no_weight_decay`) and A and
+/// log Δ of S4D, alone or in a gated block (state-spaces/s4 registers them with weight decay 0),
+/// exactly as they were, and shrinks every other weight by 1 − lr·wd = 0.95 (once, decay
+/// reached them all). The lists are written out here by field name, not taken from the model.
+#[test]
+fn weight_decay_spares_the_state_space_parameters_as_the_sources_do() {
+    use burn::module::Param;
+    use burn::optim::GradientsParams;
+    use burn::tensor::{Int, Tensor, TensorData};
+    use gradscope::labs::scans::experiment::{net_config, optimizer_for};
+    use gradscope::labs::scans::ssm::mamba::Mixer;
+    use gradscope::labs::scans::ssm::net::{LayerMixer, SsmNet};
+    use gradscope::labs::scans::ssm::s4d::S4d;
+    use gradscope::spec::{OptimizerKind, OptimizerSpec};
+
+    fn vals<const D: usize>(p: &Param<Tensor<D>>) -> Vec<f32> {
+        p.val().into_data().convert::<f32>().to_vec::<f32>().unwrap()
+    }
+    /// (name, before, after) of every parameter the test looks at, and whether it must decay.
+    type Seen = Vec<(String, Vec<f32>, Vec<f32>, bool)>;
+    fn s4d_params(name: &str, before: &S4d, after: &S4d, seen: &mut Seen) {
+        for (field, b, a, decays) in [
+            ("log_a_re", &before.log_a_re, &after.log_a_re, false),
+            ("a_im", &before.a_im, &after.a_im, false),
+            ("c_re", &before.c_re, &after.c_re, true),
+            ("c_im", &before.c_im, &after.c_im, true),
+        ] {
+            seen.push((format!("{name}.{field}"), vals(b), vals(a), decays));
+        }
+        seen.push((format!("{name}.log_dt"), vals(&before.log_dt), vals(&after.log_dt), false));
+        seen.push((format!("{name}.d"), vals(&before.d), vals(&after.d), true));
+    }
+
+    let device = backend::cpu().device.autodiff();
+    let task = MemoryTask { kind: TaskKind::SelectiveCopying, len: 16, vocab: 4, data_tokens: 2 };
+    let tokens: Vec<i64> = (0..16).map(|i| (i * 5 % 6) as i64).collect();
+    let optimizer = OptimizerSpec {
+        kind: OptimizerKind::AdamW,
+        lr: 0.1,
+        weight_decay: 0.5,
+        ..OptimizerSpec::default()
+    };
+    for mixer in [MixerKind::S4d, MixerKind::GatedS4d, MixerKind::Mamba] {
+        let net: SsmNet = net_config(&ScanModelSpec::with_mixer(mixer), &task, 5).init(&device);
+        let x = Tensor::<2, Int>::from_data(TensorData::new(tokens.clone(), [1, 16]), &device);
+        let loss = net.forward(x).sum() * 0.0;
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let mut opt = optimizer_for(&optimizer, &net);
+        let after = opt.step(optimizer.lr, net.clone(), grads);
+
+        let mut seen: Seen = vec![("embed".into(), vals(&net.embed), vals(&after.embed), true)];
+        for (i, (b, a)) in net.layers.iter().zip(&after.layers).enumerate() {
+            match (&b.mixer, &a.mixer) {
+                (LayerMixer::S4d(b), LayerMixer::S4d(a)) => {
+                    s4d_params(&format!("layer {i} s4d"), &b.s4d, &a.s4d, &mut seen)
+                }
+                (LayerMixer::Mamba(b), LayerMixer::Mamba(a)) => {
+                    seen.push((
+                        format!("layer {i} in_proj"),
+                        vals(&b.in_proj.weight),
+                        vals(&a.in_proj.weight),
+                        true,
+                    ));
+                    seen.push((
+                        format!("layer {i} conv"),
+                        vals(&b.conv_weight),
+                        vals(&a.conv_weight),
+                        true,
+                    ));
+                    match (&b.mixer, &a.mixer) {
+                        (Mixer::Selective(b), Mixer::Selective(a)) => {
+                            seen.push((
+                                format!("layer {i} A_log"),
+                                vals(&b.a_log),
+                                vals(&a.a_log),
+                                false,
+                            ));
+                            seen.push((format!("layer {i} D"), vals(&b.d), vals(&a.d), false));
+                            seen.push((
+                                format!("layer {i} x_proj"),
+                                vals(&b.x_proj.weight),
+                                vals(&a.x_proj.weight),
+                                true,
+                            ));
+                        }
+                        (Mixer::Lti(b), Mixer::Lti(a)) => {
+                            s4d_params(&format!("layer {i} gated s4d"), b, a, &mut seen)
+                        }
+                        _ => panic!("the mixer changed kind"),
+                    }
+                }
+                _ => panic!("the layer changed kind"),
+            }
+        }
+        for (name, before, after, decays) in seen {
+            assert_eq!(before.len(), after.len(), "{mixer:?} {name}: shape");
+            for (b, a) in before.iter().zip(&after) {
+                let want = if decays { b * 0.95 } else { *b };
+                assert!(
+                    (a - want).abs() <= 1e-6 * b.abs().max(1.0),
+                    "{mixer:?} {name}: {b} became {a}, want {want} (decays: {decays})"
+                );
+            }
+        }
+    }
+}

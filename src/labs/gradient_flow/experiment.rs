@@ -374,7 +374,7 @@ impl Experiment for GradientFlowExperiment {
             return Err("the checkpoint's divergence flags do not fit this run's stacks".into());
         }
         let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
-        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
+        checkpoint::restore_trained(slots, &state, |_| optim::build(&self.spec.optimizer))?;
         for (v, flags) in self.variants.iter_mut().zip(flags) {
             let depth = v.spec.depth;
             v.nonfinite_step = Tensor::from_data(TensorData::new(flags, [depth]), &self.device);

@@ -560,7 +560,7 @@ impl Experiment for GrokkingExperiment {
         }
         let spec = &self.spec.optimizer;
         let slots = vec![(&mut self.model, &mut self.optimizer)];
-        checkpoint::restore_trained(slots, &state, || optim::build(spec))?;
+        checkpoint::restore_trained(slots, &state, |_| optim::build(spec))?;
         self.batch_rng = state.rng.restore()?;
         self.batch_order = order;
         self.batch_cursor = usize::try_from(cursor).unwrap_or(usize::MAX);

@@ -19,7 +19,7 @@ use crate::labs::scans::ssm::fused_scan_cube;
 use crate::labs::scans::ssm::net::{MixerKind, SsmNet, SsmNetConfig};
 use crate::labs::scans::ssm::scan::ScanMethod;
 use crate::rng::{Stream, stream};
-use crate::spec::SpecError;
+use crate::spec::{OptimizerSpec, SpecError};
 use crate::train::checkpoint::{self, ExperimentState, RngState};
 use crate::train::gradients::GradientTransform;
 use crate::train::metrics::{Readout, ReadoutLayout, Record, SeriesMetrics};
@@ -129,6 +129,12 @@ pub fn net_config(spec: &ScanModelSpec, task: &MemoryTask, seed: u64) -> SsmNetC
         .with_dt_max(spec.dt_max)
         .with_scan(spec.scan)
         .with_seed(seed)
+}
+
+/// The optimizer of one model: `spec`'s, with no weight decay on A and Δ (S4D) or A_log and D
+/// (Mamba), as their sources register them ([`SsmNet::no_weight_decay`]).
+pub fn optimizer_for(spec: &OptimizerSpec, net: &SsmNet) -> ModuleOptimizer {
+    optim::build_with_no_decay(spec, net.no_weight_decay())
 }
 
 const MIB: f64 = (1 << 20) as f64;
@@ -406,12 +412,15 @@ impl Experiment for ScansExperiment {
         let variants: Vec<Variant> = spec
             .models
             .iter()
-            .map(|(name, m)| Variant {
-                name: name.clone(),
-                spec: m.clone(),
-                net: Some(net_config(m, &spec.task, spec.seed).init(&device)),
-                optimizer: optim::build(&spec.optimizer),
-                last: None,
+            .map(|(name, m)| {
+                let net = net_config(m, &spec.task, spec.seed).init(&device);
+                Variant {
+                    name: name.clone(),
+                    spec: m.clone(),
+                    optimizer: optimizer_for(&spec.optimizer, &net),
+                    net: Some(net),
+                    last: None,
+                }
             })
             .collect();
         let eval_host =
@@ -493,7 +502,7 @@ impl Experiment for ScansExperiment {
     /// Puts a [`ScansExperiment::save_state`] back into this freshly built run.
     fn restore_state(&mut self, state: ExperimentState) -> Result<(), String> {
         let slots = self.variants.iter_mut().map(|v| (&mut v.net, &mut v.optimizer)).collect();
-        checkpoint::restore_trained(slots, &state, || optim::build(&self.spec.optimizer))?;
+        checkpoint::restore_trained(slots, &state, |net| optimizer_for(&self.spec.optimizer, net))?;
         self.data_rng = state.rng.restore()?;
         self.step = state.step;
         Ok(())

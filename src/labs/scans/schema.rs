@@ -69,7 +69,11 @@ pub fn schema() -> LabSchema {
         vec![
             o.kind,
             o.lr.help("Learning rate; S4 advises ≤ 1e-3 for A and Δ at scale."),
-            o.weight_decay,
+            o.weight_decay.help(
+                "Weight-decay coefficient: decoupled for AdamW, an L2 term on the gradient for Adam and SGD; \
+                 never on S4D's A and Δ nor Mamba's A_log and D, as their sources register them (before \
+                 2026-12-03 it reached them too).",
+            ),
             o.grad_clip,
         ],
     );

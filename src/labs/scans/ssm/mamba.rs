@@ -14,7 +14,7 @@
 //! and bias U(±1/√k).
 
 use burn::config::Config;
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::tensor::activation::{silu, softplus};
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::ConvOptions;
@@ -164,6 +164,15 @@ pub struct MambaBlock {
 }
 
 impl MambaBlock {
+    /// The parameters weight decay must not reach: the selective SSM's A_log and D, which
+    /// mamba_simple.py marks `_no_weight_decay`; an LTI mixer's, S4D's list.
+    pub fn no_weight_decay(&self) -> Vec<ParamId> {
+        match &self.mixer {
+            Mixer::Selective(ssm) => vec![ssm.a_log.id, ssm.d.id],
+            Mixer::Lti(s4d) => s4d.no_weight_decay(),
+        }
+    }
+
     /// `x: [b, l, d_model]` → `[b, l, d_model]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         self.forward_traced(x, false).0

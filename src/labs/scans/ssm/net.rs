@@ -4,7 +4,7 @@
 //! S4D inside (the H3 row), or the Mamba block.
 
 use burn::config::Config;
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::activation::{gelu, sigmoid};
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -170,6 +170,18 @@ impl SsmNetConfig {
 }
 
 impl SsmNet {
+    /// The parameters weight decay must not reach, every layer's (`S4d::no_weight_decay`,
+    /// `MambaBlock::no_weight_decay`: as their sources register them).
+    pub fn no_weight_decay(&self) -> Vec<ParamId> {
+        self.layers
+            .iter()
+            .flat_map(|layer| match &layer.mixer {
+                LayerMixer::S4d(block) => block.s4d.no_weight_decay(),
+                LayerMixer::Mamba(block) => block.no_weight_decay(),
+            })
+            .collect()
+    }
+
     /// Token embeddings, `tokens: [b, l]` → `[b, l, d_model]`.
     pub fn embed(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
         let [b, l] = tokens.dims();

@@ -14,7 +14,7 @@
 //! - [`S4d::recurrence`]: x_t = Ā x_{t−1} + B̄ u_t, y_t = 2·Re(C x_t) + D u_t, one step at a time.
 
 use burn::config::Config;
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -179,6 +179,13 @@ impl S4dConfig {
 }
 
 impl S4d {
+    /// The parameters weight decay must not reach: A (log(−Re A), Im A) and log Δ, which
+    /// state-spaces/s4's `S4DKernel` registers with `weight_decay: 0` (`register(…, lr)`). C
+    /// and D are decayed like any weight.
+    pub fn no_weight_decay(&self) -> Vec<ParamId> {
+        vec![self.log_a_re.id, self.a_im.id, self.log_dt.id]
+    }
+
     pub fn channels(&self) -> usize {
         self.d.dims()[0]
     }
