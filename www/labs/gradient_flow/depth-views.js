@@ -17,6 +17,33 @@ const TENSORS = [['all', 'all of the block'], ['q', 'W_q'], ['k', 'W_k'], ['v', 
 
 const key = (name, metric, l) => `${name}.${metric}.${String(l).padStart(2, '0')}`;
 
+/** Each stack's block × evaluation grid of `metric` over `history` (row-major, block 1 first),
+ * and the positive finite range all of them share: one colour scale for every stack. */
+function blockGrids(history, names, depths, metric) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const grids = names.map((name) => {
+    const depth = depths[name];
+    const values = new Array(depth * history.length);
+    for (let l = 1; l <= depth; l++) {
+      const k = key(name, metric, l);
+      for (let c = 0; c < history.length; c++) {
+        const v = history[c].series?.[k];
+        values[(l - 1) * history.length + c] = v;
+        if (v > 0 && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      }
+    }
+    return { depth, values };
+  });
+  return hi >= lo ? { grids, lo, hi } : { grids, lo: 1, hi: 1 };
+}
+
+/** The hover readout of one heatmap cell. */
+function cellText(name, block, step, metric, v) {
+  const value = v == null || Number.isNaN(v) ? 'not taken' : v === 0 ? '0 (exactly)' : v.toExponential(3);
+  return `${name}, block ${block}, step ${step}: ${metric} = ${value}`;
+}
+
 /** `state`: the widget's state (its history); `w()`: the chart width; `colorOf(name)`: a
  * stack's colour. Returns { maps, profile, chart, setStacks(names, depths), draw() }. */
 export function depthViews(state, w, colorOf) {
@@ -55,12 +82,7 @@ export function depthViews(state, w, colorOf) {
     const boxes = [];
     maps = names.map((n) => {
       const canvas = el('canvas', { class: 'gs-pixels gs-flow-map', testid: `flow-heatmap-${n}` });
-      const map = new LogHeatmap(canvas, readout, (r, c, v) => {
-        const step = state.history[c]?.step;
-        const metric = metricLabel();
-        const value = v == null || Number.isNaN(v) ? 'not taken' : v === 0 ? '0 (exactly)' : v.toExponential(3);
-        return `${n}, block ${r + 1}, step ${step}: ${metric} = ${value}`;
-      });
+      const map = new LogHeatmap(canvas, readout, (r, c, v) => cellText(n, r + 1, state.history[c]?.step, metricLabel(), v));
       boxes.push(el('div', { class: 'gs-flow-map-box' }, el('b', {}, swatch(colorOf(n)), `${n} (depth ${depths[n]})`), canvas));
       return { name: n, map };
     });
@@ -70,24 +92,8 @@ export function depthViews(state, w, colorOf) {
   }
 
   function drawHeatmaps() {
-    const metric = seriesMetric();
     const h = state.history;
-    let lo = Infinity;
-    let hi = -Infinity;
-    const grids = maps.map(({ name }) => {
-      const depth = depths[name];
-      const values = new Array(depth * h.length);
-      for (let l = 1; l <= depth; l++) {
-        const k = key(name, metric, l);
-        for (let c = 0; c < h.length; c++) {
-          const v = h[c].series?.[k];
-          values[(l - 1) * h.length + c] = v;
-          if (v > 0 && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-        }
-      }
-      return { depth, values };
-    });
-    if (!(hi >= lo)) { lo = 1; hi = 1; }
+    const { grids, lo, hi } = blockGrids(h, maps.map((m) => m.name), depths, seriesMetric());
     maps.forEach(({ map }, i) => map.update(grids[i].depth, h.length, grids[i].values, [lo, hi]));
     scaleNote.textContent = h.length ? `log colour scale from ${lo.toExponential(2)} (dark) to ${hi.toExponential(2)} (yellow); white: exactly 0; grey: not taken` : '';
   }

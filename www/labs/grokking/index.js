@@ -37,6 +37,29 @@ function reportText(report, history, { finished = true } = {}) {
     `test acc ≥ 99%: ${stepText(report.test_step)}${secs}${ratio}`];
 }
 
+/** The metric tiles: { root, show(record) } with the latest evaluation. */
+function metricTiles() {
+  const [tTrainAcc, vTrainAcc] = tile('train accuracy', 'metric-train-acc');
+  const [tTestAcc, vTestAcc] = tile('test accuracy', 'metric-test-acc');
+  const [tTrainLoss, vTrainLoss] = tile('train loss', 'metric-train-loss');
+  const [tTestLoss, vTestLoss] = tile('test loss', 'metric-test-loss');
+  const [tNorm, vNorm] = tile('weight norm ‖w‖', 'metric-weight-norm', 'L2 norm of every weight (Omnigrok)');
+  const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose loss normalizer rounds to exactly one-hot in the loss precision, so they give no gradient (Prieto et al. 2025; for StableMax, its own normalizer)');
+  const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Cosine of the last gradient and the weights. Near −1 the step mostly scales the weights up — naïve loss minimization, the component ⊥Grad removes');
+  return {
+    root: el('div', { class: 'gs-tiles gs-tiles-7' }, tTrainAcc, tTestAcc, tTrainLoss, tTestLoss, tNorm, tSc, tNlm),
+    show(last) {
+      vTrainAcc.textContent = fmtAcc(last?.train_acc);
+      vTestAcc.textContent = fmtAcc(last?.test_acc);
+      vTrainLoss.textContent = fmtLoss(last?.train_loss);
+      vTestLoss.textContent = fmtLoss(last?.test_loss);
+      vNorm.textContent = last ? last.weight_norm.toFixed(2) : '–';
+      vSc.textContent = fmtFrac(last?.softmax_collapse);
+      vNlm.textContent = last?.nlm_cosine == null ? '–' : last.nlm_cosine.toFixed(3);
+    },
+  };
+}
+
 export default {
   id: 'grokking',
   title: 'Grokking',
@@ -49,14 +72,7 @@ export default {
     const precisionNote = el('div', { class: 'gs-field-note', testid: 'precision-note', hidden: true });
     ctx.fieldRows.find((r) => r.field.path === 'grokking.loss.precision').row.after(precisionNote);
 
-    const [tTrainAcc, vTrainAcc] = tile('train accuracy', 'metric-train-acc');
-    const [tTestAcc, vTestAcc] = tile('test accuracy', 'metric-test-acc');
-    const [tTrainLoss, vTrainLoss] = tile('train loss', 'metric-train-loss');
-    const [tTestLoss, vTestLoss] = tile('test loss', 'metric-test-loss');
-    const [tNorm, vNorm] = tile('weight norm ‖w‖', 'metric-weight-norm', 'L2 norm of every weight (Omnigrok)');
-    const [tSc, vSc] = tile('softmax collapse', 'metric-softmax-collapse', 'Fraction of training samples whose loss normalizer rounds to exactly one-hot in the loss precision, so they give no gradient (Prieto et al. 2025; for StableMax, its own normalizer)');
-    const [tNlm, vNlm] = tile('cos(g, w)', 'metric-nlm', 'Cosine of the last gradient and the weights. Near −1 the step mostly scales the weights up — naïve loss minimization, the component ⊥Grad removes');
-    const tiles = el('div', { class: 'gs-tiles gs-tiles-7' }, tTrainAcc, tTestAcc, tTrainLoss, tTestLoss, tNorm, tSc, tNlm);
+    const tiles = metricTiles();
     const badge = el('div', { class: 'gs-badge', testid: 'grok-badge', 'data-verdict': 'none' }, 'Did it grok? —');
 
     const box = () => el('div');
@@ -99,7 +115,7 @@ export default {
 
     const all = () => [lossChart, accChart, normChart, diagChart, ...analysis.charts];
     return {
-      top: [tiles, el('div', { class: 'gs-row' }, badge, ctx.summary)],
+      top: [tiles.root, el('div', { class: 'gs-row' }, badge, ctx.summary)],
       bottom: [charts, analysis.root],
       loaded(ev) { buildNormChart(ev.summary.param_names); },
       backend() { updatePrecisionNote(); },
@@ -110,14 +126,7 @@ export default {
         accChart.update(state.history, state.pinned, width);
         normChart.update(state.history, [], width);
         diagChart.update(state.history, [], width);
-        const last = state.history.at(-1);
-        vTrainAcc.textContent = fmtAcc(last?.train_acc);
-        vTestAcc.textContent = fmtAcc(last?.test_acc);
-        vTrainLoss.textContent = fmtLoss(last?.train_loss);
-        vTestLoss.textContent = fmtLoss(last?.test_loss);
-        vNorm.textContent = last ? last.weight_norm.toFixed(2) : '–';
-        vSc.textContent = fmtFrac(last?.softmax_collapse);
-        vNlm.textContent = last?.nlm_cosine == null ? '–' : last.nlm_cosine.toFixed(3);
+        tiles.show(state.history.at(-1));
         const [verdict, text] = reportText(state.history.length ? state.report : null, state.history, { finished: state.finished });
         badge.dataset.verdict = verdict;
         badge.textContent = text;
