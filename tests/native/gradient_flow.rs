@@ -830,3 +830,54 @@ fn mix_ln_splits_at_rho_times_depth_as_typed() {
         assert_eq!(placements, want, "ρ {rho}, depth {depth}: {post} Post-LN blocks");
     }
 }
+
+/// The update/weight ratio is ‖ΔW_l‖_F / ‖W_l‖_F of the step, the weights before it: with plain
+/// SGD (ΔW = −lr·g, no momentum, decay or clipping) it must equal lr·‖g_l‖ / ‖W_l‖ from the same
+/// record's gradient norm and the initial weights, read here field by field (each MLP block's
+/// W_in and W_out) and reduced in float64. A ratio over the weights after the step, or over one
+/// matrix, or without the square root, is off by far more than the 1e-4 allowed.
+#[test]
+fn the_update_ratio_is_each_blocks_relative_change_in_the_step() {
+    use gradscope::labs::{ExperimentSpec, TrainingSession};
+    use gradscope::spec::OptimizerKind;
+
+    let mut spec = GradientFlowSpec::default();
+    let stack = StackSpec { depth: 3, width: 8, ..StackSpec::default() };
+    spec.models = [("s".to_string(), stack.clone())].into();
+    spec.optimizer.kind = OptimizerKind::Sgd;
+    spec.optimizer.lr = 0.5;
+    spec.optimizer.momentum = 0.0;
+    spec.optimizer.weight_decay = 0.0;
+    spec.optimizer.grad_clip = 0.0;
+    spec.training.steps = 1;
+    spec.training.eval_every = 1;
+    let cpu = backend::cpu();
+    let history = pollster::block_on(async {
+        let mut s = TrainingSession::new(
+            ExperimentSpec::GradientFlow(spec.clone()),
+            &cpu.device,
+            cpu.limits,
+        )
+        .unwrap();
+        s.run_to_end(|_| {}).await.unwrap();
+        s.history().to_vec()
+    });
+    let after_one = history.iter().find(|r| r.step == 1).expect("an evaluation at step 1");
+    let series =
+        |name: String| after_one.series(&name).unwrap_or_else(|| panic!("no {name} at step 1"));
+
+    let init = stack.config(&spec.task).init_with(&mut stream(spec.seed, Stream::Init), &device());
+    let squares = |t: Tensor<2>| values(t).iter().map(|x| x * x).sum::<f64>();
+    for (l, block) in init.blocks.iter().enumerate() {
+        let weight_norm = (squares(block.w_in.val()) + squares(block.w_out.val())).sqrt();
+        let grad_norm = series(format!("s.grad_norm.{:02}", l + 1));
+        let ratio = series(format!("s.update_ratio.{:02}", l + 1));
+        let want = spec.optimizer.lr * grad_norm / weight_norm;
+        assert!(want > 1e-3, "block {}: a step too small to tell ({want})", l + 1);
+        assert!(
+            (ratio - want).abs() <= 1e-4 * want,
+            "block {}: update ratio {ratio}, want lr·‖g‖/‖W‖ = {want}",
+            l + 1
+        );
+    }
+}
