@@ -881,3 +881,48 @@ fn the_update_ratio_is_each_blocks_relative_change_in_the_step() {
         );
     }
 }
+
+/// SkipInit before its first step: every branch is scaled by α = 0, so no gradient reaches any
+/// block's weights (each norm exactly 0) and the last/first ratio is undefined; the report says
+/// so (NaN, `null` in JSON, "undefined" in the CLI's line) instead of printing NaN. The first
+/// step's gradient (step 1's record) is still taken at α = 0; at the second, α has moved and the
+/// ratio is a number.
+#[test]
+fn skip_init_at_step_zero_has_no_block_gradient_and_says_the_ratio_is_undefined() {
+    use gradscope::labs::{ExperimentSpec, LabReport, TrainingSession};
+
+    let mut spec = GradientFlowSpec::default();
+    let stack =
+        StackSpec { depth: 4, width: 8, residual: ResidualScale::SkipInit, ..StackSpec::default() };
+    spec.models = [("skip".to_string(), stack)].into();
+    spec.training.steps = 2;
+    spec.training.eval_every = 1;
+    let cpu = backend::cpu();
+    let history = pollster::block_on(async {
+        let mut s =
+            TrainingSession::new(ExperimentSpec::GradientFlow(spec), &cpu.device, cpu.limits)
+                .unwrap();
+        s.run_to_end(|_| {}).await.unwrap();
+        s.history().to_vec()
+    });
+    for l in 1..=4 {
+        assert_eq!(
+            history[0].series(&format!("skip.grad_norm.{l:02}")),
+            Some(0.0),
+            "block {l} at step 0"
+        );
+    }
+    let LabReport::GradientFlow(at_init) = LabReport::from_history(&history[..1]) else {
+        panic!("a flow report")
+    };
+    assert!(at_init.stacks[0].last_over_first.is_nan());
+    let line = &at_init.outcome_lines(None)[0];
+    assert!(
+        line.contains("block gradient norm undefined (the first block's gradient is 0"),
+        "{line}"
+    );
+    let LabReport::GradientFlow(after) = LabReport::from_history(&history) else {
+        panic!("a flow report")
+    };
+    assert!(after.stacks[0].last_over_first.is_finite() && after.stacks[0].last_over_first > 0.0);
+}

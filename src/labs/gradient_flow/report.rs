@@ -21,7 +21,10 @@ pub struct StackReport {
     pub best_loss: f64,
     pub best_step: u64,
     /// At the latest evaluation: ‖∂L/∂W_l‖ of the last block over the first (> 1: gradients
-    /// grow towards the output, as under Post-LN; < 1: they shrink, as under Pre-LN).
+    /// grow towards the output, as under Post-LN; < 1: they shrink, as under Pre-LN). NaN
+    /// (`null` in JSON) where it is undefined: the first block's gradient is exactly 0, as every
+    /// block's is under SkipInit before its first step (its branch scale α starts at 0, so no
+    /// gradient reaches the branch's weights).
     pub last_over_first: f64,
     /// Transformer stacks: the largest attention logit over blocks at the latest evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,7 +66,7 @@ impl FlowReport {
                 .map(|(_, &v)| v)
                 .collect();
             if let (Some(first), Some(last)) = (norms.first(), norms.last()) {
-                m.last_over_first = last / first;
+                m.last_over_first = if *first > 0.0 { last / first } else { f64::NAN };
             }
             let prefix = format!("{name}.max_logit.");
             m.max_logit = s
@@ -106,15 +109,17 @@ impl FlowReport {
                     .max_logit
                     .map(|l| format!("; max attention logit {l:.3}"))
                     .unwrap_or_default();
+                let ratio = if m.last_over_first.is_finite() {
+                    format!("{:.3}", m.last_over_first)
+                } else {
+                    "undefined (the first block's gradient is 0, as under SkipInit before its \
+                     first step)"
+                        .to_string()
+                };
                 format!(
                     "{:<12} held-out loss {:.4} → {:.4} (best {:.4} at step {}); last/first \
-                     block gradient norm {:.3}{logit}",
-                    m.name,
-                    m.initial_loss,
-                    m.last_loss,
-                    m.best_loss,
-                    m.best_step,
-                    m.last_over_first
+                     block gradient norm {ratio}{logit}",
+                    m.name, m.initial_loss, m.last_loss, m.best_loss, m.best_step,
                 )
             })
             .collect();
