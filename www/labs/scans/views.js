@@ -26,7 +26,7 @@ export function analysisViews(ctx, width, colorOf) {
     el('div', { class: 'gs-panel' }, el('h3', {}, 'S4D eigenvalues Ā (first layer, 4 channels) and the unit circle'), eigenCanvas, legendBox),
     el('div', { class: 'gs-panel', testid: 'delta-view' }, el('h3', {}, 'Mamba: Δ_t on the example (first layer, mean over channels; data tokens marked)'), deltaBox),
     el('div', { class: 'gs-panel' }, el('h3', {}, 'Mamba: states |h_t| (time ↓ × state →, first layer)'), stateCanvas, stateReadout),
-    el('div', { class: 'gs-panel', testid: 'memory-decay' }, el('h3', {}, 'Memory decay: ‖∂y_T/∂u_t‖ against T − t'), decayBox),
+    el('div', { class: 'gs-panel', testid: 'memory-decay' }, el('h3', {}, 'Memory decay: ‖∂y_T/∂u_t‖ (Frobenius, exact) against T − t'), decayBox),
     el('div', { class: 'gs-panel', testid: 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox));
 
   const drawToken = { drawn: 0 };
