@@ -411,6 +411,8 @@ test('labs: the header and the URL hash switch labs; the scans lab trains, explo
     // The analysis views: an example with both models' answers, Δ_t, memory decay.
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-view"] .gs-ex-row').length === 4, null, { timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="state-heatmap"]').width === 16, null, { timeout: 60_000 });
+    // Extrapolation: each point with its standard error over the sequences scored.
+    await page.waitForFunction(() => /± standard error over the sequences scored · \S+: \d\.\d\d ± \d\.\d\d at 16/.test(document.querySelector('[data-testid="extrapolation-note"]').textContent), null, { timeout: 60_000 });
 
     // The views on a sequence the user types: its tokens, the models' answers, Δ_t over it; a
     // sequence that breaks the task's layout is refused by name and the held-out one comes back.

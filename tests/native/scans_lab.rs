@@ -236,7 +236,13 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
     assert_eq!(models.len(), 2);
     for m in models {
         assert_eq!(m["memory_decay"].as_array().unwrap().len(), 16, "{}", m["name"]);
-        assert_eq!(m["extrapolation"].as_array().unwrap().len(), 3, "16, 32, 64");
+        let points = m["extrapolation"].as_array().unwrap();
+        assert_eq!(points.len(), 3, "16, 32, 64");
+        for p in points {
+            // [length, accuracy, its standard error over the sequences]
+            let [_, acc, se] = [0, 1, 2].map(|i| p[i].as_f64().unwrap());
+            assert!((0.0..=1.0).contains(&acc) && (0.0..=0.5).contains(&se), "{p}");
+        }
     }
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("mamba") && stderr.contains("held-out accuracy"), "{stderr}");
@@ -534,4 +540,16 @@ fn memory_decay_is_the_exact_jacobian_norm() {
             );
         }
     }
+}
+
+/// The extrapolation curve's error bar: the mean of per-sequence accuracies and its standard
+/// error s/√n with the sample standard deviation, against values worked by hand.
+#[test]
+fn extrapolation_points_carry_the_standard_error_over_sequences() {
+    use gradscope::labs::scans::experiment::mean_and_stderr;
+    // mean 0.75; s² = (3·0.25² + 0.75²)/3 = 0.25; s/√4 = 0.25.
+    assert_eq!(mean_and_stderr(&[1.0, 0.0, 1.0, 1.0]), [0.75, 0.25]);
+    // All alike: no spread; one sequence: no estimate of it (0).
+    assert_eq!(mean_and_stderr(&[0.5; 16]), [0.5, 0.0]);
+    assert_eq!(mean_and_stderr(&[0.25]), [0.25, 0.0]);
 }

@@ -144,8 +144,8 @@ pub struct ModelViews {
     pub states: Option<Heatmap>,
     /// ‖∂y_T/∂u_t‖_F (exact) for ℓ = T − t = 0, 1, …
     pub memory_decay: Vec<f64>,
-    /// `[length, held-out accuracy]` at L, 2L, 4L, …
-    pub extrapolation: Vec<[f64; 2]>,
+    /// `[length, held-out accuracy, its standard error over the sequences]` at L, 2L, 4L, …
+    pub extrapolation: Vec<[f64; 3]>,
 }
 
 /// The scans lab's snapshot at one step.

@@ -354,8 +354,11 @@ impl ScansExperiment {
             .map(|v| v.into_iter().map(f64::from).collect())
     }
 
-    /// Held-out accuracy at L, 2L, 4L, … up to `eval.extrapolation` × L.
-    async fn extrapolation(&self, net: &SsmNet) -> Result<Vec<[f64; 2]>, String> {
+    /// Held-out accuracy at L, 2L, 4L, … up to `eval.extrapolation` × L, each with its standard
+    /// error over the sequences scored (the answer tokens of one sequence are not independent:
+    /// a model that lost the data gets them all wrong), so a curve of 16 sequences says how far
+    /// to trust each point.
+    async fn extrapolation(&self, net: &SsmNet) -> Result<Vec<[f64; 3]>, String> {
         let mut curve = Vec::new();
         let mut factor = 1;
         while factor <= self.spec.eval.extrapolation {
@@ -364,13 +367,37 @@ impl ScansExperiment {
             let mut rng = stream(self.spec.seed ^ factor as u64, Stream::EvalSequences);
             let batch = task.sample(count, &mut rng);
             let seq = DeviceSequences::new(&batch, task.vocab_size(), &self.device);
-            let (_, correct) = self.evaluate(net, &seq);
-            let acc = read(correct).await?[0] as f64 / (count * task.answer_len()) as f64;
-            curve.push([task.len as f64, acc]);
+            let per_sequence = read(sequence_accuracy(net, &seq)).await?;
+            let [mean, stderr] = mean_and_stderr(&per_sequence);
+            curve.push([task.len as f64, mean, stderr]);
             factor *= 2;
         }
         Ok(curve)
     }
+}
+
+/// Each sequence's share of answer tokens right, `[n]` (no gradient).
+fn sequence_accuracy(net: &SsmNet, seq: &DeviceSequences) -> Tensor<1> {
+    let logits = net.forward(seq.tokens.clone().without_autodiff()); // [n, L, vocab]
+    let vocab = logits.dims()[2];
+    let answer_logits = logits.narrow(1, seq.len - seq.k, seq.k).reshape([seq.n * seq.k, vocab]);
+    let right = answer_logits
+        .argmax(1)
+        .reshape([seq.n * seq.k])
+        .equal(seq.answers.clone().without_autodiff());
+    right.float().reshape([seq.n, seq.k]).mean_dim(1).reshape([seq.n]) // [n]
+}
+
+/// The mean of `xs` and its standard error, s/√n with the sample standard deviation (0 for
+/// one value).
+pub fn mean_and_stderr(xs: &[f32]) -> [f64; 2] {
+    let n = xs.len() as f64;
+    let mean = xs.iter().map(|&x| x as f64).sum::<f64>() / n;
+    if xs.len() < 2 {
+        return [mean, 0.0];
+    }
+    let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    [mean, (var / n).sqrt()]
 }
 
 /// ‖∂y_T/∂u_t‖_F for ℓ = T − t = 0 … L−1 (`[L]`, on the device): the Frobenius norm of the

@@ -5,6 +5,14 @@ import { XYChart } from '../../charts.js';
 import { ValueHeatmap, drawComplexPlane } from '../../views.js';
 import { exampleView } from './example-view.js';
 
+/** Each model's accuracy ± its standard error over the sequences scored, per length (analyses
+ * saved before it was measured have no error: the value alone). */
+function extrapolationText(models) {
+  const point = ([len, acc, se]) => `${acc.toFixed(2)}${se == null ? '' : ` ± ${se.toFixed(2)}`} at ${len}`;
+  const lines = models.filter((m) => m.extrapolation.length).map((m) => `${m.name}: ${m.extrapolation.map(point).join(', ')}`);
+  return lines.length ? `± standard error over the sequences scored · ${lines.join(' · ')}` : '';
+}
+
 /** `ctx`: the lab's mount context; `width()`: the chart width; `colorOf(name)`: a model's
  * colour. Returns { root, charts, setModels(names), draw(analysis), analyseOptions(), event(ev) }. */
 export function analysisViews(ctx, width, colorOf) {
@@ -20,6 +28,7 @@ export function analysisViews(ctx, width, colorOf) {
   const decayChart = new XYChart(decayBox, { xLabel: 'T − t', yLabel: '‖∂y_T/∂u_t‖', series: [], yLog: true });
   const extraChart = new XYChart(extraBox, { xLabel: 'sequence length', yLabel: 'held-out acc', series: [], yRange: [0, 1.02], xLog: true });
   const legendBox = el('div', { class: 'gs-legend', testid: 'model-legend' });
+  const extraNote = el('p', { class: 'gs-summary', testid: 'extrapolation-note' });
   const views = el('div', { class: 'gs-views', testid: 'analysis' },
     example.root,
     el('div', { class: 'gs-panel', testid: 'kernel-view' }, el('h3', {}, 'S4D kernels K_ℓ (first layer, channel 0)'), kernelBox),
@@ -27,7 +36,7 @@ export function analysisViews(ctx, width, colorOf) {
     el('div', { class: 'gs-panel', testid: 'delta-view' }, el('h3', {}, 'Mamba: Δ_t on the example (first layer, mean over channels; data tokens marked)'), deltaBox),
     el('div', { class: 'gs-panel' }, el('h3', {}, 'Mamba: states |h_t| (time ↓ × state →, first layer)'), stateCanvas, stateReadout),
     el('div', { class: 'gs-panel', testid: 'memory-decay' }, el('h3', {}, 'Memory decay: ‖∂y_T/∂u_t‖ (Frobenius, exact) against T − t'), decayBox),
-    el('div', { class: 'gs-panel', testid: 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox));
+    el('div', { class: 'gs-panel', testid: 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox, extraNote));
 
   const drawToken = { drawn: 0 };
   function drawAnalysis(a) {
@@ -57,6 +66,7 @@ export function analysisViews(ctx, width, colorOf) {
         decayChart.update(x, names.map((n) => byName(n)?.memory_decay.map((v) => (v > 0 ? v : null)) || []), width());
         const lens = models[0]?.extrapolation.map(([l]) => l) || [];
         extraChart.update(lens, names.map((n) => byName(n)?.extrapolation.map(([, acc]) => acc) || []), width());
+        extraNote.textContent = extrapolationText(models);
       },
     ]);
   }
