@@ -23,8 +23,23 @@ impl Linear {
         bias: bool,
         device: &Device,
     ) -> Self {
+        Self::init_scaled(rng, d_in, d_out, bias, 1.0, device)
+    }
+
+    /// [`Linear::init`] with the weight (not the bias) multiplied by `scale`: the same draws.
+    pub fn init_scaled(
+        rng: &mut ChaCha8Rng,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+        scale: f64,
+        device: &Device,
+    ) -> Self {
         let bound = 1.0 / (d_in as f64).sqrt();
-        let weight = uniform(rng, d_in * d_out, bound);
+        let weight: Vec<f32> = uniform(rng, d_in * d_out, bound)
+            .into_iter()
+            .map(|w| (w as f64 * scale) as f32)
+            .collect();
         Linear {
             weight: Param::from_data(TensorData::new(weight, [d_in, d_out]), device),
             bias: bias.then(|| {

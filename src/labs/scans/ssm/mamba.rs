@@ -56,6 +56,11 @@ pub struct MambaConfig {
     /// A and Euler on B, as Mamba does.
     #[config(default = "Discretization::Zoh")]
     pub lti_discretization: Discretization,
+    /// Blocks in the model: out_proj is drawn as nn.Linear's default divided by √n_layer
+    /// (mamba_ssm's `_init_weights`, `rescale_prenorm_residual` with one residual per layer),
+    /// so the residual stream's variance does not grow with depth.
+    #[config(default = 1)]
+    pub n_layer: usize,
 }
 
 impl MambaConfig {
@@ -113,7 +118,14 @@ impl MambaConfig {
                 })
             }
         };
-        let out_proj = Linear::init(rng, e, d, false, device);
+        let out_proj = Linear::init_scaled(
+            rng,
+            e,
+            d,
+            false,
+            1.0 / (self.n_layer.max(1) as f64).sqrt(),
+            device,
+        );
         MambaBlock { in_proj, conv_weight, conv_bias, mixer, out_proj }
     }
 }

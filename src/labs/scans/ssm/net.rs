@@ -2,6 +2,10 @@
 //! LayerNorm → logits per position. The mixer is one of the three the Mamba paper compares on
 //! selective copying (Table 1): a plain S4D layer (the S4 row), the gated block with an LTI
 //! S4D inside (the H3 row), or the Mamba block.
+//!
+//! Init: mamba_ssm's `_init_weights` — embeddings N(0, 0.02²), out_proj ÷ √n_layer (in
+//! `MambaConfig`). The readout stays untied, with a bias (`MambaLMHeadModel` ties it to the
+//! embedding; tying would change every saved scans model's format).
 
 use burn::config::Config;
 use burn::module::{Module, Param, ParamId};
@@ -117,14 +121,18 @@ pub struct SsmNet {
     pub head: Linear,
 }
 
+/// The embeddings' init standard deviation (mamba_ssm's `initializer_range`).
+pub const EMBED_STD: f64 = 0.02;
+
 impl SsmNetConfig {
     /// Draws every weight on the host from the seed's init stream, layer by layer.
     pub fn init(&self, device: &Device) -> SsmNet {
         let mut rng = stream(self.seed, Stream::Init);
         let d = self.d_model;
-        // nn.Embedding's default: N(0, 1).
-        let unit = Normal::new(0.0, 1.0).expect("unit normal");
-        let embed: Vec<f32> = (0..self.vocab * d).map(|_| unit.sample(&mut rng) as f32).collect();
+        // mamba_ssm's `_init_weights` (mixer_seq_simple.py): embeddings N(0, 0.02²)
+        // (`initializer_range`), not nn.Embedding's N(0, 1).
+        let normal = Normal::new(0.0, EMBED_STD).expect("a normal");
+        let embed: Vec<f32> = (0..self.vocab * d).map(|_| normal.sample(&mut rng) as f32).collect();
         let layers = (0..self.layers)
             .map(|_| Layer {
                 norm: LayerNormConfig::new(d).init(device),
@@ -149,6 +157,7 @@ impl SsmNetConfig {
                 .with_scan(self.scan)
                 .with_lti(lti)
                 .with_lti_discretization(self.discretization)
+                .with_n_layer(self.layers)
         };
         match self.mixer {
             MixerKind::S4d => LayerMixer::S4d(S4dBlock {
