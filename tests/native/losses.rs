@@ -242,3 +242,73 @@ fn gradient_transform_clips_the_global_norm_and_reports_alignment() {
     }
     assert_eq!(layer.num_params(), 6);
 }
+
+/// Every loss per sample, and its batch mean, against float64 formulas written here: MSE as the
+/// mean over classes of (z − onehot)², cross-entropy as log Σ exp(z) − z_y, StableMax as
+/// log Σ s(z) − log s(z_y); predictions as each row's argmax and accuracy as the share right.
+/// Rows with negative, positive and tied logits, labels on different classes, in both
+/// precisions (a swapped sign, a sum for a mean or a wrong reduction axis is off by far more
+/// than the 1e-5 allowed).
+#[test]
+fn every_loss_matches_a_float64_formula_per_sample() {
+    use burn::tensor::Int;
+    use gradscope::train::loss::{accuracy, predictions};
+
+    let d = device();
+    let (rows, cols) = (3usize, 4usize);
+    let z: Vec<f32> = vec![1.0, -2.0, 0.5, 3.0, -0.5, -0.5, 2.0, 0.0, 4.0, 1.0, -3.0, 1.0];
+    let labels = [3usize, 1, 0];
+    let onehot: Vec<f32> =
+        (0..rows * cols).map(|i| if i % cols == labels[i / cols] { 1.0 } else { 0.0 }).collect();
+    let row =
+        |i: usize| z[i * cols..(i + 1) * cols].iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let want = |kind: LossKind, i: usize| -> f64 {
+        let r = row(i);
+        let y = labels[i];
+        match kind {
+            LossKind::Mse => {
+                r.iter()
+                    .enumerate()
+                    .map(|(k, x)| (x - if k == y { 1.0 } else { 0.0 }).powi(2))
+                    .sum::<f64>()
+                    / cols as f64
+            }
+            LossKind::CrossEntropy => r.iter().map(|x| x.exp()).sum::<f64>().ln() - r[y],
+            LossKind::Stablemax => r.iter().map(|&x| s64(x)).sum::<f64>().ln() - s64(r[y]).ln(),
+        }
+    };
+    for kind in [LossKind::Mse, LossKind::CrossEntropy, LossKind::Stablemax] {
+        for precision in [Precision::F32, Precision::F64] {
+            let logits = || t2(&z, rows, cols, &d);
+            let targets = || t2(&onehot, rows, cols, &d);
+            let per: Vec<f32> = per_sample_loss(kind, precision, logits(), targets())
+                .into_data()
+                .try_to_vec()
+                .unwrap();
+            assert_eq!(per.len(), rows);
+            for (i, &got) in per.iter().enumerate() {
+                let w = want(kind, i);
+                assert!(
+                    (got as f64 - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{kind:?} {precision:?} row {i}: {got} vs {w}"
+                );
+            }
+            let mean = (0..rows).map(|i| want(kind, i)).sum::<f64>() / rows as f64;
+            let got = loss(kind, precision, logits(), targets()).into_scalar::<f32>() as f64;
+            assert!(
+                (got - mean).abs() <= 1e-5 * mean.max(1.0),
+                "{kind:?} {precision:?} mean: {got} vs {mean}"
+            );
+        }
+    }
+    // Argmax per row: 3, 2 (of the three tied at −0.5, −0.5, 2.0, 0.0 the 2.0), 0.
+    let predicted: Vec<i64> =
+        predictions(t2(&z, rows, cols, &d)).into_data().convert::<i64>().try_to_vec().unwrap();
+    assert_eq!(predicted, [3, 2, 0]);
+    let label_tensor =
+        |l: [i64; 3]| Tensor::<1, Int>::from_data(TensorData::new(l.to_vec(), [3]), &d);
+    let acc = |l| accuracy(t2(&z, rows, cols, &d), label_tensor(l)).into_scalar::<f32>();
+    assert_eq!(acc([3, 1, 0]), 2.0 / 3.0);
+    assert_eq!(acc([3, 2, 0]), 1.0);
+    assert_eq!(acc([0, 0, 1]), 0.0);
+}
