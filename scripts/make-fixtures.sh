@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates the PyTorch fixtures that tests/native/transformer_reference.rs and tests/web.rs compare
-# the grokking transformer against: gradscope dumps a tiny spec's initial weights and split
-# (`gradscope inspect init`), scripts/reference/transformer_torch.py trains from them in float64
-# and stores losses and logits. Not part of the test suite (needs torch, installed once into
-# ~/.cache/gradscope/bench-venv); the fixtures are committed.
+# Regenerates the PyTorch fixtures the tests compare against, from gradscope's own initial weights
+# (`gradscope inspect init` of a tiny spec):
+# - tests/native/transformer_reference.rs and tests/web.rs: the grokking transformer trained 20
+#   steps by scripts/reference/transformer_torch.py in float64 (losses and logits);
+# - tests/native/scans_reference.rs: the scans lab's three networks on one batch by
+#   scripts/reference/scans_net_torch.py in float64 (logits, loss, every gradient), after that
+#   script checked the weights against mamba_simple.py's and s4d.py's inits.
+# Not part of the test suite (needs torch, installed once into ~/.cache/gradscope/bench-venv); the
+# fixtures are committed.
 set -euo pipefail
 GRADSCOPE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$GRADSCOPE_ROOT/scripts/env.sh"
@@ -36,3 +40,23 @@ make nanda-tiny '{"op": "add", "p": 11, "train_frac": 0.5}' \
   '{"layers": 1, "d_model": 16, "heads": 2, "d_mlp": 32, "layer_norm": false, "causal": true}'
 make power-tiny '{"op": "div", "p": 7, "train_frac": 0.5}' \
   '{"layers": 2, "d_model": 16, "heads": 4, "d_mlp": 32, "layer_norm": true, "causal": true}'
+
+# The scans lab: every mixer once, S4D-Lin with ZOH, a gated S4D-Inv with bilinear and a Mamba.
+# Δ ranges reach 1 (not only the defaults' 1e-3..0.1) so that the discretizations and the scan's
+# decay differ by far more than float32 rounding; N = 4 and d_model 8 keep the fixture small.
+cat > "$tmp/scans-tiny.spec.json" <<'JSON'
+{"scans": {"seed": 5,
+  "task": {"kind": "selective_copying", "len": 16, "vocab": 4, "data_tokens": 4},
+  "models": {
+    "s4d": {"mixer": "s4d", "layers": 2, "d_model": 8, "d_state": 4,
+            "s4d_init": "lin", "discretization": "zoh", "dt_min": 0.01, "dt_max": 1.0},
+    "gated-s4d": {"mixer": "gated_s4d", "layers": 2, "d_model": 8, "d_state": 4, "expand": 2,
+                  "s4d_init": "inv", "discretization": "bilinear", "dt_min": 0.1, "dt_max": 1.0},
+    "mamba": {"mixer": "mamba", "layers": 2, "d_model": 8, "d_state": 4, "expand": 2,
+              "dt_min": 0.01, "dt_max": 1.0}},
+  "training": {"steps": 1, "batch_size": 4, "eval_every": 1},
+  "eval": {"sequences": 4, "extrapolation": 1}}}
+JSON
+"$GS" inspect init "$tmp/scans-tiny.spec.json" --out "$tmp/scans-tiny.init.json"
+"$VENV/bin/python" scripts/reference/scans_net_torch.py --init "$tmp/scans-tiny.init.json" \
+  --fixture tests/fixtures/scans-tiny.json

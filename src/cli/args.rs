@@ -132,9 +132,12 @@ pub(super) enum SweepCommand {
 
 #[derive(Subcommand, Debug)]
 pub(super) enum Inspect {
-    /// The initial weights (each parameter by name: shape and row-major values) and the
-    /// train/test split (a, b, labels) of a grokking spec, with the spec itself:
-    /// `{"spec", "step", "params": [{"name", "shape", "values"}], "train", "test"}`.
+    /// The initial weights (each parameter by name: shape and row-major values), with the spec
+    /// itself. A grokking spec adds the train/test split (a, b, labels):
+    /// `{"spec", "step", "params": [{"name", "shape", "values"}], "train", "test"}`; a scans
+    /// spec gives every model's weights and the first training batch: `{"spec", "step",
+    /// "models": [{"name", "mixer", "params"}], "batch": {"n", "len", "answer_len", "tokens",
+    /// "answers"}}` (format: `src/labs/scans/dump.rs`).
     Init {
         spec: Option<String>,
         /// Write here instead of stdout.

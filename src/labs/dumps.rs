@@ -12,7 +12,8 @@ use crate::train::{Experiment, RunError};
 /// What `gradscope inspect` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dump {
-    /// The grokking lab: the initial weights by name and the train/test split.
+    /// The grokking lab: the initial weights by name and the train/test split; the scans lab:
+    /// every model's initial weights by name and the first training batch.
     Init,
     /// The gradient-flow lab: every stack's per-block gradient norm and activation RMS at
     /// initialisation, on one fixed batch.
@@ -55,9 +56,16 @@ impl Dump {
                 let dump = experiment.weights_and_split().await.map_err(DumpError::Failed)?;
                 serde_json::to_value(&dump).expect("dumps serialize")
             }
+            (Dump::Init, ExperimentSpec::Scans(s)) => {
+                let experiment =
+                    super::scans::experiment::ScansExperiment::build(s, device, DeviceLimits::CPU)
+                        .map_err(DumpError::Input)?;
+                super::scans::dump::init_dump(&experiment).await.map_err(DumpError::Failed)?
+            }
             (Dump::Init, _) => {
                 return Err(wrong_lab(
-                    "`inspect init` takes a grokking spec; for the scans lab use `inspect ssm`",
+                    "`inspect init` takes a grokking or scans spec; for the gradient-flow lab use \
+                     `inspect gradients`",
                 ));
             }
             (Dump::Gradients, ExperimentSpec::GradientFlow(s)) => {

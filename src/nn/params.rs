@@ -1,5 +1,6 @@
 //! Per-parameter inspection shared by every model: names and squared L2 norms of each weight
-//! tensor (Omnigrok's weight norm, per layer), computed on the device without a readback.
+//! tensor (Omnigrok's weight norm, per layer), computed on the device without a readback, and
+//! every weight by name read back for the `inspect init` dumps.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
@@ -71,4 +72,33 @@ impl ModuleVisitor for Flat {
         let numel: usize = shape.iter().product();
         self.tensors.push((shape, param.val().reshape([numel])));
     }
+}
+
+/// One parameter tensor, flattened row-major.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NamedTensor {
+    /// Dotted parameter name (`blocks.0.w_q`), as in [`param_names`].
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// Every float parameter of `module` by name, read back in one transfer.
+pub async fn named_tensors<M: Module>(module: &M) -> Result<Vec<NamedTensor>, String> {
+    let names = param_names(module);
+    let tensors = param_tensors(module);
+    let shapes: Vec<Vec<usize>> = tensors.iter().map(|(s, _)| s.clone()).collect();
+    let flat = Tensor::cat(tensors.into_iter().map(|(_, t)| t).collect(), 0); // [Σ numel]
+    let data = flat.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    let values: Vec<f32> = data.convert::<f32>().try_to_vec().map_err(|e| format!("{e:?}"))?;
+    let mut rest = values.as_slice();
+    Ok(names
+        .into_iter()
+        .zip(shapes)
+        .map(|(name, shape)| {
+            let (head, tail) = rest.split_at(shape.iter().product());
+            rest = tail;
+            NamedTensor { name, shape, values: head.to_vec() }
+        })
+        .collect())
 }

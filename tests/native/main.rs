@@ -18,6 +18,7 @@ mod layout;
 mod losses;
 mod models;
 mod scans_lab;
+mod scans_reference;
 mod schema;
 mod spec;
 mod ssm;

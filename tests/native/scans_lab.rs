@@ -295,7 +295,7 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
 }
 
 #[test]
-fn cli_inspect_ssm_writes_the_scan_and_s4d_numbers() {
+fn cli_inspect_ssm_and_init_write_the_scans_numbers() {
     let o = gradscope(&["inspect", "ssm", "selective-copying", "--len", "32"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dump: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -325,6 +325,24 @@ fn cli_inspect_ssm_writes_the_scan_and_s4d_numbers() {
     let o = gradscope(&["inspect", "ssm", "doshi-quick-grok"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("inspect init"));
+
+    // `inspect init` of a scans spec: each model's weights by name and the first batch, the
+    // input of scripts/reference/scans_net_torch.py (its values: `scans_reference.rs`).
+    let o = gradscope(&["inspect", "init", "selective-copying"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dump: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let models = dump["models"].as_array().expect("models");
+    let mixers: Vec<&str> = models.iter().map(|m| m["mixer"].as_str().unwrap()).collect();
+    assert_eq!(mixers, ["gated_s4d", "mamba", "s4d"]);
+    let mamba = models[1]["params"].as_array().unwrap();
+    let a_log = mamba.iter().find(|p| p["name"] == "layers.0.mixer.mixer.a_log").expect("A_log");
+    assert_eq!(a_log["shape"], serde_json::json!([64, 16]));
+    assert_eq!(shape(&dump["batch"]["tokens"]), vec![32, 64]);
+    assert_eq!(dump["step"], 0);
+    // A gradient-flow spec is refused with a pointer to `inspect gradients`.
+    let o = gradscope(&["inspect", "init", "norm-placement"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inspect gradients"));
 }
 
 #[test]
@@ -398,7 +416,7 @@ fn weight_decay_spares_the_state_space_parameters_as_the_sources_do() {
     use gradscope::spec::{OptimizerKind, OptimizerSpec};
 
     fn vals<const D: usize>(p: &Param<Tensor<D>>) -> Vec<f32> {
-        p.val().into_data().convert::<f32>().to_vec::<f32>().unwrap()
+        p.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
     }
     /// (name, before, after) of every parameter the test looks at, and whether it must decay.
     type Seen = Vec<(String, Vec<f32>, Vec<f32>, bool)>;
@@ -509,13 +527,13 @@ fn memory_decay_is_the_exact_jacobian_norm() {
         let net = net_config(&model, &task, 11).init(&device);
         let x = Tensor::<2, Int>::from_data(TensorData::new(tokens.clone(), [1, len]), &device);
         let got: Vec<f32> =
-            memory_decay(&net, x.clone()).unwrap().into_data().to_vec::<f32>().unwrap();
+            memory_decay(&net, x.clone()).unwrap().into_data().try_to_vec::<f32>().unwrap();
         let embedded = net.embed(x).detach(); // [1, L, d]
         let d = embedded.dims()[2];
-        let base: Vec<f32> = embedded.into_data().to_vec::<f32>().unwrap();
+        let base: Vec<f32> = embedded.into_data().try_to_vec::<f32>().unwrap();
         let last_logits = |e: &[f32]| -> Vec<f32> {
             let t = Tensor::<3>::from_data(TensorData::new(e.to_vec(), [1, len, d]), &device);
-            net.forward_embedded(t).narrow(1, len - 1, 1).into_data().to_vec::<f32>().unwrap()
+            net.forward_embedded(t).narrow(1, len - 1, 1).into_data().try_to_vec::<f32>().unwrap()
         };
         let want: Vec<f64> = (0..len)
             .map(|t| {
@@ -574,7 +592,7 @@ fn the_scans_model_is_initialised_as_mamba_ssm_does() {
         ..ScanModelSpec::default()
     };
     let net = net_config(&model, &task, 1).init(&device);
-    let embed: Vec<f32> = net.embed.val().into_data().to_vec::<f32>().unwrap();
+    let embed: Vec<f32> = net.embed.val().into_data().try_to_vec::<f32>().unwrap();
     let n = embed.len() as f64;
     let mean = embed.iter().map(|&x| x as f64).sum::<f64>() / n;
     let std = (embed.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
@@ -582,7 +600,7 @@ fn the_scans_model_is_initialised_as_mamba_ssm_does() {
     let bound = 1.0 / (64f64).sqrt() / (4f64).sqrt(); // d_inner = 2 × 32; 4 layers
     for layer in &net.layers {
         let LayerMixer::Mamba(block) = &layer.mixer else { panic!("a Mamba block") };
-        let w: Vec<f32> = block.out_proj.weight.val().into_data().to_vec::<f32>().unwrap();
+        let w: Vec<f32> = block.out_proj.weight.val().into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(w.len(), 64 * 32);
         let largest = w.iter().map(|x| x.abs() as f64).fold(0.0, f64::max);
         assert!(

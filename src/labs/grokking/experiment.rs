@@ -16,7 +16,7 @@ use crate::labs::grokking::models::GrokkingNet;
 use crate::labs::grokking::models::mlp::MlpConfig;
 use crate::labs::grokking::models::transformer::{CONTEXT, TransformerConfig};
 use crate::labs::grokking::modular::{ModularDataset, Split};
-use crate::nn::params;
+use crate::nn::params::{self, NamedTensor};
 use crate::rng::{Stream, stream};
 use crate::spec::SpecError;
 use crate::train::checkpoint::{self, ExperimentState, RngState};
@@ -98,15 +98,6 @@ struct Batch {
     b: Tensor<1, Int>,
     targets: Tensor<2>,
     initial_logits: Option<Tensor<2>>,
-}
-
-/// One parameter tensor, flattened row-major.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct NamedTensor {
-    /// Dotted parameter name (`blocks.0.w_q`), as in [`ExperimentSummary::param_names`].
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub values: Vec<f32>,
 }
 
 /// Pairs and the labels trained on (after label noise).
@@ -303,23 +294,7 @@ impl GrokkingExperiment {
     /// back in one transfer: what `gradscope inspect init` writes, so any other implementation
     /// can start from exactly this run's numbers (`scripts/reference/transformer_torch.py` does).
     pub async fn weights_and_split(&self) -> Result<WeightsAndSplit, String> {
-        let model = self.model().valid();
-        let names = params::param_names(&model);
-        let tensors = params::param_tensors(&model);
-        let shapes: Vec<Vec<usize>> = tensors.iter().map(|(s, _)| s.clone()).collect();
-        let flat = Tensor::cat(tensors.into_iter().map(|(_, t)| t).collect(), 0);
-        let data = flat.into_data_async().await.map_err(|e| format!("{e:?}"))?;
-        let values: Vec<f32> = data.try_to_vec().map_err(|e| format!("{e:?}"))?;
-        let mut rest = values.as_slice();
-        let params = names
-            .into_iter()
-            .zip(shapes)
-            .map(|(name, shape)| {
-                let (head, tail) = rest.split_at(shape.iter().product());
-                rest = tail;
-                NamedTensor { name, shape, values: head.to_vec() }
-            })
-            .collect();
+        let params = params::named_tensors(&self.model().valid()).await?;
         let split =
             |s: &Split| SplitDump { a: s.a.clone(), b: s.b.clone(), labels: s.labels.clone() };
         Ok(WeightsAndSplit {

@@ -1,7 +1,18 @@
-//! `gradscope inspect ssm`: the scans lab's numbers as plain JSON, so anyone can check them with
-//! their own code (`scripts/reference/scans_torch.py check` does, in PyTorch/float64).
+//! The scans lab's numbers as plain JSON, so anyone can check them with their own code.
 //!
-//! Format (every array a nested JSON list, row-major):
+//! `gradscope inspect init` of a scans spec ([`init_dump`]): every model's weights by name
+//! and the batch the next step trains on, which `scripts/reference/scans_net_torch.py` loads
+//! into its own float64 models to make the fixture `tests/native/scans_reference.rs` compares
+//! against:
+//! ```text
+//! {"spec": {...}, "step": 0,
+//!  "models": [{"name", "mixer", "params": [{"name", "shape", "values"}]}],
+//!  "batch": {"n", "len", "answer_len", "tokens": [n][len], "answers": [n][answer_len]}}
+//! ```
+//! Weights keep gradscope's layout: a linear layer's weight is `[d_in, d_out]` (y = x W).
+//!
+//! `gradscope inspect ssm` ([`ssm_dump`]), checked by `scripts/reference/scans_torch.py check`
+//! in PyTorch/float64. Format (every array a nested JSON list, row-major):
 //! ```text
 //! {"spec": {...},
 //!  "scan": {"u": [b][d][l], "delta": [b][d][l], "A": [d][n], "B": [b][n][l], "C": [b][n][l],
@@ -25,9 +36,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde_json::{Value, json};
 
+use super::experiment::ScansExperiment;
 use super::spec::ScansSpec;
 use crate::labs::scans::ssm::s4d::S4dConfig;
 use crate::labs::scans::ssm::scan::{ScanMethod, SelectiveScanInputs, selective_scan};
+use crate::nn::params::named_tensors;
 
 /// Channels of the dumped S4D layer and of the dumped scan (mamba's test uses d = 4).
 const CHANNELS: usize = 4;
@@ -123,4 +136,29 @@ pub async fn ssm_dump(spec: &ScansSpec, len: usize, device: &Device) -> Result<V
         "out_recurrence": json_of(layer.recurrence(ut).reshape([CHANNELS, l])).await?,
     });
     Ok(json!({ "scan": scan, "s4d": s4d }))
+}
+
+/// The weights of every model of `experiment` and the batch its next step trains on (format
+/// above).
+pub async fn init_dump(experiment: &ScansExperiment) -> Result<Value, String> {
+    let mut models = Vec::new();
+    for ((name, net), spec) in experiment.models().zip(experiment.spec().models.values()) {
+        let params = named_tensors(net).await?;
+        models.push(json!({ "name": name, "mixer": spec.mixer.name(), "params": params }));
+    }
+    let batch = experiment.next_batch();
+    let ints = |v: &[u32], width: usize| -> Value {
+        Value::Array(v.chunks(width.max(1)).map(|row| json!(row)).collect())
+    };
+    Ok(json!({
+        "step": crate::train::Experiment::step(experiment),
+        "models": models,
+        "batch": {
+            "n": batch.batch,
+            "len": batch.len,
+            "answer_len": batch.answer_len,
+            "tokens": ints(&batch.tokens, batch.len),
+            "answers": ints(&batch.answers, batch.answer_len),
+        },
+    }))
 }

@@ -90,6 +90,19 @@ fn answer_loss(logits: Tensor<3>, seq: &DeviceSequences) -> (Tensor<1>, Tensor<1
     (loss, correct)
 }
 
+/// The loss the lab trains `net` on, and the fraction of answers right, for `batch` on
+/// `device`: [`answer_loss`] for callers outside a run (the PyTorch reference test).
+pub fn batch_loss(
+    net: &SsmNet,
+    batch: &SequenceBatch,
+    vocab: usize,
+    device: &Device,
+) -> (Tensor<1>, Tensor<1>) {
+    let seq = DeviceSequences::new(batch, vocab, device);
+    let (loss, correct) = answer_loss(net.forward(seq.tokens.clone()), &seq);
+    (loss, correct / (seq.n * seq.k) as f64)
+}
+
 /// One model of the run.
 struct Variant {
     name: String,
@@ -214,6 +227,11 @@ impl ScansExperiment {
         self.variants
             .iter()
             .map(|v| (v.name.as_str(), v.net.as_ref().expect("present between steps")))
+    }
+
+    /// The batch the next training step will draw, without drawing it.
+    pub fn next_batch(&self) -> SequenceBatch {
+        self.spec.task.sample(self.spec.training.batch_size, &mut self.data_rng.clone())
     }
 
     /// One optimizer step of every model on the same fresh batch.
