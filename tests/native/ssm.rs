@@ -547,3 +547,29 @@ fn linear_scans_honour_an_initial_state() {
         }
     }
 }
+
+/// The chunked scan's chunk is the smallest power of two c with c² ≥ L (≈√L: c sequential steps
+/// inside a chunk against L/c carries); the scan methods' names are the ones specs and dumps use.
+#[test]
+fn the_default_chunk_is_the_smallest_power_of_two_at_least_root_len() {
+    use gradscope::labs::scans::ssm::scan::default_chunk;
+    for (len, chunk) in
+        [(1, 1), (2, 2), (4, 2), (5, 4), (16, 4), (17, 8), (64, 8), (65, 16), (4096, 64)]
+    {
+        assert_eq!(default_chunk(len), chunk, "L = {len}");
+    }
+    for method in ScanMethod::ALL {
+        assert_eq!(serde_json::to_value(method).unwrap(), serde_json::json!(method.name()));
+    }
+}
+
+/// Only `fused` runs the fused kernel on the CPU; the other methods are composed from burn ops.
+/// A routing fault here would make the method comparisons above compare one path with itself.
+#[test]
+fn only_the_fused_method_runs_the_fused_kernel() {
+    use gradscope::labs::scans::ssm::scan::uses_fused_kernel;
+    let device = device();
+    for method in ScanMethod::ALL {
+        assert_eq!(uses_fused_kernel(method, &device), method == ScanMethod::Fused, "{method:?}");
+    }
+}

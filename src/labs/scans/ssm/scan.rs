@@ -23,7 +23,7 @@
 //! [`selective_scan`] takes mamba's layout (`u, delta: [b, d, l]`, `B, C: [b, n, l]`) so its
 //! arguments compare one-to-one with `mamba_ssm.ops.selective_scan_interface.selective_scan_ref`.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 use burn::tensor::activation::softplus;
 
 /// How a scan is computed. All three give the same numbers (up to float rounding).
@@ -283,8 +283,15 @@ fn discretization_step(delta: Tensor<3>, bias: Option<Tensor<1>>, softplus_on: b
     if softplus_on { softplus(delta, 1.0) } else { delta }
 }
 
-/// [`selective_scan_states`]' `y` alone: by the fused kernel where `method` is
-/// [`ScanMethod::Fused`] and the device has it (no states are stored), else composed.
+/// Whether [`selective_scan_output`] runs the fused kernel for `method` on `device`: only
+/// [`ScanMethod::Fused`], and only where the device has the kernel (every other method is
+/// composed, so the tests that compare methods compare different code).
+pub fn uses_fused_kernel(method: ScanMethod, device: &Device) -> bool {
+    method == ScanMethod::Fused && super::fused_scan::has_fused_kernel(device)
+}
+
+/// [`selective_scan_states`]' `y` alone: by the fused kernel where [`uses_fused_kernel`] (no
+/// states are stored), else composed.
 #[allow(clippy::too_many_arguments)]
 pub fn selective_scan_output(
     u: Tensor<3>,
@@ -296,7 +303,7 @@ pub fn selective_scan_output(
     delta_softplus: bool,
     method: ScanMethod,
 ) -> Tensor<3> {
-    if method == ScanMethod::Fused && super::fused_scan::has_fused_kernel(&u.device()) {
+    if uses_fused_kernel(method, &u.device()) {
         let delta = discretization_step(delta, delta_bias, delta_softplus);
         if let Some(y) = super::fused_scan::selective_scan_fused(
             u.clone(),
