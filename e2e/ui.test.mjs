@@ -20,9 +20,16 @@ async function open(args, hash = '') {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // The files fetched, the worker's included: which worker build the page started.
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new globalThis.URL(r.url()).pathname.split('/').pop()));
   await page.goto(URL + hash);
-  return { browser, page, errors };
+  return { browser, page, errors, fetched };
 }
+
+/** The worker builds whose wasm the page fetched ('webgpu', 'cpu'). */
+const workerBuilds = (fetched) => [...new Set(fetched.flatMap((f) =>
+  f === 'gradscope-worker_bg.wasm' ? ['webgpu'] : f === 'gradscope-worker-cpu_bg.wasm' ? ['cpu'] : []))].sort();
 
 const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 const num = async (page, id) => Number(await byId(page, id).textContent());
@@ -98,11 +105,12 @@ const SMALL = '#grokking.task.p=23&grokking.model.mlp.width=32&grokking.loss.kin
   '&grokking.optimizer.lr=0.02&grokking.optimizer.weight_decay=0.1&grokking.training.steps=400';
 
 test('WebGPU: trains, the counter and the chart advance, the backend is named', async () => {
-  const { browser, page, errors } = await open([...BASE_ARGS, ...WEBGPU_ARGS], SMALL);
+  const { browser, page, errors, fetched } = await open([...BASE_ARGS, ...WEBGPU_ARGS], SMALL);
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent.startsWith('WebGPU'), null, { timeout: 120_000 });
     const label = await byId(page, 'backend-label').textContent();
     assert.match(label, /^WebGPU — /);
+    assert.deepEqual(workerBuilds(fetched), ['webgpu'], 'a WebGPU browser starts the WebGPU build');
     assert.equal(await byId(page, 'backend-notice').isHidden(), true);
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     assert.equal(await byId(page, 'error-banner').isHidden(), true, 'the link loads as given');
@@ -148,9 +156,11 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
 });
 
 test('no WebGPU: CPU fallback notice, and the default preset groks to test acc ≥ 0.99', async () => {
-  const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
+  const { browser, page, errors, fetched } = await open(BASE_ARGS, '#grokking');
   try {
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-label"]')?.textContent === 'CPU (wasm)', null, { timeout: 120_000 });
+    // The page without WebGPU downloads the CPU-only build, not the WebGPU one.
+    assert.deepEqual(workerBuilds(fetched), ['cpu']);
     await page.waitForFunction(() => /grokking\.task\./.test(location.hash), null, { timeout: 60_000 });
     const notice = byId(page, 'backend-notice');
     assert.equal(await notice.isVisible(), true);

@@ -7,7 +7,8 @@
 #                               publish (≈7 more minutes on 2 cores: binaryen's npm build, the one
 #                               that emits working wasm here, is single-threaded)
 # The built dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
-# data-trunk links: the worker's wasm, www/, examples/, embed.html, gradscope-embed.js, uPlot).
+# data-trunk links: the worker's two wasm builds, www/, examples/, embed.html, gradscope-embed.js,
+# uPlot).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
@@ -17,8 +18,11 @@ case "${1:-}" in
   --optimize) mode=site ;;
   *) echo "usage: scripts/dist.sh [--optimize]" >&2; exit 2 ;;
 esac
-cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker
-key=$(cat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/gradscope-worker.wasm" index.html Trunk.toml \
+# The worker in its two builds (Cargo.toml's `webgpu` feature), as index.html's links build them.
+cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker --features webgpu
+cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker-cpu
+wasm_out="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release"
+key=$(cat "$wasm_out/gradscope-worker.wasm" "$wasm_out/gradscope-worker-cpu.wasm" index.html Trunk.toml \
   package-lock.json embed.html gradscope-embed.js $(find www examples -type f | sort) | sha256sum | cut -c1-16)
 cache="$GRADSCOPE_CACHE/dist-$mode-$key"
 if [ -f "$cache/index.html" ]; then
@@ -31,9 +35,10 @@ if [ $mode = site ]; then
   # trunk would run the same pass on every build (index.html's data-wasm-opt); the tests do not
   # need it, so it runs here once per published site. The wasm's target-features section tells
   # wasm-opt which proposals (SIMD among them) the module uses.
-  wasm="dist/gradscope-worker_bg.wasm"
-  before=$(stat -c %s "$wasm")
-  wasm-opt -Oz "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
-  echo "wasm-opt -Oz: $before → $(stat -c %s "$wasm") bytes"
+  for wasm in dist/gradscope-worker_bg.wasm dist/gradscope-worker-cpu_bg.wasm; do
+    before=$(stat -c %s "$wasm")
+    wasm-opt -Oz "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
+    echo "wasm-opt -Oz $wasm: $before → $(stat -c %s "$wasm") bytes"
+  done
 fi
 rm -rf "$GRADSCOPE_CACHE"/dist-$mode-* && cp -r dist "$cache"

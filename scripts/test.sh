@@ -30,7 +30,8 @@ scripts/slurm-test.sh "$CARGO_TARGET_DIR/release/gradscope"
 stage "browser tests (wasm-bindgen-test, headless Chromium)"
 export WASM_BINDGEN_TEST_TIMEOUT=600
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$GRADSCOPE_ROOT/webdriver.json"
-cargo test --release --target wasm32-unknown-unknown --test web
+# With WebGPU: the tests run on both backends (the CPU-only build is the e2e's CPU path).
+cargo test --release --target wasm32-unknown-unknown --test web --features webgpu
 
 stage "trunk build (scripts/dist.sh)"
 scripts/dist.sh

@@ -2,7 +2,9 @@
 //!
 //! - `cpu`: burn's Flex backend (pure Rust; native and wasm).
 //! - `wgpu`: burn-wgpu natively (Vulkan/Metal/DX12; Mesa lavapipe on a GPU-less machine), and
-//!   the browser's WebGPU on wasm, initialised asynchronously as burn requires there.
+//!   the browser's WebGPU on wasm, initialised asynchronously as burn requires there. Compiled
+//!   where `cfg(gpu)` holds (build.rs): natively, and in the browser worker built with the
+//!   `webgpu` feature; the CPU-only worker has the CPU backend alone.
 //!
 //! Every device handed out is an autodiff device.
 
@@ -115,6 +117,7 @@ pub fn flush_subnormals() {
     this_thread();
 }
 
+#[cfg(gpu)]
 /// "prefix — adapter (driver)", or just the prefix where the adapter does not say what it is
 /// (browsers hide it from wgpu: the worker then asks `GPUAdapter.info` itself).
 fn describe_adapter(prefix: &str, info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> String {
@@ -128,6 +131,7 @@ fn describe_adapter(prefix: &str, info: &burn::tensor::wgpu::wgpu::AdapterInfo) 
     if name.is_empty() { prefix.to_string() } else { format!("{prefix} — {name}") }
 }
 
+#[cfg(gpu)]
 fn wgpu_backend(device: Device, setup: &burn::tensor::wgpu::WgpuSetup, prefix: &str) -> Backend {
     let info = setup.adapter.get_info();
     let limits = setup.device.limits();
@@ -169,9 +173,17 @@ pub fn wgpu_native() -> Result<Backend, BackendError> {
 /// it to the `log` crate, and installs a logger that counts its "Executing …" records.
 ///
 /// Call it before the first GPU device is created: cubecl reads its configuration once per
-/// process (per worker in a browser). Returns false, and counts nothing, when that is too late or
-/// another logger is installed.
+/// process (per worker in a browser). Returns false, and counts nothing, when that is too late,
+/// another logger is installed, or this build has no GPU backend.
 pub fn count_gpu_dispatches() -> bool {
+    #[cfg(not(gpu))]
+    return false;
+    #[cfg(gpu)]
+    count_cubecl_dispatches()
+}
+
+#[cfg(gpu)]
+fn count_cubecl_dispatches() -> bool {
     use cubecl_runtime::config::{CubeClRuntimeConfig, RuntimeConfig};
     let config: CubeClRuntimeConfig = serde_json::from_value(serde_json::json!({
         "profiling": { "logger": { "level": "minimal", "log": "info" } }
@@ -193,8 +205,10 @@ pub fn gpu_dispatches() -> Option<u64> {
     dispatch_counter::ON.load(Relaxed).then(|| dispatch_counter::COUNT.load(Relaxed))
 }
 
+#[cfg(gpu)]
 static DISPATCH_COUNTER: dispatch_counter::Counter = dispatch_counter::Counter;
 
+#[cfg_attr(not(gpu), allow(dead_code))]
 mod dispatch_counter {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -231,10 +245,16 @@ pub fn native(kind: BackendKind) -> Result<Backend, BackendError> {
     }
 }
 
+/// The browser's WebGPU in a worker built without it: an error that says so.
+#[cfg(all(target_arch = "wasm32", not(gpu)))]
+pub async fn webgpu() -> Result<Backend, BackendError> {
+    Err(BackendError("this worker was built without WebGPU (the CPU-only build)".into()))
+}
+
 /// The browser's WebGPU, initialised asynchronously (burn panics on first use otherwise). The
 /// runtime can be initialised once per worker; later calls return the same device, or the same
 /// error.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", gpu))]
 pub async fn webgpu() -> Result<Backend, BackendError> {
     use burn::tensor::wgpu::WgpuBackend;
     use std::cell::RefCell;

@@ -21,7 +21,7 @@
 // a scans spec switches to the scans lab.
 
 import { getPath } from './form.js';
-import { joinHash, splitHash, parseControls, showsOutput } from './links.js';
+import { joinHash, splitHash, parseControls, shows, showsOutput } from './links.js';
 import { RunStore } from './runs.js';
 import { LABS } from './labs/index.js';
 import { newState } from './widget/state.js';
@@ -102,7 +102,8 @@ function actions(w) {
     send: (cmd) => w.client.send(cmd),
     spawnWorker: () => {
       w.state.crashed = false;
-      if (w.client.spawn()) w.send({ type: 'init', backend: w.state.backend });
+      w.client.start({ backend: w.state.backend, canSwitch: shows(w.view, ['backend']) });
+      w.send({ type: 'init', backend: w.state.backend }); // first in the queue
     },
     requestStart: () => requestStart(w),
     reset: () => reset(w),

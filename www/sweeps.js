@@ -124,7 +124,8 @@ function send(p, cmd) {
 
 function ensureWorker(p) {
   if (p.worker) return;
-  p.worker = newWorker();
+  // The CPU-only build unless the sweep asks for a GPU (`?backend=webgpu|auto`).
+  p.worker = newWorker(p.backend === 'cpu' ? 'cpu' : 'webgpu');
   p.worker.onmessage = (e) => onEvent(p, JSON.parse(e.data));
   p.worker.onerror = (e) => showError(p, `The worker failed: ${e.message || 'unknown error'}`);
 }

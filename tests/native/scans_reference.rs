@@ -107,6 +107,7 @@ fn within(got: &[f64], want: &[f64], atol: f64, rtol: f64) -> Result<f64, String
     let mut worst = 0f64;
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let err = (g - w).abs();
+        // Negated, so that a NaN fails.
         if !(err <= atol + rtol * w.abs()) {
             return Err(format!("entry {i}: {g} vs {w} (|Δ| {err:.3e} > {atol:.1e} + {rtol}·|w|)"));
         }

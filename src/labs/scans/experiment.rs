@@ -13,7 +13,7 @@ use super::analysis::{Example, Heatmap, ModelViews, ScansAnalysis, ScansReport};
 use crate::backend::DeviceLimits;
 use crate::labs::scans::memory::{MemoryTask, SequenceBatch, TaskKind};
 use crate::labs::scans::spec::{ScanModelSpec, ScansSpec};
-use crate::labs::scans::ssm::fused_scan_cube;
+use crate::labs::scans::ssm::fused_scan;
 use crate::labs::scans::ssm::net::{MixerKind, SsmNet, SsmNetConfig};
 use crate::labs::scans::ssm::scan::ScanMethod;
 use crate::rng::{Stream, stream};
@@ -163,7 +163,7 @@ pub fn largest_tensor_bytes(
 ) -> u64 {
     let d_inner = m.expand * m.d_model;
     if m.mixer == MixerKind::Mamba && backward && m.scan == ScanMethod::Fused {
-        let fused = fused_scan_cube::backward_buffer_bytes(rows, len, d_inner, m.d_state);
+        let fused = fused_scan::backward_buffer_bytes(rows, len, d_inner, m.d_state);
         return fused.max(4 * (rows * len * vocab) as u64);
     }
     let (rows, len, d_inner) = (rows as u64, len as u64, d_inner as u64);

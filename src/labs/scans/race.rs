@@ -85,7 +85,7 @@ pub struct RaceEntry {
 /// scan's backward buffer on a GPU (three such sections; the CPU kernel allocates less).
 pub fn largest_tensor_bytes(target: RaceTarget, len: usize) -> u64 {
     match target {
-        RaceTarget::Fused => crate::labs::scans::ssm::fused_scan_cube::backward_buffer_bytes(
+        RaceTarget::Fused => crate::labs::scans::ssm::fused_scan::backward_buffer_bytes(
             1,
             len,
             RACE_CHANNELS,

@@ -25,6 +25,8 @@
 
 use std::mem::MaybeUninit;
 
+#[cfg(gpu)]
+use burn::backend::Cube;
 use burn::backend::autodiff::{
     Autodiff,
     checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
@@ -33,7 +35,7 @@ use burn::backend::autodiff::{
 };
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::{FloatTensor, IntTensor};
-use burn::backend::{Backend, Cube, DType, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::backend::{Backend, DType, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{IndexingUpdateOp, Int, Tensor, TensorData};
 
 use crate::labs::grokking::spec::Activation;
@@ -59,7 +61,7 @@ impl PairActivation {
 }
 
 /// `act(W_a[a] + W_b[b]) · W` and its gradients, per backend.
-#[backend_extension(Flex, Cube, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(gpu), Autodiff)]
 pub trait PairLayerOps: Backend {
     /// `w_a`: `[p_a, width]`, `w_b`: `[p_b, width]`, `w`: `[width, n]`, `a`, `b`: `[batch]`
     /// → `[batch, n]`.
@@ -138,6 +140,7 @@ fn activate<B: Backend>(x: FloatTensor<B>, activation: PairActivation) -> FloatT
 }
 
 /// wgpu/WebGPU: the composed default.
+#[cfg(gpu)]
 impl PairLayerOps for Cube {}
 
 impl PairLayerOps for Flex {

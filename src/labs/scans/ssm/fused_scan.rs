@@ -28,12 +28,14 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, DType, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{Device, Tensor, TensorData};
+#[cfg(gpu)]
 use burn_cubecl::{CubeBackend, tensor::CubeTensor};
 
 /// The fused selective scan and its gradients: Flex (the CPU kernel below), cubecl (the GPU
 /// kernel in [`super::fused_scan_cube`]; under kernel fusion, as an opaque op in the fused
-/// stream), and autodiff over either.
-#[backend_extension(Flex, Cube, Fusion, Autodiff)]
+/// stream), and autodiff over either. cubecl and fusion only where the GPU backend is compiled
+/// in (`cfg(gpu)`, build.rs).
+#[backend_extension(Flex, Cube: cfg(gpu), Fusion: cfg(gpu), Autodiff)]
 pub trait SelectiveScanOps: Backend {
     /// `u`, `delta`: `[b, l, d]` (Δ after bias and softplus), `a`: `[d, n]`, `b`, `c`:
     /// `[b, l, n]` → `y`: `[b, l, d]` (no D skip).
@@ -122,6 +124,7 @@ impl SelectiveScanOps for Flex {
     }
 }
 
+#[cfg(gpu)]
 impl SelectiveScanOps for CubeBackend {
     fn selective_scan_forward(
         u: CubeTensor,
@@ -219,10 +222,13 @@ impl<B: Backend + SelectiveScanOps, C: CheckpointStrategy> SelectiveScanOps for 
 /// Whether `device` runs a fused kernel: burn's Flex CPU backend or a cubecl device (wgpu,
 /// WebGPU), with or without autodiff.
 pub fn has_fused_kernel(device: &Device) -> bool {
-    matches!(
-        device.clone().inner().as_dispatch(),
-        burn::backend::DispatchDevice::Flex(_) | burn::backend::DispatchDevice::Cube(_)
-    )
+    match device.clone().inner().as_dispatch() {
+        burn::backend::DispatchDevice::Flex(_) => true,
+        #[cfg(gpu)]
+        burn::backend::DispatchDevice::Cube(_) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
 }
 
 /// The fused selective scan (see the module doc); `None` where the device has no kernel (the
@@ -379,4 +385,31 @@ impl<'a> Inputs<'a> {
             }
         }
     }
+}
+
+/// The backward output buffer's sections, in order: du, dΔ `[b, l, d]`; dB, dC partials
+/// `[b, d, l, N]`; dA partials `[b, d, N]`; the states `[b, d, l, N]` (scratch).
+pub(super) struct Sections {
+    pub bs: usize,
+    pub l: usize,
+    pub d: usize,
+    pub n: usize,
+}
+
+impl Sections {
+    pub fn lnd(&self) -> usize {
+        self.bs * self.l * self.d
+    }
+    pub fn states(&self) -> usize {
+        self.bs * self.d * self.l * self.n
+    }
+    pub fn total(&self) -> usize {
+        2 * self.lnd() + 3 * self.states() + self.bs * self.d * self.n
+    }
+}
+
+/// Bytes of the backward kernel's output buffer (f32) for `[bs, l, d]` inputs with `n` states:
+/// the largest buffer the fused scan allocates, for the callers' fit checks.
+pub fn backward_buffer_bytes(bs: usize, l: usize, d: usize, n: usize) -> u64 {
+    4 * Sections { bs, l, d, n }.total() as u64
 }

@@ -16,6 +16,7 @@
 //! `tests/web.rs` (WebGPU in Chromium) check values and every gradient against the composed
 //! sequential scan.
 
+use super::fused_scan::Sections;
 use burn::backend::cubecl::dtype_to_storage_type;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::{Shape, Slice, TensorMetadata};
@@ -160,33 +161,6 @@ fn selective_scan_backward_kernel<F: Float>(
     for k in 0..n_state {
         out[da_at + k] = da[k];
     }
-}
-
-/// The backward output buffer's sections, in order: du, dΔ `[b, l, d]`; dB, dC partials
-/// `[b, d, l, N]`; dA partials `[b, d, N]`; the states `[b, d, l, N]` (scratch).
-struct Sections {
-    bs: usize,
-    l: usize,
-    d: usize,
-    n: usize,
-}
-
-impl Sections {
-    fn lnd(&self) -> usize {
-        self.bs * self.l * self.d
-    }
-    fn states(&self) -> usize {
-        self.bs * self.d * self.l * self.n
-    }
-    fn total(&self) -> usize {
-        2 * self.lnd() + 3 * self.states() + self.bs * self.d * self.n
-    }
-}
-
-/// Bytes of the backward kernel's output buffer (f32) for `[bs, l, d]` inputs with `n` states:
-/// the largest buffer the fused scan allocates, for the callers' fit checks.
-pub fn backward_buffer_bytes(bs: usize, l: usize, d: usize, n: usize) -> u64 {
-    4 * Sections { bs, l, d, n }.total() as u64
 }
 
 fn section(flat: CubeTensor, start: usize, len: usize, shape: Vec<usize>) -> CubeTensor {

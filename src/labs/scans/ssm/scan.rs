@@ -23,8 +23,8 @@
 //! [`selective_scan`] takes mamba's layout (`u, delta: [b, d, l]`, `B, C: [b, n, l]`) so its
 //! arguments compare one-to-one with `mamba_ssm.ops.selective_scan_interface.selective_scan_ref`.
 
-use burn::tensor::{Device, Tensor};
 use burn::tensor::activation::softplus;
+use burn::tensor::{Device, Tensor};
 
 /// How a scan is computed. All three give the same numbers (up to float rounding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
