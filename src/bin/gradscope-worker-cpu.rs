@@ -4,9 +4,7 @@
 //! nothing: use the `gradscope` CLI.
 
 #[cfg(target_arch = "wasm32")]
-fn main() {
-    gradscope::web::worker_main();
-}
+gradscope::worker_binary!();
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {

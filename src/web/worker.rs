@@ -102,22 +102,9 @@ async fn probe_webgpu() -> Result<String, String> {
     Ok(text)
 }
 
-unsafe extern "C" {
-    /// wasm-ld's synthesized function that runs every static constructor (cubecl registers its
-    /// IR through the `inventory` crate's constructors).
-    fn __wasm_call_ctors();
-}
-
-/// Runs the static constructors, installs the panic hook and the message handler, then runs
-/// the loop. Called once, first, from the worker binaries' `main`.
+/// Installs the panic hook and the message handler, then runs the loop. Called once from the
+/// worker binaries' `main` ([`crate::worker_binary`]), after the static constructors.
 pub fn worker_main() {
-    // Run the static constructors once, here. Without an explicit call, wasm-ld links a binary
-    // "command-style" and wraps *every* export in a call to them, so each message, timer and
-    // JS-value handoff into the worker re-ran all of cubecl's `inventory` registrations: 4–5% of
-    // a CPU-wasm run of pair-tiny-mlp in Chromium's profiler (docs/performance.md). This call is
-    // the linker's documented opt-out (inventory's docs, "WebAssembly and constructors").
-    // SAFETY: runs before any other code of the worker (this is its entry point), once.
-    unsafe { __wasm_call_ctors() };
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         post(&Event::Panic { message: info.to_string() });
