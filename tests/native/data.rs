@@ -278,3 +278,27 @@ fn a_custom_operation_round_trips_through_the_url_hash_and_json() {
     let e = ExperimentSpec::from_hash("grokking.task.p=9&grokking.task.op.expr=a%2Bb").unwrap_err();
     assert_eq!(e.message, "must be a prime in 3..=257 (got 9)");
 }
+
+/// The preview of your own operation (the page's p × p grid as you type): p outside 2..=257 is
+/// refused by field; inside, its table has one entry per (a, b), row a, and each is a² + b
+/// mod p worked out here (none excluded: no division).
+#[test]
+fn the_operation_preview_labels_the_whole_grid() {
+    use gradscope::labs::grokking::modular::Operation;
+    for p in [0, 1, 258] {
+        let e = Operation::preview("a*a + b", p).expect_err("out of range");
+        assert_eq!(e.field, "grokking.task.p", "p = {p}");
+    }
+    for p in [2u32, 7, 257] {
+        let op = Operation::preview("a*a + b", p).expect("in range");
+        let table = op.table();
+        assert_eq!(table.len(), (p * p) as usize, "p = {p}");
+        for a in 0..p {
+            for b in 0..p {
+                let want = ((a as u64 * a as u64 + b as u64) % p as u64) as u32;
+                assert_eq!(table[(a * p + b) as usize], Some(want), "p = {p}, ({a}, {b})");
+                assert_eq!(op.label(a, b), Some(want));
+            }
+        }
+    }
+}
