@@ -5,6 +5,9 @@
 // - Access-Control-Allow-Origin: * — embeds on another origin fetch the module scripts and
 //   the wasm with CORS (GitHub Pages sends the same header).
 // - The same site under the sub-path /gradscope/, as a project page on a static host.
+// - Precompressed copies (`file.br`, `file.gz`, which `scripts/dist.sh --optimize` writes) are
+//   served with Content-Encoding when the browser accepts them, as nginx's brotli_static does;
+//   a file without them is served as it is (the tests' build has none).
 // - A second server on another port stands for a blog on another origin: it serves the example
 //   blog page with the widget script pointed at the first origin.
 // Run alone: `node e2e/server.mjs dist 8137` (the blog origin is the next port).
@@ -48,17 +51,37 @@ export function serve(root, port, { csp = CSP, rewrite = null } = {}) {
     const file = join(base, path);
     if (!file.startsWith(base)) { res.writeHead(403).end(); return; }
     try {
-      let body = await readFile(file);
       const type = TYPES[extname(file)] || 'application/octet-stream';
-      if (rewrite && type.startsWith('text/html')) body = Buffer.from(rewrite(path, body.toString()));
-      const headers = { 'Content-Type': type, 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' };
+      const headers = { 'Content-Type': type, 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store', Vary: 'Accept-Encoding' };
       if (csp) headers['Content-Security-Policy'] = csp;
+      const rewritten = rewrite && type.startsWith('text/html');
+      const encoded = rewritten ? null : await precompressed(file, req.headers['accept-encoding']);
+      let body;
+      if (encoded) {
+        body = encoded.body;
+        headers['Content-Encoding'] = encoded.encoding;
+      } else {
+        body = await readFile(file);
+        if (rewritten) body = Buffer.from(rewrite(path, body.toString()));
+      }
       res.writeHead(200, headers).end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
     }
   });
   return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
+}
+
+/** The precompressed copy of `file` the browser accepts (brotli first), or null. */
+async function precompressed(file, accepted = '') {
+  const encodings = String(accepted).split(',').map((e) => e.trim().split(';')[0]);
+  for (const [encoding, suffix] of [['br', '.br'], ['gzip', '.gz']]) {
+    if (!encodings.includes(encoding)) continue;
+    try {
+      return { encoding, body: await readFile(file + suffix) };
+    } catch { /* no such copy */ }
+  }
+  return null;
 }
 
 /** The site on `port`, and the blog on `port + 1` whose widget script comes from the site. */

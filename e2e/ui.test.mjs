@@ -321,6 +321,58 @@ test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked
   }
 });
 
+test('before the wasm arrives: the presets and the first run\'s form show, Train waits for the trainer', async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: BASE_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // The worker's wasm is held back until the form has been read.
+    let release;
+    const released = new Promise((ok) => { release = ok; });
+    await page.route(/_bg\.wasm$/, async (route) => { await released; await route.continue(); });
+    const formBeforeWasm = async (hash) => {
+      await page.goto(URL + hash);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="spec-form"] fieldset').length > 1, null, { timeout: 30_000 });
+      assert.equal(await byId(page, 'train-button').isDisabled(), true, 'Train waits for the worker');
+      assert.match(await byId(page, 'speed').textContent(), /loading the trainer/);
+      return page.locator('[data-testid="preset-select"] option').evaluateAll((os) => os.map((o) => o.value));
+    };
+    // A lab key: that lab's presets, its first preset's form.
+    const scansPresets = await formBeforeWasm('#scans');
+    assert.ok(scansPresets.includes('selective-copying') && scansPresets.includes('scan-race'), scansPresets.join());
+    assert.equal(await byId(page, 'preset-select').inputValue(), scansPresets[0]);
+    assert.ok(Number(await byId(page, 'field-task-len').inputValue()) > 0);
+    // The page names its whole module graph up front (scripts/preload.mjs), so the browser
+    // fetches it at once rather than one import level per round trip.
+    const unlisted = await page.evaluate(() => {
+      const preloaded = new Set([...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.href));
+      return performance.getEntriesByType('resource').map((r) => r.name)
+        .filter((n) => /\.js$/.test(n) && !preloaded.has(n));
+    });
+    assert.deepEqual(unlisted, [], 'modules fetched without a modulepreload link');
+    release();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    assert.equal(await byId(page, 'preset-select').inputValue(), scansPresets[0], 'the loaded run is the one shown');
+    // A spec link: its own values, read from the link before the worker validates them.
+    const link = (await page.evaluate(() => location.hash)).replace(/grokking|scans\.task\.len=\d+/, 'scans.task.len=24');
+    assert.match(link, /scans\.task\.len=24/);
+    const held = new Promise((ok) => { release = ok; });
+    await page.unroute(/_bg\.wasm$/);
+    await page.route(/_bg\.wasm$/, async (route) => { await held; await route.continue(); });
+    await page.goto('about:blank');
+    await formBeforeWasm(link);
+    assert.equal(await byId(page, 'field-task-len').inputValue(), '24');
+    assert.equal(await byId(page, 'preset-select').inputValue(), '', 'a changed spec is Custom');
+    release();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+    assert.equal(await byId(page, 'field-task-len').inputValue(), '24');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('presets, compare runs and a CLI metrics file', async () => {
   const { browser, page, errors } = await open(BASE_ARGS, '#grokking');
   try {

@@ -3,19 +3,23 @@
 // - training steps/s of each spec: native Flex on one thread and on all, CPU-wasm in headless
 //   Chromium, native wgpu and WebGPU (SwiftShader here), with GPU dispatches per step and the
 //   first step's latency;
-// - first load: the page interactive (Train enabled, the loss chart drawn), cold and warm cache;
-// - the worker's wasm size, raw and gzipped;
+// - first load on the CPU path and the WebGPU path, on the loopback and at 20 Mbit/s with 40 ms
+//   RTT: when the form shows and when the page is interactive (Train enabled, the loss chart
+//   drawn), cold and warm cache, and the worker wasm's bytes on the wire;
+// - the worker's wasm size, raw, gzip -9 and brotli (quality 11, as scripts/precompress.mjs
+//   writes the site's copies);
 // - with --to-grok, the wall time until test accuracy ≥ 0.99, browser and native.
 // Not a test: nothing here asserts a speed (the machines are noisy); ratios come from one run.
 //
 //   node scripts/bench-browser.mjs --url http://127.0.0.1:8150/ --gs target/release/gradscope \
 //     [--specs doshi-quick-grok,nanda-1l-transformer] [--steps 20] [--backends cpu,webgpu]
 //     [--to-grok] [--grok-timeout 600] [--torch PYTHON] [--native-timeout 600] [--json out.json]
+//     [--loopback-only]
 // A spec is a preset name or a spec file (anything `gradscope spec` takes). --torch: a Python
 // with torch, for the PyTorch CPU reference of doshi-quick-grok (scripts/reference/doshi_torch.py)
 // on one thread and on all.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { cpus } from 'node:os';
 import { chromium } from 'playwright-core';
@@ -87,34 +91,71 @@ async function launch(backend) {
 
 /** Waits until the page is interactive: Train enabled and the loss chart drawn (uPlot's
  * canvas laid out with its axes; the curves start with the first evaluation, at step 0 of
- * training). Returns ms since navigation. */
+ * training). Returns ms since navigation; `painted`, when the form first showed its fields (the
+ * page draws it from the build-written schema before the wasm arrives). */
 async function interactive(page, timeout = 120_000) {
   await page.waitForFunction(() => {
+    if (window.__painted == null && document.querySelectorAll('[data-testid="spec-form"] fieldset').length > 1) {
+      window.__painted = performance.now();
+    }
     const train = document.querySelector('[data-testid="train-button"]');
     const canvas = document.querySelector('[data-testid="chart-loss"] canvas');
     return train && !train.disabled && canvas && canvas.width > 0;
   }, null, { timeout, polling: 10 });
-  return page.evaluate(() => performance.now());
+  return page.evaluate(() => ({ ready: performance.now(), painted: window.__painted }));
 }
 
-/** First load with the CPU backend (no WebGPU flags): a fresh profile (cold), then a reload in
- * the same profile (warm: HTTP cache and V8's compiled-wasm cache). */
-async function firstLoad() {
-  const browser = await launch('cpu');
+/** The network profiles of the first-load table: the loopback as it is, and a slow connection
+ * (Chromium's network emulation, which the page's worker fetches go through too). */
+const NETWORKS = [
+  { name: 'loopback', conditions: null },
+  { name: '20 Mbit/s, 40 ms RTT', conditions: { offline: false, latency: 40, downloadThroughput: 20e6 / 8, uploadThroughput: 20e6 / 8 } },
+].slice(0, flag('loopback-only') ? 1 : 2);
+
+/** First load of `#grokking` on each path ('cpu': a browser without WebGPU, so the page takes
+ * the CPU-only build; 'webgpu': SwiftShader's adapter, so the WebGPU build) and network profile:
+ * a fresh context (cold cache), then, on the loopback, reloads in it (warm: HTTP cache and V8's
+ * compiled-wasm cache). Each row: when the form showed and when Train was enabled, the worker
+ * build fetched, its wasm's bytes on the wire and their encoding. */
+async function firstLoad(path) {
+  const browser = await launch(path);
+  const rows = [];
   try {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(URL + '#grokking');
-    const cold = await interactive(page);
-    // The warm figure is the second of two reloads: the first may still be filling V8's cache.
-    await page.reload();
-    await interactive(page);
-    await page.reload();
-    const warm = await interactive(page);
-    return { cold, warm };
+    for (const { name, conditions } of NETWORKS) {
+      const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+      const page = await context.newPage();
+      const wasm = [];
+      page.on('requestfinished', async (request) => {
+        if (!/_bg\.wasm$/.test(request.url())) return;
+        const response = await request.response();
+        wasm.push({
+          file: request.url().split('/').pop(),
+          bytes: (await request.sizes()).responseBodySize,
+          encoding: (await response.allHeaders())['content-encoding'] || 'none',
+        });
+      });
+      if (conditions) {
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', conditions);
+      }
+      await page.goto(URL + '#grokking');
+      const cold = await interactive(page);
+      let warm = null;
+      if (!conditions) {
+        // The warm figure is the second of two reloads: the first may still be filling V8's cache.
+        await page.reload();
+        await interactive(page);
+        await page.reload();
+        warm = await interactive(page);
+      }
+      rows.push({ path, network: name, cold, warm, wasm: wasm.slice(0, 1) });
+      await context.close();
+    }
   } finally {
     await browser.close();
   }
+  return rows;
 }
 
 /** One backend in one browser: every spec's Speed (and time to grok). */
@@ -205,7 +246,8 @@ async function main() {
     };
     log(`native: ${name}: ${JSON.stringify(report.specs[name])}`);
   }
-  if (BACKENDS.includes('cpu')) report.load = await firstLoad();
+  report.load = [];
+  for (const path of BACKENDS) report.load.push(...await firstLoad(path));
   for (const backend of BACKENDS) {
     const runs = await browserRuns(backend, specs);
     for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
@@ -218,7 +260,9 @@ async function main() {
     report.wasm[build] = {
       bytes: wasm.length,
       gzip: gzipSync(wasm, { level: 9 }).length,
-      brotli: brotliCompressSync(wasm, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } }).length,
+      brotli: existsSync(`${DIST}/${file}.br`) ? statSync(`${DIST}/${file}.br`).size
+        : brotliCompressSync(wasm, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } }).length,
+      brotliQuality: existsSync(`${DIST}/${file}.br`) ? 11 : 9,
       modified: statSync(`${DIST}/${file}`).mtime.toISOString(),
     };
   }
@@ -248,22 +292,26 @@ async function main() {
     const e = (r) => f(r?.speed?.eval_steps_per_sec);
     return `${name}: native 1 thread ${e(s.flex1)}, CPU-wasm ${e(s.cpu)}, native wgpu ${e(s.wgpu)}, WebGPU ${e(s.webgpu)}`;
   }).join('; ') + '.');
-  if (report.load) {
+  if (report.load.length) {
     out.push('');
-    out.push('## First load (CPU backend, headless Chromium on loopback; Train enabled and the loss chart drawn)');
+    out.push('## First load (`#grokking`, headless Chromium, cold cache unless said; the form drawn, then Train enabled)');
     out.push('');
-    out.push('| cold cache | warm cache |');
-    out.push('| --- | --- |');
-    out.push(`| ${f(report.load.cold, 0)} ms | ${f(report.load.warm, 0)} ms |`);
+    out.push('| path | network | form shown | Train enabled | warm cache: Train enabled | worker wasm on the wire |');
+    out.push('| --- | --- | --- | --- | --- | --- |');
+    const kb = (w) => (w ? `${w.file}: ${(w.bytes / 1e6).toFixed(2)} MB, ${w.encoding}` : '—');
+    for (const r of report.load) {
+      out.push(`| ${r.path === 'cpu' ? 'CPU (no WebGPU)' : 'WebGPU'} | ${r.network} | ${f(r.cold.painted, 0)} ms | ` +
+        `${f(r.cold.ready, 0)} ms | ${r.warm ? `${f(r.warm.ready, 0)} ms` : '—'} | ${kb(r.wasm[0])} |`);
+    }
   }
   out.push('');
   out.push('## Worker wasm (the page starts the CPU-only build where it trains on the CPU)');
   out.push('');
-  out.push('| build | bytes | gzip -9 | brotli -9 |');
+  out.push('| build | bytes | gzip -9 | brotli |');
   out.push('| --- | --- | --- | --- |');
   const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
   for (const [build, w] of Object.entries(report.wasm)) {
-    out.push(`| ${build === 'cpu' ? 'CPU only' : 'WebGPU (and CPU)'} | ${mb(w.bytes)} | ${mb(w.gzip)} | ${mb(w.brotli)} |`);
+    out.push(`| ${build === 'cpu' ? 'CPU only' : 'WebGPU (and CPU)'} | ${mb(w.bytes)} | ${mb(w.gzip)} | ${mb(w.brotli)} (quality ${w.brotliQuality}) |`);
   }
   const { cpu, webgpu } = report.wasm;
   out.push(`\nCPU-only ÷ WebGPU build: ${ratio(cpu.bytes, webgpu.bytes)} raw, ${ratio(cpu.brotli, webgpu.brotli)} brotli.`);

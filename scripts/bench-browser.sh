@@ -2,7 +2,7 @@
 # The browser next to the native CLI, measured in one run and printed as markdown tables
 # (scripts/bench-browser.mjs says what is measured): training steps/s on CPU-wasm and WebGPU
 # (headless Chromium; SwiftShader without a GPU) beside native Flex and wgpu, GPU dispatches per
-# step, the first step's latency, first load (cold and warm), the wasm's size.
+# step, the first step's latency, first load per path and network (cold and warm), the wasm's size.
 #   scripts/bench-browser.sh                      the default and the two long presets
 #   scripts/bench-browser.sh --to-grok            also the time to grok of the default preset
 #   scripts/bench-browser.sh SPEC [SPEC …]        presets or spec files
@@ -18,10 +18,10 @@ cd "$GRADSCOPE_ROOT"
 
 # The site as published (wasm-opt -Oz), whose size and first load are part of the table; the tiny
 # run takes the tests' build instead (it only has to keep running).
-specs=() extra=() steps="${STEPS:-20}" dist=(--optimize)
+specs=() extra=() load=() steps="${STEPS:-20}" dist=(--optimize)
 for arg in "$@"; do
   case $arg in
-    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=() ;;
+    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=(); load=(--loopback-only) ;;
     --to-grok) extra+=(--to-grok) ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) specs+=("$arg") ;;
@@ -43,4 +43,4 @@ trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
 specs_csv=$(IFS=,; echo "${specs[*]}")
 node scripts/bench-browser.mjs --url "http://127.0.0.1:$PORT/" --gs "$CARGO_TARGET_DIR/release/gradscope" \
-  --specs "$specs_csv" --steps "$steps" ${BENCH_JSON:+--json "$BENCH_JSON"} ${NATIVE_TIMEOUT:+--native-timeout "$NATIVE_TIMEOUT"} "${extra[@]}"
+  --specs "$specs_csv" --steps "$steps" ${BENCH_JSON:+--json "$BENCH_JSON"} ${NATIVE_TIMEOUT:+--native-timeout "$NATIVE_TIMEOUT"} "${extra[@]}" "${load[@]}"

@@ -3,12 +3,13 @@
 # changed. Used by scripts/test.sh and scripts/bench-browser.sh.
 #   scripts/dist.sh             trunk build --release: the release wasm, no wasm-opt (what the
 #                               tests and `scripts/serve.sh` use)
-#   scripts/dist.sh --optimize  the same, then wasm-opt -Oz over the worker's wasm: the site to
-#                               publish (≈7 more minutes on 2 cores: binaryen's npm build, the one
+#   scripts/dist.sh --optimize  the same, then wasm-opt -Oz over the worker's wasm and brotli and
+#                               gzip copies of every file (scripts/precompress.mjs): the site to
+#                               publish (≈9 more minutes on 2 cores: binaryen's npm build, the one
 #                               that emits working wasm here, is single-threaded)
 # The built dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
 # data-trunk links: the worker's two wasm builds, www/, examples/, embed.html, gradscope-embed.js,
-# uPlot).
+# uPlot, the scripts that post-process it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
@@ -23,7 +24,8 @@ cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker --f
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker-cpu
 wasm_out="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release"
 key=$(cat "$wasm_out/gradscope-worker.wasm" "$wasm_out/gradscope-worker-cpu.wasm" index.html Trunk.toml \
-  package-lock.json embed.html gradscope-embed.js $(find www examples -type f | sort) | sha256sum | cut -c1-16)
+  package-lock.json embed.html gradscope-embed.js scripts/preload.mjs scripts/precompress.mjs \
+  $(find www examples -type f | sort) | sha256sum | cut -c1-16)
 cache="$GRADSCOPE_CACHE/dist-$mode-$key"
 if [ -f "$cache/index.html" ]; then
   echo "dist/ unchanged since the last build: reusing $cache"
@@ -31,6 +33,8 @@ if [ -f "$cache/index.html" ]; then
   exit 0
 fi
 trunk build --release
+# The pages' module graphs as <link rel="modulepreload"> tags (fetched at once, not level by level).
+node scripts/preload.mjs dist
 if [ $mode = site ]; then
   # trunk would run the same pass on every build (index.html's data-wasm-opt); the tests do not
   # need it, so it runs here once per published site. The wasm's target-features section tells
@@ -40,5 +44,7 @@ if [ $mode = site ]; then
     wasm-opt -Oz "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
     echo "wasm-opt -Oz $wasm: $before → $(stat -c %s "$wasm") bytes"
   done
+  # Brotli and gzip copies beside each file, for hosts that serve precompressed files.
+  node scripts/precompress.mjs dist
 fi
 rm -rf "$GRADSCOPE_CACHE"/dist-$mode-* && cp -r dist "$cache"

@@ -21,13 +21,13 @@
 // a scans spec switches to the scans lab.
 
 import { getPath } from './form.js';
-import { joinHash, splitHash, parseControls, shows, showsOutput } from './links.js';
+import { joinHash, labOf, splitHash, specOfHash, parseControls, shows, showsOutput } from './links.js';
 import { RunStore } from './runs.js';
 import { LABS } from './labs/index.js';
 import { newState } from './widget/state.js';
 import { WorkerClient } from './widget/client.js';
 import { buildLayout, applyView, showProgress, updateButtons, showError, clearError } from './widget/layout.js';
-import { buildForm, fillPresets } from './widget/spec-form.js';
+import { buildForm, fillForm, fillPresets } from './widget/spec-form.js';
 import { onEvent } from './widget/events.js';
 import { pin, pinRun, renderPinned, loadMetricsFile } from './widget/compare.js';
 import { saveRun, buildRunsMenu } from './widget/saved-runs.js';
@@ -92,7 +92,7 @@ export function start(root, options = {}) {
   w.spawnWorker();
   updateButtons(w);
   applyView(w);
-  if (options.spec) w.send({ type: 'load', spec: options.spec });
+  firstLoad(w);
   return handle(w, watchers);
 }
 
@@ -107,7 +107,7 @@ function actions(w) {
     },
     requestStart: () => requestStart(w),
     reset: () => reset(w),
-    loadHash: (hash, initial) => loadHash(w, hash, initial),
+    loadHash: (hash) => loadHash(w, hash),
     mountLab: (id, spec) => mountLab(w, id, spec),
     recoverOnCpu: (why, wasRunning, respawn) => recoverOnCpu(w, why, wasRunning, respawn),
     scheduleDraw: () => scheduleDraw(w),
@@ -126,6 +126,24 @@ function actions(w) {
   };
 }
 
+/** Queues the first run (the spec given, else the hash's, else the default preset) and paints
+ * its lab and form at once, from the build-written schema and presets, while the worker
+ * loads: the form is on screen before the wasm has arrived. */
+function firstLoad(w) {
+  const { state, options, ui } = w;
+  const body = splitHash(options.hash || '').spec;
+  if (options.spec) w.send({ type: 'load', spec: options.spec });
+  else if (body) loadHash(w, options.hash);
+  else w.send({ type: 'load', spec: state.presets[0].spec });
+  const labPreset = state.presets.find((p) => p.lab === body);
+  state.painted = options.spec ?? labPreset?.spec ?? (body ? specOfHash(body) : state.presets[0].spec);
+  if (state.painted && LABS.some((l) => l.id === labOf(state.painted))) {
+    mountLab(w, labOf(state.painted), state.painted);
+    fillForm(w, state.painted);
+  }
+  ui.speed.textContent = 'loading the trainer…';
+}
+
 /** Starts training, or, for a hidden embed, as soon as it shows. */
 function requestStart(w) {
   if (w.options.pauseWhenHidden && !w.state.visible) { w.state.resumeOnShow = true; return; }
@@ -139,16 +157,16 @@ function reset(w) {
   if (!w.client.ready && w.client.worker) {
     w.client.terminate();
     w.spawnWorker();
-    if (w.state.lastGood) w.send({ type: 'load', spec: w.state.lastGood });
+    const spec = w.state.lastGood ?? w.state.painted;
+    if (spec) w.send({ type: 'load', spec });
     return;
   }
   w.send({ type: 'reset' });
 }
 
 /** Loads a URL hash: a full spec hash, or a lab key alone (`#scans`) for that lab's first preset. */
-function loadHash(w, hash, initial = false) {
+function loadHash(w, hash) {
   const { state, view, options } = w;
-  if (!initial) state.loadRequested = true; // a later request wins over the first spec
   const parts = splitHash(hash);
   if (options.controls == null) view.controls = parts.view.controls;
   if (options.views == null) view.views = parts.view.views;
@@ -157,8 +175,6 @@ function loadHash(w, hash, initial = false) {
   const body = parts.spec;
   const labOnly = LABS.find((l) => l.id === body);
   if (labOnly) {
-    if (!state.presets.length) { state.pendingLab = labOnly.id; return; }
-    state.pendingLab = null;
     const preset = state.presets.find((p) => p.lab === labOnly.id);
     if (preset) w.send({ type: 'load', spec: preset.spec });
     return;
@@ -313,9 +329,9 @@ function handle(w, unwatch) {
   return {
     /** Loads a spec from a URL hash, or a lab's first preset from its key (`#scans`); the
      * current run is kept if the hash is invalid. */
-    loadHash: (hash, initial) => loadHash(w, hash, initial),
+    loadHash: (hash) => loadHash(w, hash),
     /** Loads a spec object. */
-    load(spec) { state.loadRequested = true; state.pendingLab = null; w.send({ type: 'load', spec }); },
+    load(spec) { w.send({ type: 'load', spec }); },
     start() { requestStart(w); },
     pause() { state.resumeOnShow = false; w.send({ type: 'pause' }); },
     /** Metrics so far (one object per evaluation). */

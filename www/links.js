@@ -61,6 +61,30 @@ export function splitHash(hash) {
   return { spec: spec.join('&'), view };
 }
 
+/** The spec a hash body holds, read as the worker reads it (src/spec/url_hash.rs: dotted keys
+ * nest, `true`/`false`/`null` and decimal numbers are parsed, the rest stays text), but not
+ * validated: the page shows it in the form while the worker loads, and the worker's answer
+ * (the validated spec, or an error) replaces it. Null if it is not a spec. */
+export function specOfHash(body) {
+  const root = {};
+  for (const part of String(body).split('&')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) return null;
+    const path = decode(part.slice(0, eq)).split('.');
+    const raw = decode(part.slice(eq + 1).replace(/\+/g, ' '));
+    let node = root;
+    for (const key of path.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key];
+    }
+    node[path.at(-1)] = LEAVES[raw] !== undefined ? LEAVES[raw]
+      : /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/.test(raw) && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return root;
+}
+
+const LEAVES = { true: true, false: false, null: null };
+
 /** `"train, lr"` → Set {train, lr}; an empty list shows no controls at all (charts only). */
 export function parseControls(text) {
   return new Set(String(text).split(/[\s,]+/).filter(Boolean));

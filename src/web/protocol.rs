@@ -18,33 +18,8 @@ pub enum BackendChoice {
     Cpu,
 }
 
-/// A preset as the page lists it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PresetInfo {
-    /// The lab's key (`grokking`, `scans`).
-    pub lab: String,
-    pub name: String,
-    pub title: String,
-    pub source: String,
-    pub expect: String,
-    pub spec: serde_json::Value,
-}
-
-impl PresetInfo {
-    pub fn all() -> Vec<PresetInfo> {
-        crate::labs::presets::all()
-            .into_iter()
-            .map(|p| PresetInfo {
-                lab: p.spec.lab().into(),
-                name: p.name.into(),
-                title: p.title.into(),
-                source: p.source.into(),
-                expect: p.expect.into(),
-                spec: serde_json::to_value(&p.spec).expect("specs serialize"),
-            })
-            .collect()
-    }
-}
+/// A preset as the page lists it (also in the page's build-written schema module).
+pub use crate::labs::presets::PresetInfo;
 
 /// One axis of a planned sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -39,18 +39,14 @@ const HANDLERS = {
   },
 };
 
-/** The worker listens: post what was queued, then load the first spec. */
+/** The worker listens: post what was queued (the first run's load is queued since start()). */
 function ready(w, ev) {
-  const { state, options } = w;
   w.client.markReady();
-  state.presets = ev.presets;
-  fillPresets(w);
-  if (state.pendingLab) { w.loadHash(state.pendingLab); state.pendingLab = null; }
-  else if (!state.lastGood && !options.spec && !state.loadRequested) {
-    // First start: the URL hash if it has a spec, else the default preset. (A spec object
-    // given as an option was queued before this and is loading already.)
-    if (splitHash(options.hash).spec) w.loadHash(options.hash, true);
-    else w.send({ type: 'load', spec: ev.presets[0].spec });
+  // The build-written presets the page started with are the worker's own unless the page and
+  // the wasm come from different builds (a cached page with a new worker): the worker's win.
+  if (JSON.stringify(ev.presets) !== JSON.stringify(w.state.presets)) {
+    w.state.presets = ev.presets;
+    fillPresets(w);
   }
 }
 

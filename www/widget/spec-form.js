@@ -63,7 +63,7 @@ export function fillPresets(w) {
 }
 
 function onFieldChange(w, field, input) {
-  const base = structuredClone(w.state.spec || w.state.lastGood || {});
+  const base = structuredClone(w.state.spec || w.state.lastGood || w.state.painted || {});
   setPath(base, field.path, inputValue(field, input));
   w.send({ type: 'load', spec: base });
 }

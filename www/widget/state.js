@@ -1,5 +1,7 @@
 // A widget's state: everything it knows about the run on screen, declared here in one place.
 
+import SCHEMA from '../form-schema.js';
+
 /** The state of a new widget; `options` as start() takes them. */
 export function newState(options) {
   return {
@@ -16,11 +18,16 @@ export function newState(options) {
     stopped: false,
 
     // ---- the spec and the lab
-    /** Every lab's presets, as the worker lists them. */
-    presets: [],
+    /** Every lab's presets, default first: the build-written copy (form-schema.js, the same
+     * list the worker's `ready` event carries), so the menu and the first form show before the
+     * worker has loaded. */
+    presets: SCHEMA.presets,
     /** The loaded spec, and the last one the worker accepted. */
     spec: null,
     lastGood: null,
+    /** The first run's spec as the page read it, shown in the form until the worker loads it
+     * (then `spec`). */
+    painted: null,
     /** Its URL hash (without view options). */
     specHash: '',
     /** The lab module shown, and the view it mounted. */
@@ -28,10 +35,6 @@ export function newState(options) {
     view: null,
     /** The paths of the form's fields, to rebuild it only when they change. */
     fieldSignature: '',
-    /** A lab key (`#scans`) asked for before the presets arrived. */
-    pendingLab: null,
-    /** A load was asked for (by the host or the user): it wins over the first spec. */
-    loadRequested: false,
     /** An error message that must survive the next load (a bad link's). */
     keepError: false,
     /** What the worker built: facts, parameters, series names. */
