@@ -163,6 +163,8 @@ test('a bad spec attribute is refused in the widget, by field, and never rendere
     });
     for (const [id, pattern] of [['bad-json', /task\.p/], ['bad-lab', /mystery/], ['bad-syntax', /not valid JSON/]]) {
       const w = page.locator(`[data-testid="${id}"]`);
+      // An embed starts its worker, which judges the spec, when it first shows.
+      await w.scrollIntoViewIfNeeded();
       await byId(w, 'error-banner').waitFor({ state: 'visible', timeout: 60_000 });
       const text = await byId(w, 'error-banner').textContent();
       assert.match(text, pattern, `${id}: ${text}`);
@@ -416,6 +418,76 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
     assert.deepEqual(problems, [], 'axe-core serious/critical violations');
   } finally {
     await b2.close();
+  }
+});
+
+test('a widget scrolled away gives its worker back, and continues where it was when it shows again', async () => {
+  const { browser, page, errors } = await open(BASE_ARGS, { viewport: { width: 1000, height: 700 } });
+  try {
+    const live = new Set();
+    page.on('worker', (worker) => { live.add(worker); worker.on('close', () => live.delete(worker)); });
+    await page.goto(URL_B + 'examples/blog-post.html');
+    const spec = SMALL.replace('grokking.training.steps=400', 'grokking.training.steps=100000&grokking.training.eval_every=10');
+    await page.evaluate((spec) => {
+      const widget = (id) => {
+        const w = document.createElement('gradscope-widget');
+        w.id = id;
+        w.setAttribute('spec', spec);
+        w.setAttribute('controls', 'train');
+        w.setAttribute('views', 'charts');
+        return w;
+      };
+      const spacer = () => Object.assign(document.createElement('div'), { style: 'height: 2500px' });
+      document.querySelector('article').replaceChildren(widget('top'), spacer(), widget('bottom'), spacer());
+    }, spec);
+    const top = page.locator('#top');
+    const handle = (id) => page.evaluate((id) => { const h = document.getElementById(id).handle; return { step: h.step(), running: h.running(), history: h.history() }; }, id);
+    // The widget below the fold has no worker until it shows.
+    await page.waitForFunction(() => document.getElementById('top').handle?.spec() != null, null, { timeout: 60_000 });
+    assert.equal(live.size, 1, 'one worker: the widget on screen');
+    await page.evaluate(() => document.getElementById('top').start());
+    await page.waitForFunction(() => document.getElementById('top').handle.history().length >= 15, null, { timeout: 120_000 });
+    // Scrolled away: it pauses, saves its run and gives its worker back; the other one starts.
+    await page.locator('#bottom').scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => document.getElementById('bottom').handle?.spec() != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => !document.getElementById('top').handle.running(), null, { timeout: 30_000 });
+    const before = await handle('top');
+    await page.waitForTimeout(4000); // SLEEP_AFTER_MS (3 s) and the checkpoint
+    assert.equal(live.size, 1, 'the hidden widget gave its worker back');
+    const asleep = await handle('top');
+    assert.equal(asleep.step, before.step, 'asleep at the step it paused at');
+    assert.deepEqual(asleep.history, before.history, 'its curves kept');
+    // Back on screen: a new worker continues the run from that step, with its curves.
+    await top.scrollIntoViewIfNeeded();
+    await page.waitForFunction((n) => document.getElementById('top').handle.history().length > n + 5, before.history.length, { timeout: 120_000 });
+    const after = await handle('top');
+    assert.deepEqual(after.history.slice(0, before.history.length), before.history, 'the curves before sleeping are kept as they were');
+    const steps = after.history.map((r) => r.step);
+    assert.deepEqual(steps, steps.map((_, i) => 10 * i), 'one evaluation every 10 steps, none lost or repeated');
+    await page.evaluate(() => document.getElementById('top').pause());
+    // The same run without the interruption, in a widget that stays on screen: every evaluation
+    // equal (the CPU backend is deterministic; the checkpoint holds weights, optimizer and RNG).
+    await page.evaluate((spec) => {
+      const w = document.createElement('gradscope-widget');
+      w.id = 'reference';
+      w.setAttribute('spec', spec);
+      w.setAttribute('autoplay', '');
+      w.setAttribute('controls', 'train');
+      document.getElementById('top').before(w);
+    }, spec);
+    await page.locator('#reference').scrollIntoViewIfNeeded();
+    const n = after.history.length;
+    await page.waitForFunction((n) => document.getElementById('reference').handle?.history().length >= n, n, { timeout: 120_000 });
+    const reference = (await handle('reference')).history.slice(0, n);
+    for (const [i, r] of reference.entries()) {
+      const { wall_ms: _a, ...want } = r;
+      const { wall_ms: _b, ...got } = after.history[i];
+      assert.deepEqual(got, want, `evaluation at step ${r.step} equals the uninterrupted run's`);
+    }
+    console.log(`sleep: paused at step ${before.step} with ${before.history.length} evaluations, continued to ${after.history.length}; ${n} evaluations equal to the uninterrupted run`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
   }
 });
 

@@ -6,6 +6,8 @@
 // - first load on the CPU path and the WebGPU path, on the loopback and at 20 Mbit/s with 40 ms
 //   RTT: when the form shows and when the page is interactive (Train enabled, the loss chart
 //   drawn), cold and warm cache, and the worker wasm's bytes on the wire;
+// - a post of 10 widgets scrolled top to bottom: Chromium's PSS (peak, summed over its
+//   processes), the workers alive, each widget's steps/s while on screen;
 // - the worker's wasm size, raw, gzip -9 and brotli (quality 11, as scripts/precompress.mjs
 //   writes the site's copies);
 // - with --to-grok, the wall time until test accuracy ≥ 0.99, browser and native.
@@ -14,12 +16,12 @@
 //   node scripts/bench-browser.mjs --url http://127.0.0.1:8150/ --gs target/release/gradscope \
 //     [--specs doshi-quick-grok,nanda-1l-transformer] [--steps 20] [--backends cpu,webgpu]
 //     [--to-grok] [--grok-timeout 600] [--torch PYTHON] [--native-timeout 600] [--json out.json]
-//     [--loopback-only]
+//     [--loopback-only] [--no-post] [--post-dwell MS]
 // A spec is a preset name or a spec file (anything `gradscope spec` takes). --torch: a Python
 // with torch, for the PyTorch CPU reference of doshi-quick-grok (scripts/reference/doshi_torch.py)
 // on one thread and on all.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { cpus } from 'node:os';
 import { chromium } from 'playwright-core';
@@ -158,6 +160,101 @@ async function firstLoad(path) {
   return rows;
 }
 
+/** The 10-widget post: three labs' small specs, CPU backend, autoplay, a screen of text between
+ * widgets (the blog example's page with its article replaced). */
+const POST_SPECS = [
+  'grokking.task.p=23&grokking.model.mlp.width=32&grokking.loss.kind=cross_entropy&grokking.optimizer.lr=0.02&grokking.optimizer.weight_decay=0.1&grokking.training.steps=100000',
+  'gradient_flow.models.pre.depth=6&gradient_flow.models.pre.width=16&gradient_flow.models.pre.norm=pre&gradient_flow.models.post.depth=6&gradient_flow.models.post.width=16&gradient_flow.models.post.norm=post&gradient_flow.task.input_dim=8&gradient_flow.task.output_dim=4&gradient_flow.training.batch_size=16&gradient_flow.training.eval_every=5&gradient_flow.training.steps=100000',
+  'scans.task.len=16&scans.task.data_tokens=2&scans.task.vocab=4&scans.models.s4d.mixer=s4d&scans.models.s4d.d_model=8&scans.models.mamba.mixer=mamba&scans.models.mamba.d_model=8&scans.training.batch_size=4&scans.training.eval_every=5&scans.training.steps=100000&scans.eval.sequences=8&scans.eval.extrapolation=2',
+];
+const POST_WIDGETS = 10;
+/** How long each widget trains while it is on screen. */
+const POST_DWELL_MS = Number(opt('post-dwell', '4000'));
+
+/** Chromium's memory: the proportional set size summed over the browser's processes (shared
+ * pages split between the processes that map them), from /proc/PID/smaps_rollup, in MB. */
+function chromiumPss(rootPid) {
+  const children = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(pid);
+    } catch { /* the process ended */ }
+  }
+  let kb = 0;
+  const queue = [String(rootPid)];
+  while (queue.length) {
+    const pid = queue.shift();
+    try { kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]); } catch { /* ended */ }
+    queue.push(...(children.get(pid) || []));
+  }
+  return kb / 1024;
+}
+
+/** Scrolls a post of 10 widgets top to bottom, each training while it is on screen for
+ * POST_DWELL_MS, then back to the first; samples Chromium's PSS every 200 ms. Returns the
+ * empty page's PSS, the peak and the last, the widgets' steps/s while visible, the workers
+ * alive at the end, and whether the first widget continued from where it was. */
+async function widgetPost() {
+  // A flag Chromium ignores marks this browser's main process among the machine's.
+  const marker = `--gradscope-bench=${process.pid}-${Date.now()}`;
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: [...BASE_ARGS, marker] });
+  const pid = readdirSync('/proc').find((d) => /^\d+$/.test(d) && (() => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(marker); } catch { return false; }
+  })());
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto('about:blank');
+    await page.waitForTimeout(1000);
+    const empty = chromiumPss(pid);
+    const workers = new Set();
+    page.on('worker', (worker) => { workers.add(worker); worker.on('close', () => workers.delete(worker)); });
+    let peak = 0;
+    let peakWorkers = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, chromiumPss(pid));
+      peakWorkers = Math.max(peakWorkers, workers.size);
+    }, 200);
+    await page.goto(URL + 'examples/blog-post.html');
+    await page.evaluate(([specs, n]) => {
+      const article = document.querySelector('article');
+      const text = 'A paragraph of the post between two widgets. '.repeat(60);
+      article.replaceChildren(...Array.from({ length: n }, (_, i) => {
+        const w = document.createElement('gradscope-widget');
+        w.id = `w${i}`;
+        w.setAttribute('spec', `${specs[i % specs.length]}&${specs[i % specs.length].split('.')[0]}.seed=${i}`);
+        w.setAttribute('autoplay', '');
+        w.setAttribute('controls', 'train');
+        w.setAttribute('views', 'summary,charts');
+        const p = document.createElement('p');
+        p.textContent = text;
+        p.style.minHeight = '1000px';
+        return [w, p];
+      }).flat());
+    }, [POST_SPECS, POST_WIDGETS]);
+    const speeds = [];
+    const stepOf = (i) => page.evaluate((i) => document.getElementById(`w${i}`).handle?.step() ?? 0, i);
+    for (let i = 0; i < POST_WIDGETS; i++) {
+      await page.locator(`#w${i}`).scrollIntoViewIfNeeded();
+      await page.waitForFunction((i) => document.getElementById(`w${i}`).handle?.running(), i, { timeout: 120_000 });
+      const s0 = await stepOf(i);
+      await page.waitForTimeout(POST_DWELL_MS);
+      speeds.push(((await stepOf(i)) - s0) / (POST_DWELL_MS / 1000));
+    }
+    const first = await stepOf(0);
+    await page.locator('#w0').scrollIntoViewIfNeeded();
+    await page.waitForFunction(([s]) => document.getElementById('w0').handle.running() && document.getElementById('w0').handle.step() > s, [first], { timeout: 120_000 });
+    const continued = (await page.evaluate(() => document.getElementById('w0').handle.history()[0]?.step)) === 0;
+    await page.waitForTimeout(1000);
+    clearInterval(sampler);
+    const last = chromiumPss(pid);
+    return { empty, peak: Math.max(peak, last), last, speeds, peakWorkers, workersAtEnd: workers.size, firstStep: first, continued };
+  } finally {
+    await browser.close();
+  }
+}
+
 /** One backend in one browser: every spec's Speed (and time to grok). */
 async function browserRuns(backend, specs) {
   const browser = await launch(backend);
@@ -248,6 +345,7 @@ async function main() {
   }
   report.load = [];
   for (const path of BACKENDS) report.load.push(...await firstLoad(path));
+  if (BACKENDS.includes('cpu') && !flag('no-post')) report.post = await widgetPost();
   for (const backend of BACKENDS) {
     const runs = await browserRuns(backend, specs);
     for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
@@ -303,6 +401,16 @@ async function main() {
       out.push(`| ${r.path === 'cpu' ? 'CPU (no WebGPU)' : 'WebGPU'} | ${r.network} | ${f(r.cold.painted, 0)} ms | ` +
         `${f(r.cold.ready, 0)} ms | ${r.warm ? `${f(r.warm.ready, 0)} ms` : '—'} | ${kb(r.wasm[0])} |`);
     }
+  }
+  if (report.post) {
+    const p = report.post;
+    out.push('');
+    out.push(`## A post of ${POST_WIDGETS} widgets (three labs, CPU backend, autoplay), scrolled top to bottom, ${POST_DWELL_MS / 1000} s on each, then back to the first`);
+    out.push('');
+    out.push('| Chromium PSS, empty page | peak | at the end | workers alive: peak · at the end | steps/s of each widget while on screen |');
+    out.push('| --- | --- | --- | --- | --- |');
+    out.push(`| ${f(p.empty, 0)} MB | ${f(p.peak, 0)} MB | ${f(p.last, 0)} MB | ${p.peakWorkers} · ${p.workersAtEnd} | ${p.speeds.map((x) => f(x, 0)).join(', ')} |`);
+    out.push(`\nThe first widget, scrolled back to, went on from step ${p.firstStep}${p.continued ? ' with its curves from step 0' : ' but lost its curves'}.`);
   }
   out.push('');
   out.push('## Worker wasm (the page starts the CPU-only build where it trains on the CPU)');

@@ -90,6 +90,7 @@ export class MetricChart {
       cursor: { drag: { x: true, y: false } },
       series,
     }, [[], ...series.slice(1).map(() => [])], this.target);
+    this.target.style.minHeight = ''; // pinned by release()
     this.pinnedCount = pinned.length;
     LIVE.add(this);
   }
@@ -120,6 +121,20 @@ export class MetricChart {
 
   resize(width) { this.plot?.setSize({ width, height: this.height }); }
   destroy() { LIVE.delete(this); this.plot?.destroy(); }
+  /** Frees the plot (its canvas is most of a chart's memory), keeping its place on the page;
+   * the next update builds it again. */
+  release() { releasePlot(this); }
+}
+
+/** [`MetricChart.release`], for either chart class. */
+function releasePlot(chart) {
+  if (!chart.plot) return;
+  chart.target.style.minHeight = `${chart.target.offsetHeight}px`;
+  // Emptied now: a removed canvas keeps its pixels until it is garbage-collected.
+  chart.plot.ctx.canvas.width = 0;
+  chart.plot.ctx.canvas.height = 0;
+  chart.destroy();
+  chart.plot = null;
 }
 
 /** A plain x/y chart (IPR histogram as bars, pruning curve as lines; `xLog`/`yLog` for the
@@ -155,6 +170,7 @@ export class XYChart {
           value: (u, v) => (v == null ? '–' : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-2 && v !== 0 ? v.toExponential(2) : v.toFixed(3)),
         }))],
       }, [x, ...ys], this.target);
+      this.target.style.minHeight = ''; // pinned by release()
       this.title = yLabel;
       LIVE.add(this);
     } else {
@@ -164,4 +180,5 @@ export class XYChart {
 
   resize(width) { this.plot?.setSize({ width, height: this.opts.height }); }
   destroy() { LIVE.delete(this); this.plot?.destroy(); }
+  release() { releasePlot(this); }
 }

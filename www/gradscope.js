@@ -12,7 +12,8 @@
 //
 // One worker per widget: a GPUDevice cannot move between workers, and a worker per widget
 // keeps widgets independent (one diverging, crashing or losing its device leaves the others
-// alone) at the cost of one wasm instance each (see docs/embedding.md for the figures).
+// alone) at the cost of one wasm instance each; an embed off-screen gives its worker back and
+// continues later (widget/sleep.js; docs/embedding.md has the figures).
 //
 // A lab module exports { id, title, fields, reportText, mount } (www/labs/index.js lists them;
 // see labs/grokking/); `fields` is an array of [legend, fields] or a function of the spec, each
@@ -29,6 +30,7 @@ import { WorkerClient } from './widget/client.js';
 import { buildLayout, applyView, showProgress, updateButtons, showError, clearError } from './widget/layout.js';
 import { buildForm, fillForm, fillPresets } from './widget/spec-form.js';
 import { onEvent } from './widget/events.js';
+import { scheduleSleep, startsAsleep, wake } from './widget/sleep.js';
 import { pin, pinRun, renderPinned, loadMetricsFile } from './widget/compare.js';
 import { saveRun, buildRunsMenu } from './widget/saved-runs.js';
 import { buildExportMenu, buildEmbedMenu } from './widget/share-menus.js';
@@ -89,7 +91,9 @@ export function start(root, options = {}) {
   if (w.store) buildRunsMenu(w);
   const watchers = watchSizeAndVisibility(w);
 
-  w.spawnWorker();
+  // An embed starts its worker when it first shows (sleep.js); the page at once.
+  if (startsAsleep(w)) w.state.sleep = { phase: 'asleep', bytes: null };
+  else w.spawnWorker();
   updateButtons(w);
   applyView(w);
   firstLoad(w);
@@ -154,6 +158,7 @@ function requestStart(w) {
 /** Rebuilds the run from step 0; a crashed worker is replaced, with the last good spec. */
 function reset(w) {
   clearError(w);
+  if (w.state.sleep) { wake(w, { discard: true }); return; }
   if (!w.client.ready && w.client.worker) {
     w.client.terminate();
     w.spawnWorker();
@@ -307,17 +312,22 @@ function watchSizeAndVisibility(w) {
   };
 }
 
-/** An embed going off-screen pauses its training; coming back resumes it. */
+/** An embed going off-screen pauses its training, and a while later gives its worker back
+ * (sleep.js); coming back wakes it and resumes. */
 function setVisible(w, visible) {
   const { state } = w;
+  if (visible) wake(w); // also the first showing of an embed that started asleep
   if (visible === state.visible) return;
   state.visible = visible;
-  // A start may be on its way to the worker (state.running not yet true): pause that too.
-  if (!visible && (state.running || state.startRequested)) {
-    state.resumeOnShow = true;
-    state.startRequested = false;
-    w.send({ type: 'pause' });
-  } else if (visible && state.resumeOnShow) {
+  if (!visible) {
+    // A start may be on its way to the worker (state.running not yet true): pause that too.
+    if (state.running || state.startRequested) {
+      state.resumeOnShow = true;
+      state.startRequested = false;
+      w.send({ type: 'pause' });
+    }
+    scheduleSleep(w);
+  } else if (state.resumeOnShow) {
     state.resumeOnShow = false;
     requestStart(w);
   }
@@ -369,6 +379,7 @@ function handle(w, unwatch) {
       saveRun(w, true);
       state.stopped = true;
       clearTimeout(state.saveTimer);
+      clearTimeout(state.sleepTimer);
       w.store?.close();
       w.client.terminate();
       unwatch();

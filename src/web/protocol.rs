@@ -93,6 +93,15 @@ pub enum Command {
     /// carrying the bytes (not JSON: `{type, step, bytes: Uint8Array}`), or an error. CPU
     /// backend only: reading WebGPU weights back needs an async path burn's records lack.
     Checkpoint,
+    /// Continue a run from a checkpoint's bytes (what [`Command::Checkpoint`] answered): its
+    /// spec, weights, optimizer state, RNG and history, on the active backend; answered with
+    /// `loaded` and `state` at the checkpoint's step, or an error (the run loaded before is
+    /// kept). Not JSON: the page posts `{type: "restore", bytes: Uint8Array}`. This is how a
+    /// widget scrolled away gives its worker back and later continues where it was.
+    #[serde(skip)]
+    Restore {
+        bytes: Vec<u8>,
+    },
     /// Test hook: the next training slice fails as a lost WebGPU device does (a
     /// `RunError::Device`), so the page's fallback can be exercised in a browser whose device
     /// never fails. It touches nothing else.

@@ -14,7 +14,8 @@ use web_time::Instant;
 use super::protocol::{BackendChoice, Command, Event, PresetInfo, SweepAxis};
 use crate::backend::{self, Backend, BackendKind};
 use crate::labs::{
-    ExperimentSpec, LabExperiment, LabJobs, LabReport, TrainingSession, read_metrics_file,
+    Checkpoint, ExperimentSpec, LabExperiment, LabJobs, LabReport, TrainingSession,
+    read_metrics_file,
 };
 use crate::spec::SpecError;
 use crate::sweep::{MAX_BROWSER_POINTS, Point, PointResult, SweepPlan};
@@ -102,6 +103,22 @@ async fn probe_webgpu() -> Result<String, String> {
     Ok(text)
 }
 
+/// A message from the page as a [`Command`]: JSON text, or `{type: "restore", bytes:
+/// Uint8Array}` (checkpoint bytes are not sent as JSON).
+fn command_of(data: &JsValue) -> Result<Command, String> {
+    if let Some(text) = data.as_string() {
+        return serde_json::from_str::<Command>(&text)
+            .map_err(|e| format!("bad command {text}: {e}"));
+    }
+    let field = |name: &str| js_sys::Reflect::get(data, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    match (field("type").as_string().as_deref(), field("bytes").dyn_into::<js_sys::Uint8Array>()) {
+        (Some("restore"), Ok(bytes)) => Ok(Command::Restore { bytes: bytes.to_vec() }),
+        _ => {
+            Err("bad command: neither JSON text nor {type: \"restore\", bytes: Uint8Array}".into())
+        }
+    }
+}
+
 /// Installs the panic hook and the message handler, then runs the loop. Called once from the
 /// worker binaries' `main` ([`crate::worker_binary`]), after the static constructors.
 pub fn worker_main() {
@@ -113,14 +130,11 @@ pub fn worker_main() {
     backend::count_gpu_dispatches();
     let (tx, rx): (Sender<Command>, Receiver<Command>) = async_channel::unbounded();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<Command>(&text) {
+        match command_of(&event.data()) {
             Ok(cmd) => {
                 let _ = tx.try_send(cmd);
             }
-            Err(e) => {
-                post(&Event::Error { message: format!("bad command {text}: {e}"), field: None })
-            }
+            Err(message) => post(&Event::Error { message, field: None }),
         }
     });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -293,6 +307,7 @@ impl Worker {
             Command::Sweep { text } => self.plan_sweep(&text),
             Command::CancelSweep => self.cancel_sweep(),
             Command::Checkpoint => self.checkpoint(),
+            Command::Restore { bytes } => self.restore(&bytes),
             Command::SimulateDeviceLoss => self.simulate_device_loss = true,
             Command::Lab(command) => {
                 let replies = self.labs.handle(command, self.backend.as_ref()).await;
@@ -432,6 +447,23 @@ impl Worker {
         match session.checkpoint() {
             Ok(c) => post_checkpoint(session.step(), &c.to_bytes()),
             Err(e) => post(&error(format!("saving the weights: {e}"))),
+        }
+    }
+
+    /// Continues the run saved in `bytes` ([`Self::checkpoint`]'s) on the active backend, from
+    /// its step, with its history; the run loaded before stays if it cannot.
+    fn restore(&mut self, bytes: &[u8]) {
+        let Some(backend) = &self.backend else {
+            return post(&error("no backend is ready to continue the saved run on"));
+        };
+        let checkpoint = match Checkpoint::from_bytes(bytes) {
+            Ok(c) => c,
+            Err(e) => return post(&error(format!("continuing the saved run: {e}"))),
+        };
+        let spec = checkpoint.spec.clone();
+        match TrainingSession::resume(checkpoint, &backend.device, backend.limits) {
+            Ok(session) => self.install(spec, session),
+            Err(e) => post(&error(format!("continuing the saved run: {e}"))),
         }
     }
 

@@ -72,6 +72,8 @@ fn split_is_a_seeded_partition() {
     assert_eq!(train.len(), d.train.len());
     assert!(train.is_disjoint(&test));
     assert_eq!(train.len() + test.len(), 9409);
+    assert!(!d.train.is_empty() && !d.test.is_empty());
+    assert!(gradscope::labs::grokking::modular::Split::default().is_empty());
     for i in 0..d.train.len() {
         assert_eq!(d.train.labels[i], (d.train.a[i] + d.train.b[i]) % 97);
     }

@@ -109,13 +109,20 @@ export class WorkerClient {
   /** Posts `cmd`, or holds it until the worker is ready. */
   send(cmd) {
     if (!this.ready) { this.queue.push(cmd); return; }
-    this.worker.postMessage(JSON.stringify(cmd));
+    this.post(cmd);
+  }
+
+  /** Commands are JSON text, except `{type: 'restore', bytes}`, whose checkpoint bytes are
+   * transferred as they are (src/web/protocol.rs `Command::Restore`). */
+  post(cmd) {
+    if (cmd.bytes instanceof Uint8Array) this.worker.postMessage(cmd, [cmd.bytes.buffer]);
+    else this.worker.postMessage(JSON.stringify(cmd));
   }
 
   /** The worker said it is ready: post what was held. */
   markReady() {
     this.ready = true;
-    for (const cmd of this.queue) this.worker.postMessage(JSON.stringify(cmd));
+    for (const cmd of this.queue) this.post(cmd);
     this.queue = [];
   }
 
@@ -124,8 +131,10 @@ export class WorkerClient {
     this.ready = false;
   }
 
+  /** Ends the worker; commands wait in the queue for the next one. */
   terminate() {
     this.starts += 1;
+    this.ready = false;
     this.worker?.terminate();
   }
 }

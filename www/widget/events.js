@@ -7,6 +7,7 @@ import { joinHash, labOf, splitHash } from '../links.js';
 import { LABS } from '../labs/index.js';
 import { pinPendingSaved } from './saved-runs.js';
 import { showMetricsFile, takeReport } from './compare.js';
+import { sleepFailed, takeCheckpoint } from './sleep.js';
 import { fieldSignature, fillForm, fillPresets, labFields, buildForm } from './spec-form.js';
 
 /** Handles one event from the worker. */
@@ -76,7 +77,10 @@ function loaded(w, ev) {
   state.runDeleted = false;
   state.specHash = ev.hash;
   state.step = 0;
-  ui.stepCount.textContent = '0';
+  // A widget that slept continues its run (sleep.js): its curves, report and saved run stay.
+  if (state.waking) Object.assign(state, state.waking);
+  state.waking = null;
+  ui.stepCount.textContent = String(state.step);
   w.showProgress(0);
   pinPendingSaved(w);
   ui.summary.textContent = [...ev.summary.facts, `${ev.summary.parameters.toLocaleString()} parameters`]
@@ -99,6 +103,7 @@ function metrics(w, ev) {
 }
 
 function checkpoint(w, ev) {
+  if (takeCheckpoint(w, ev)) return;
   if (!w.state.checkpointStem) return;
   download(`${w.state.checkpointStem}.gsck`, new Blob([ev.bytes], { type: 'application/octet-stream' }));
   w.state.checkpointStem = null;
@@ -146,6 +151,13 @@ function bench(w, ev) {
 
 function error(w, ev) {
   const { state, ui, options } = w;
+  sleepFailed(w);
+  if (state.waking) {
+    // The saved run could not be continued: run it again from step 0, and say so.
+    state.waking = null;
+    state.keepError = true;
+    w.send({ type: 'load', spec: state.lastGood });
+  }
   if (ui.benchBtn.disabled) ui.benchBtn.disabled = false;
   state.benchWaiters.splice(0).forEach((waiter) => waiter.reject(new Error(ev.message)));
   state.analysis.inFlight = false;

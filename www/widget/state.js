@@ -65,6 +65,14 @@ export function newState(options) {
     onScreen: true,
     resumeOnShow: false,
     autoplayed: false,
+    /** An off-screen embed's worker given back (sleep.js): null, `{ phase: 'saving' }` or
+     * `{ phase: 'asleep', bytes }`; the timer that puts it to sleep; what the page keeps while
+     * the new worker continues the run (`{ history, report, run, step }`). */
+    sleep: null,
+    sleepTimer: null,
+    waking: null,
+    /** The canvases a sleeping widget emptied, with their sizes. */
+    releasedCanvases: null,
 
     // ---- compare, saved runs, exports
     /** Runs overlaid on the charts: { name, history, report, finished }. */
