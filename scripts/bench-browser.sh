@@ -21,7 +21,7 @@ cd "$GRADSCOPE_ROOT"
 specs=() extra=() load=() steps="${STEPS:-20}" dist=(--optimize)
 for arg in "$@"; do
   case $arg in
-    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=(); load=(--loopback-only) ;;
+    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=(); load=(--loopback-only --post-dwell 1000) ;;
     --to-grok) extra+=(--to-grok) ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) specs+=("$arg") ;;
