@@ -129,6 +129,7 @@ fn expressions_follow_their_documented_semantics() {
     let p = 31;
     // The examples.
     assert_labels("(a*b + 3) mod p", p, |a, b, p| Some((a * b + 3) % p));
+    assert_labels("(a*b + 3) % p", p, |a, b, p| Some((a * b + 3) % p)); // `%` spells mod
     assert_labels("a^2 + a*b + b^2", p, |a, b, _| Some(a * a + a * b + b * b));
     assert_labels("a - b if a < b else a + b", p, |a, b, _| {
         Some(if a < b { a - b } else { a + b })
@@ -219,6 +220,18 @@ fn parse_errors_name_the_column_and_what_was_expected() {
 fn hostile_expressions_are_refused_with_a_message() {
     let err = |t: &str| Expr::parse(t).unwrap_err().to_string();
     assert!(err(&"a+".repeat(600)).contains("at most 1000"), "very long");
+    // The limit is exact, and only nesting counts: seventy parenthesized terms side by side are
+    // fine. Levels: the whole expression 1, each unary minus 1, each parenthesis 2 (the
+    // parenthesis and the expression inside it).
+    let nested = |minus: usize, n: usize| {
+        format!("{}{}a{}", "-".repeat(minus), "(".repeat(n), ")".repeat(n))
+    };
+    assert!(Expr::parse(&nested(1, 31)).is_ok(), "64 levels are allowed");
+    assert!(err(&nested(2, 31)).contains("nests deeper than 64"), "65 levels are not");
+    assert!(
+        Expr::parse(&format!("{}(a)", "(a)+".repeat(70))).is_ok(),
+        "side by side is not nesting"
+    );
     let deep = format!("{}a{}", "(".repeat(300), ")".repeat(300));
     assert!(err(&deep).contains("nests deeper than 64"), "deep parentheses");
     assert!(err(&"-".repeat(400)).contains("nests deeper than 64"), "deep unary minus");
@@ -227,6 +240,15 @@ fn hostile_expressions_are_refused_with_a_message() {
         "deep powers"
     );
     assert!(err("123456789012345678901234567890 + a").contains("too large (at most 10^18)"));
+    // A long name or constant is quoted whole up to 24 characters, else its first 20 and `…`.
+    let name24 = "x".repeat(24);
+    assert!(err(&name24).contains(&format!("`{name24}`")), "{}", err(&name24));
+    assert!(
+        err(&"x".repeat(25)).contains(&format!("`{}…`", "x".repeat(20))),
+        "{}",
+        err(&"x".repeat(25))
+    );
+    assert!(err(&"9".repeat(25)).contains(&format!("constant {}… is", "9".repeat(20))));
     // Overflow and negative exponents: refused by validation, naming the field and the pair.
     let spec = |text: &str| {
         let mut s = match ExperimentSpec::default() {
