@@ -38,9 +38,9 @@ export function scheduleSleep(w) {
 function sleep(w) {
   const { state } = w;
   if (state.visible || state.stopped || state.sleep || !w.client.ready) return;
-  releaseCanvases(w);
   // A run on the GPU, one being benchmarked, or one not yet loaded keeps its worker.
   if (state.backendKind !== 'cpu' || state.spec == null || state.benchWaiters.length || w.ui.benchBtn.disabled) return;
+  releaseCanvases(w);
   if (state.history.length === 0) {
     state.sleep = { phase: 'asleep', bytes: null };
     w.client.terminate();
