@@ -169,8 +169,13 @@ fn oversized_scans_runs_are_refused_with_the_estimate() {
 /// of 32. Calibrated natively (docs/reproductions.md): held-out accuracy per answer token at step
 /// 600 was Mamba 0.548 vs S4D 0.393 (seed 0) and 0.551 vs 0.409 (seed 1), after both sat at
 /// chance (0.125) for ~150–300 steps; since the init follows mamba_ssm's `_init_weights`
-/// (2026-12-03), 0.570 vs 0.475 on seed 0. Asserted on seed 0: Mamba ≥ S4D + 0.08 — the
-/// published direction (LTI fails selective copying, selection solves it) at CI size.
+/// (2026-12-03), 0.570 vs 0.475 on seed 0; on a brand-new CI machine (2026-12-04) 0.558 vs
+/// 0.480: the CPU backend's matmul kernels differ by CPU (instruction set, threads), so the
+/// sums round differently and the numbers move by about 0.01 between machines. Asserted on
+/// seed 0: Mamba ≥ S4D + 0.04 — two standard errors of the difference (1024 answer tokens per
+/// model: σ ≈ 0.015 each, ≈ 0.02 for the gap), the published direction (LTI fails selective
+/// copying, selection solves it) at CI size, and no longer the single machine's margin that
+/// failed elsewhere (0.08 against a gap of 0.078).
 #[test]
 fn mamba_beats_s4d_on_selective_copying_within_a_ci_budget() {
     let spec = scans(|s| {
@@ -188,7 +193,7 @@ fn mamba_beats_s4d_on_selective_copying_within_a_ci_budget() {
         (last.series("mamba.test_acc").unwrap(), last.series("s4d.test_acc").unwrap());
     eprintln!("step {}: mamba {mamba:.3}, s4d {s4d:.3}", last.step);
     assert_eq!(last.step, 600);
-    assert!(mamba >= s4d + 0.08, "Mamba {mamba:.3} vs S4D {s4d:.3}");
+    assert!(mamba >= s4d + 0.04, "Mamba {mamba:.3} vs S4D {s4d:.3}");
 }
 
 fn gradscope(args: &[&str]) -> std::process::Output {
