@@ -100,6 +100,15 @@ pub(super) struct SweepArgs {
     /// Print a cluster script instead of running: `slurm` (a job array over --tasks shards).
     #[arg(long, value_enum)]
     pub(super) emit: Option<EmitKind>,
+    /// Stop each point this many steps after its test accuracy first reaches 0.99 (grokking
+    /// sweeps, as `run --stop-after-grok`); a point's `steps` says where it stopped.
+    #[arg(long, value_name = "STEPS")]
+    pub(super) stop_after_grok: Option<u64>,
+    /// Also write each point's curve to DIR/HASH.jsonl (HASH: the point's `hash` in the
+    /// results): its metrics file as `run --out` writes it, a header line with the spec and
+    /// one JSON object per evaluation.
+    #[arg(long, value_name = "DIR")]
+    pub(super) curves: Option<String>,
     /// With --emit: array tasks (shards). Default: one per point, at most 1000.
     #[arg(long, requires = "emit")]
     pub(super) tasks: Option<usize>,
@@ -109,6 +118,13 @@ pub(super) struct SweepArgs {
     pub(super) out_dir: Option<String>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub(super) backend: BackendArg,
+}
+
+/// The formats of `run --out`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum MetricsFormat {
+    Jsonl,
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -182,9 +198,16 @@ pub(super) struct RunArgs {
     /// Override the step budget.
     #[arg(long)]
     pub(super) steps: Option<u64>,
-    /// Write metrics as JSON lines to this file.
+    /// Write metrics to this file, one line per evaluation (see --format).
     #[arg(long)]
     pub(super) out: Option<String>,
+    /// The format of --out: `jsonl`, a header line (format, lab, spec) and then one JSON
+    /// object per evaluation (what `gradscope report` and the page read back); or `csv`, one
+    /// row per evaluation and one column per metric, nested names dotted
+    /// (`series.mamba.test_acc`), as the page's CSV export (`pd.read_csv` reads it as it is).
+    /// Default: csv for a path ending in `.csv`, else jsonl.
+    #[arg(long, value_enum, requires = "out")]
+    pub(super) format: Option<MetricsFormat>,
     /// No progress bar; print each evaluation as a JSON line on stdout.
     #[arg(long)]
     pub(super) quiet: bool,

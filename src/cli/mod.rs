@@ -43,6 +43,8 @@ pub fn main() -> ExitCode {
                 shard: args.shard,
                 dry_run: args.dry_run,
                 emit_slurm: matches!(args.emit, Some(EmitKind::Slurm)),
+                stop_after_grok: args.stop_after_grok,
+                curves: args.curves,
                 tasks: args.tasks,
                 out_dir: args.out_dir,
                 backend: args.backend.into(),

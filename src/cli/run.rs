@@ -8,12 +8,13 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::args::RunArgs;
+use super::args::{MetricsFormat, RunArgs};
 use super::input::{bad_input, failed, load_spec, parse_tokens, with_steps};
 use crate::backend::{self, BackendKind};
 use crate::labs::{Checkpoint, ExperimentSpec, MetricsRecord, TrainingSession};
 use crate::train::RunError;
-use crate::train::metrics::file_header;
+use crate::train::metrics::metrics_file;
+use crate::train::metrics_csv::CsvTable;
 
 /// Where and how often `run` checkpoints.
 struct Saving {
@@ -60,7 +61,11 @@ pub(super) fn run(o: RunArgs) -> ExitCode {
     if let Some(Err(e)) = example.as_deref().map(|t| session.check_example(t)) {
         return bad_input(&format!("--example: {e}"));
     }
-    let mut metrics = match MetricsOut::open(o.out.as_deref(), &session, o.quiet) {
+    let out = o.out.as_deref().map(|path| {
+        let csv = path.to_ascii_lowercase().ends_with(".csv");
+        (path, o.format.unwrap_or(if csv { MetricsFormat::Csv } else { MetricsFormat::Jsonl }))
+    });
+    let mut metrics = match MetricsOut::open(out, &session, o.quiet) {
         Ok(m) => m,
         Err(e) => return bad_input(&e),
     };
@@ -145,27 +150,51 @@ fn build(
 /// Where each evaluation goes: the progress bar, the metrics file (`--out`), stdout (`--quiet`).
 struct MetricsOut {
     bar: ProgressBar,
-    file: Option<(BufWriter<File>, String)>,
+    file: Option<OutFile>,
     quiet: bool,
 }
 
+/// The `--out` file, written a line per evaluation as the run goes.
+enum OutFile {
+    Jsonl(BufWriter<File>),
+    /// The table so far: each row is appended, and the file is written anew when a record
+    /// brings a column the header lacks.
+    Csv {
+        w: BufWriter<File>,
+        table: CsvTable,
+        path: String,
+    },
+}
+
 impl MetricsOut {
-    /// Opens `--out` and writes its header and the history so far (a resumed run's).
-    fn open(out: Option<&str>, session: &TrainingSession, quiet: bool) -> Result<Self, String> {
+    /// Opens `--out` and writes the history so far (a resumed run's), with the JSON-lines
+    /// file's header or the CSV header.
+    fn open(
+        out: Option<(&str, MetricsFormat)>,
+        session: &TrainingSession,
+        quiet: bool,
+    ) -> Result<Self, String> {
         let file = match out {
             None => None,
-            Some(path) => {
+            Some((path, format)) => {
                 let cannot = |e: std::io::Error| format!("cannot write {path}: {e}");
                 let mut w = BufWriter::new(File::create(path).map_err(cannot)?);
-                let saved: String = session
-                    .history()
-                    .iter()
-                    .map(|r| serde_json::to_string(r).expect("records serialize") + "\n")
-                    .collect();
-                writeln!(w, "{}", file_header(session.spec()))
-                    .and_then(|_| w.write_all(saved.as_bytes()))
-                    .map_err(cannot)?;
-                Some((w, path.to_string()))
+                let history = session.history();
+                match format {
+                    MetricsFormat::Jsonl => {
+                        w.write_all(metrics_file(session.spec(), history).as_bytes())
+                            .map_err(cannot)?;
+                        Some(OutFile::Jsonl(w))
+                    }
+                    MetricsFormat::Csv => {
+                        let mut table = CsvTable::default();
+                        for r in history {
+                            table.push(r);
+                        }
+                        w.write_all(table.to_text().as_bytes()).map_err(cannot)?;
+                        Some(OutFile::Csv { w, table, path: path.to_string() })
+                    }
+                }
             }
         };
         let bar =
@@ -183,8 +212,22 @@ impl MetricsOut {
         self.bar.set_position(r.step);
         self.bar.set_message(r.progress_text());
         let line = serde_json::to_string(r).expect("records serialize");
-        if let Some((w, _)) = self.file.as_mut() {
-            let _ = writeln!(w, "{line}").and_then(|_| w.flush());
+        match self.file.as_mut() {
+            None => {}
+            Some(OutFile::Jsonl(w)) => {
+                let _ = writeln!(w, "{line}").and_then(|_| w.flush());
+            }
+            Some(OutFile::Csv { w, table, path }) => {
+                if table.push(r) {
+                    // A new column: the header and every row so far are written again.
+                    if let Ok(f) = File::create(&*path) {
+                        *w = BufWriter::new(f);
+                        let _ = w.write_all(table.to_text().as_bytes()).and_then(|_| w.flush());
+                    }
+                } else {
+                    let _ = w.write_all(table.last_row().as_bytes()).and_then(|_| w.flush());
+                }
+            }
         }
         if self.quiet {
             println!("{line}");
@@ -202,10 +245,8 @@ fn train(
 ) -> Result<(), RunError> {
     let result = pollster::block_on(async {
         while !session.is_finished() {
-            let grokked = session.report().grokking().and_then(|r| r.test_step);
-            if let (Some(margin), Some(at)) = (stop_after_grok, grokked)
-                && session.step() >= at + margin
-            {
+            let stop = stop_after_grok.and_then(|m| session.report().grok_stop(session.step(), m));
+            if let (Some(margin), Some(at)) = (stop_after_grok, stop) {
                 if !metrics.quiet {
                     eprintln!("stopping {margin} steps after test acc ≥ 0.99 (step {at})");
                 }

@@ -24,6 +24,7 @@ use crate::labs::{ExperimentSpec, TrainingSession};
 use crate::sweep::{self, Point, PointResult, RunResult, SweepPlan};
 use crate::train::Experiment;
 use crate::train::RunError;
+use crate::train::metrics::metrics_file;
 
 /// What `sweep` was asked to do, from its flags.
 pub struct SweepOptions {
@@ -34,6 +35,10 @@ pub struct SweepOptions {
     pub shard: Option<String>,
     pub dry_run: bool,
     pub emit_slurm: bool,
+    /// Stop each point this many steps after it groks (grokking sweeps).
+    pub stop_after_grok: Option<u64>,
+    /// Write each point's metrics file to this folder, named by the point's hash.
+    pub curves: Option<String>,
     pub tasks: Option<usize>,
     pub out_dir: Option<String>,
     pub backend: BackendKind,
@@ -47,6 +52,12 @@ struct PointRequest {
     /// Measure this many steps' speed instead of running the point (`--dry-run`'s estimate).
     #[serde(default)]
     probe_steps: Option<u64>,
+    /// `--stop-after-grok`.
+    #[serde(default)]
+    stop_after_grok: Option<u64>,
+    /// Write the point's metrics file here (`--curves`).
+    #[serde(default)]
+    curve: Option<String>,
 }
 
 /// What a `sweep-point` child prints (one JSON line).
@@ -82,6 +93,20 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
     if opts.threads == 0 {
         return fail("--threads must be at least 1", 2);
     }
+    if opts.stop_after_grok.is_some() && plan.base.lab() != "grokking" {
+        return fail(
+            format!(
+                "--stop-after-grok applies to grokking sweeps only (this one is {})",
+                plan.base.lab()
+            ),
+            2,
+        );
+    }
+    if let Some(dir) = &opts.curves
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return fail(format!("--curves: cannot create {dir}: {e}"), 2);
+    }
     if opts.emit_slurm {
         if opts.shard.is_some() {
             return fail("--emit slurm writes the shards itself; leave out --shard", 2);
@@ -114,6 +139,22 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
         Err(code) => return code,
     };
     let already = in_shard.len() - pending.len();
+    if let Some(dir) = &opts.curves {
+        let without: Vec<usize> = in_shard
+            .iter()
+            .map(|&i| plan.point(i).expect("validated"))
+            .filter(|p| !pending.iter().any(|q| q.hash == p.hash))
+            .filter(|p| !curve_path(dir, &p.hash).exists())
+            .map(|p| p.index)
+            .collect();
+        if !without.is_empty() {
+            eprintln!(
+                "note: {} point(s) already in {out} have no curve in {dir} (run before --curves: #{}); delete their lines from {out} to run them again",
+                without.len(),
+                without.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", #")
+            );
+        }
+    }
     if opts.dry_run {
         return dry_run(&plan, &pending, in_shard.len(), already, shard, jobs, &opts);
     }
@@ -221,7 +262,13 @@ fn run_points(
             scope.spawn(move || {
                 loop {
                     let Some(point) = queue.lock().expect("queue lock").pop_front() else { break };
-                    let reply = run_child(&point.spec, opts.backend, opts.threads, None);
+                    let request = PointRequest {
+                        stop_after_grok: opts.stop_after_grok,
+                        curve: (opts.curves.as_deref())
+                            .map(|d| curve_path(d, &point.hash).display().to_string()),
+                        ..PointRequest::new(&point.spec, opts.backend)
+                    };
+                    let reply = run_child(request, opts.threads);
                     let result = match reply {
                         Ok(PointReply::Done(r)) => Ok(r),
                         Ok(PointReply::Failed(e)) => Err(e),
@@ -272,23 +319,31 @@ fn describe(point: &Point) -> String {
         .join(" ")
 }
 
+/// Where `--curves DIR` puts a point's metrics file.
+fn curve_path(dir: &str, hash: &str) -> PathBuf {
+    Path::new(dir).join(format!("{hash}.jsonl"))
+}
+
+impl PointRequest {
+    /// Run `spec` to its budget on `backend`, nothing more.
+    fn new(spec: &ExperimentSpec, backend: BackendKind) -> Self {
+        PointRequest {
+            spec: serde_json::from_str(&spec.to_json()).expect("specs serialize"),
+            backend: match backend {
+                BackendKind::Cpu => "cpu".into(),
+                BackendKind::Wgpu => "wgpu".into(),
+            },
+            probe_steps: None,
+            stop_after_grok: None,
+            curve: None,
+        }
+    }
+}
+
 /// Runs one point (or a speed probe) in a `gradscope sweep-point` child with `threads` threads.
-fn run_child(
-    spec: &ExperimentSpec,
-    backend: BackendKind,
-    threads: usize,
-    probe_steps: Option<u64>,
-) -> Result<PointReply, String> {
+fn run_child(request: PointRequest, threads: usize) -> Result<PointReply, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find the gradscope binary: {e}"))?;
-    let request = PointRequest {
-        spec: serde_json::from_str(&spec.to_json()).expect("specs serialize"),
-        backend: match backend {
-            BackendKind::Cpu => "cpu".into(),
-            BackendKind::Wgpu => "wgpu".into(),
-        },
-        probe_steps,
-    };
     let mut child = Command::new(exe)
         .arg("sweep-point")
         .env("RAYON_NUM_THREADS", threads.to_string())
@@ -344,16 +399,36 @@ pub fn sweep_point() -> ExitCode {
                 Err(e) => PointReply::Failed(e.to_string()),
                 Ok(b) => match request.probe_steps {
                     Some(steps) => probe(spec, &b, steps),
-                    None => match pollster::block_on(sweep::run_point(spec, &b.device, b.limits)) {
-                        Ok(r) => PointReply::Done(r),
-                        Err(e) => PointReply::Failed(e.to_string()),
-                    },
+                    None => {
+                        let run =
+                            sweep::run_point(spec, &b.device, b.limits, request.stop_after_grok);
+                        match pollster::block_on(run) {
+                            Ok((r, session)) => match request.curve.as_deref() {
+                                Some(path) => match write_curve(&session, path) {
+                                    Ok(()) => PointReply::Done(r),
+                                    Err(e) => PointReply::Failed(e),
+                                },
+                                None => PointReply::Done(r),
+                            },
+                            Err(e) => PointReply::Failed(e.to_string()),
+                        }
+                    }
                 },
             }
         }
     };
     println!("{}", serde_json::to_string(&reply).expect("replies serialize"));
     ExitCode::SUCCESS
+}
+
+/// Writes a point's metrics file (`--curves`) beside its final place, then renames it there: a
+/// killed point leaves no half curve.
+fn write_curve(session: &TrainingSession, path: &str) -> Result<(), String> {
+    let text = metrics_file(session.spec(), session.history());
+    let tmp = format!("{path}.tmp-{}", std::process::id());
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write the curve {path}: {e}"))
 }
 
 /// The sweep's process id, given to each worker: a worker whose parent is no longer that
@@ -425,7 +500,11 @@ fn dry_run(
     println!("to run: {}", pending.len());
     let Some(first) = pending.first() else { return ExitCode::SUCCESS };
     let probe_steps = first.spec.steps().clamp(1, 10);
-    match run_child(&first.spec, opts.backend, opts.threads, Some(probe_steps)) {
+    let request = PointRequest {
+        probe_steps: Some(probe_steps),
+        ..PointRequest::new(&first.spec, opts.backend)
+    };
+    match run_child(request, opts.threads) {
         Ok(PointReply::Probe { step_ms, eval_ms }) => {
             let ms: f64 = pending
                 .iter()
@@ -509,6 +588,15 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         return fail(format!("cannot create {out_dir}: {e}"), 2);
     }
+    // Flags every task passes on: the point's stopping rule, and where curves go (absolute,
+    // since the tasks may start in another folder).
+    let mut passed = String::new();
+    if let Some(margin) = opts.stop_after_grok {
+        passed += &format!(" --stop-after-grok {margin}");
+    }
+    if let Some(dir) = &opts.curves {
+        passed += &format!(" --curves {}", shell_quote(&absolute(dir).display().to_string()));
+    }
     let q = shell_quote;
     println!("#!/bin/bash");
     println!(
@@ -534,7 +622,7 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
     println!("#SBATCH --output={out_dir}/slurm-%A_%a.log");
     println!("set -euo pipefail");
     println!(
-        "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl",
+        "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend}{passed} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl",
         q(&exe),
         q(&file),
         opts.threads,

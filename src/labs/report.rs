@@ -128,6 +128,15 @@ impl LabReport {
         }
     }
 
+    /// Where `--stop-after-grok margin` ends a run standing at `step`: the step at which test
+    /// accuracy first reached 0.99, once the run is `margin` or more steps past it (grokking
+    /// runs; `None` before that and in the other labs). Long grokking runs need not spend the
+    /// rest of their budget once they have grokked.
+    pub fn grok_stop(&self, step: u64, margin: u64) -> Option<u64> {
+        let at = self.grokking()?.test_step?;
+        (step >= at.saturating_add(margin)).then_some(at)
+    }
+
     pub fn grokking(&self) -> Option<&GrokReport> {
         match self {
             LabReport::Grokking(r) => Some(r),

@@ -21,7 +21,7 @@ pub const SWEEP_FORMAT_VERSION: u32 = 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
-    /// Trained to its budget.
+    /// Trained to its budget (or to where `--stop-after-grok` stopped it: see `steps`).
     Ok,
     /// A metric became non-finite; the verdict covers the history up to there.
     Diverged,
@@ -92,28 +92,43 @@ impl PointResult {
     }
 }
 
-/// Trains `spec` to its budget on `device` and returns its verdict. A divergence is a result
-/// (`status: diverged`), not an error; a device failure is.
+/// Trains `spec` on `device` to its budget, or with `stop_after_grok` that many steps past the
+/// evaluation where test accuracy first reached 0.99 (grokking; as `gradscope run
+/// --stop-after-grok` stops), and returns its verdict with the run itself (whose history is
+/// the point's curve). A divergence is a result (`status: diverged`), not an error; a device
+/// failure is.
 pub async fn run_point(
     spec: ExperimentSpec,
     device: &burn::tensor::Device,
     limits: DeviceLimits,
-) -> Result<RunResult, RunError> {
+    stop_after_grok: Option<u64>,
+) -> Result<(RunResult, TrainingSession), RunError> {
     let started = Instant::now();
     let mut session = TrainingSession::new(spec, device, limits)?;
-    let (status, error) = match session.run_to_end(|_| {}).await {
+    let trained = async {
+        while !session.is_finished() {
+            let report = session.report();
+            if stop_after_grok.is_some_and(|m| report.grok_stop(session.step(), m).is_some()) {
+                break;
+            }
+            session.advance(u64::MAX).await?;
+        }
+        Ok(())
+    };
+    let (status, error) = match trained.await {
         Ok(()) => (RunStatus::Ok, None),
         Err(e @ RunError::Diverged { .. }) => (RunStatus::Diverged, Some(e.to_string())),
         Err(e) => return Err(e),
     };
     let report = LabReport::from_history(session.history());
-    Ok(RunResult {
+    let result = RunResult {
         status,
         error,
         steps: session.step(),
         verdict: report.sweep_fields(session.history()).into_iter().collect(),
         wall_s: started.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((result, session))
 }
 
 /// A results file read back.

@@ -28,6 +28,17 @@ pub fn file_header(spec: &impl Serialize) -> String {
     .to_string()
 }
 
+/// A whole metrics file's text: the [`file_header`] line, then one JSON line per record (what
+/// `gradscope run --out` writes, and a sweep's `--curves` per point).
+pub fn metrics_file(spec: &impl Serialize, records: &[impl Serialize]) -> String {
+    let mut text = file_header(spec) + "\n";
+    for r in records {
+        text += &serde_json::to_string(r).expect("records serialize");
+        text.push('\n');
+    }
+    text
+}
+
 /// One evaluation: the step, the training wall time, and the lab's metrics `M` flattened
 /// beside them, so a grokking record keeps the flat JSON shape of format-1 files
 /// (`{"step", "train_loss", …, "wall_ms"}`) and a series record reads

@@ -12,6 +12,7 @@ pub mod gradients;
 pub mod lab_command;
 pub mod loss;
 pub mod metrics;
+pub mod metrics_csv;
 pub mod optim;
 pub mod session;
 

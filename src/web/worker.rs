@@ -480,8 +480,10 @@ impl Worker {
             self.sweep = None;
             return post(&error("no backend is ready for the sweep"));
         };
-        match crate::sweep::run_point(point.spec.clone(), &backend.device, backend.limits).await {
-            Ok(result) => {
+        match crate::sweep::run_point(point.spec.clone(), &backend.device, backend.limits, None)
+            .await
+        {
+            Ok((result, _)) => {
                 let line = PointResult::new(&point, result);
                 post(&Event::SweepPoint { result: Some(line), done, total, cancelled: false });
             }

@@ -220,3 +220,25 @@ fn a_headerless_metrics_file_takes_the_lab_its_records_show() {
     let e = read_metrics_file(&mixed).unwrap_err();
     assert_eq!((e.line, e.field.as_str()), (2, "series"), "{e}");
 }
+
+/// The CSV table (`run --out x.csv`): dotted columns, `step` first and the rest by name, a
+/// column that appears later reported (the file is then written anew) and empty in the rows
+/// before it, `null` empty, arrays as JSON text, and cells with a comma, quote or line break
+/// quoted with the quotes doubled (RFC 4180), as the page's CSV export writes them.
+#[test]
+fn metrics_csv_flattens_records_and_quotes_cells() {
+    use gradscope::train::metrics_csv::CsvTable;
+    use serde_json::json;
+    let mut t = CsvTable::default();
+    assert!(t.push(&json!({"step": 0, "series": {"a.loss": 1.5, "b.loss": null}})));
+    assert!(!t.push(&json!({"step": 10, "series": {"a.loss": 0.25, "b.loss": 2}})));
+    assert_eq!(t.last_row(), "10,0.25,2\n");
+    assert!(t.push(&json!({"step": 20, "note": "x, \"y\"\nz", "top": [1, 2], "empty": {}})));
+    assert_eq!(
+        t.to_text(),
+        "step,note,series.a.loss,series.b.loss,top\n\
+         0,,1.5,,\n\
+         10,,0.25,2,\n\
+         20,\"x, \"\"y\"\"\nz\",,,\"[1,2]\"\n"
+    );
+}

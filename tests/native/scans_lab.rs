@@ -240,6 +240,50 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
         assert!(line["series"]["mamba.test_acc"].as_f64().unwrap().is_finite(), "{line}");
         assert!(line["series"]["s4d.test_loss"].as_f64().unwrap().is_finite(), "{line}");
     }
+    // As CSV (chosen by the extension): a header of dotted names, then one row per evaluation
+    // holding the numbers of the JSON lines the same run prints with --quiet.
+    let csv = dir.join("m.csv");
+    let run =
+        gradscope(&["run", spec.to_str().unwrap(), "--quiet", "--out", csv.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(!text.contains('"'), "no cell here needs quoting: {text}");
+    let mut rows = text.lines().map(|l| l.split(',').collect::<Vec<_>>());
+    let header = rows.next().unwrap();
+    let rows: Vec<Vec<&str>> = rows.collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    // The first evaluation (step 0) has no training loss yet: those columns come later, and
+    // the file is written anew with them.
+    let series: std::collections::BTreeSet<&String> =
+        printed.iter().flat_map(|r| r["series"].as_object().unwrap().keys()).collect();
+    assert!(series.len() > printed[0]["series"].as_object().unwrap().len());
+    assert_eq!(header.len(), 2 + series.len(), "step, wall_ms and every series: {header:?}");
+    assert_eq!(header[0], "step");
+    let mut sorted = header[1..].to_vec();
+    sorted.sort();
+    assert_eq!(header[1..], sorted, "the rest by name");
+    assert_eq!(printed.len(), rows.len());
+    for (row, line) in rows.iter().zip(&printed) {
+        assert_eq!(row.len(), header.len());
+        for (name, cell) in header.iter().zip(row) {
+            let want = match name.strip_prefix("series.") {
+                Some(key) => &line["series"][key],
+                None => &line[*name],
+            };
+            if want.is_null() {
+                assert_eq!(*cell, "", "{name} at step {}: not in that record", line["step"]);
+                continue;
+            }
+            let got: f64 = cell.parse().unwrap_or_else(|e| panic!("{name} = {cell:?}: {e}"));
+            assert_eq!(Some(got), want.as_f64(), "{name} at step {}", line["step"]);
+        }
+    }
+    let refused = gradscope(&["run", spec.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(refused.status.code(), Some(2), "--format without --out is refused");
     let a: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&analysis).unwrap()).unwrap();
     let models = a["models"].as_array().unwrap();

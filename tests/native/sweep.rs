@@ -280,10 +280,69 @@ fn the_slurm_script_runs_each_shard_with_the_same_flags() {
         dir.join("shards").is_dir(),
         "Slurm opens the log before the script runs: the folder must exist"
     );
+    // The tasks pass on the point's stopping rule and where curves go (as an absolute path).
+    let o = gradscope(
+        &["sweep", "tiny.json", "--emit", "slurm", "--stop-after-grok", "50", "--curves", "c"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = String::from_utf8_lossy(&o.stdout);
+    let curves = format!("--curves {}", dir.join("c").display());
+    assert!(script.contains("--stop-after-grok 50 ") && script.contains(&curves), "{script}");
     let o = gradscope(&["sweep", "tiny.json", "--emit", "slurm", "--tasks", "9"], &dir);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--tasks must be in 1..=8"), "{}", stderr(&o));
     let o = gradscope(&["sweep", "tiny.json", "--shard", "4/4"], &dir);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+}
+
+/// `--stop-after-grok N` stops each point N steps after its test accuracy first reached 0.99,
+/// as `run --stop-after-grok` does; `--curves DIR` writes each point's metrics file to
+/// DIR/HASH.jsonl, which reads back as a metrics file whose last evaluation is the verdict's.
+#[test]
+fn sweep_points_stop_after_grokking_and_write_their_curves() {
+    let dir = workdir("curves");
+    // The default preset groks near step 40 of a 60-step budget here, evaluating every step.
+    let file =
+        json!({"base": "doshi-quick-grok", "axes": {"training.steps": [60], "seed": [0, 1, 2]}});
+    std::fs::write(dir.join("grok.json"), file.to_string()).unwrap();
+    let o = gradscope(&["sweep", "grok.json", "--out", "full.jsonl"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let full = comparable(results(&dir.join("full.jsonl")));
+    let margin = 5;
+    let o = gradscope(
+        &["sweep", "grok.json", "--stop-after-grok", "5", "--curves", "curves", "--out", "s.jsonl"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stopped = comparable(results(&dir.join("s.jsonl")));
+    assert_eq!(stopped.len(), 3);
+    let mut early = 0;
+    for (r, whole) in stopped.iter().zip(&full) {
+        let grokked = r.result.verdict["test_step_99"].as_u64();
+        assert_eq!(grokked, whole.result.verdict["test_step_99"].as_u64(), "#{}", r.index);
+        // The first evaluation `margin` or more steps after the grok, within the budget.
+        let every = r.spec["grokking"]["training"]["eval_every"].as_u64().unwrap();
+        let expected = grokked.map_or(60, |s| (s + margin).div_ceil(every) * every).min(60);
+        assert_eq!(r.result.steps, expected, "#{}: {:?}", r.index, r.result.verdict);
+        early += usize::from(expected < 60);
+
+        let text = std::fs::read_to_string(dir.join("curves").join(format!("{}.jsonl", r.hash)))
+            .unwrap_or_else(|e| panic!("#{}: no curve: {e}", r.index));
+        let curve = gradscope::labs::read_metrics_file(&text).unwrap();
+        assert_eq!(curve.spec.as_ref(), Some(&r.spec), "#{}: the curve's spec", r.index);
+        let last = curve.records.last().unwrap();
+        assert_eq!(last.step, r.result.steps, "#{}", r.index);
+        let test_acc = serde_json::to_value(last).unwrap()["test_acc"].clone();
+        assert_eq!(test_acc, r.result.verdict["final_test_acc"], "#{}", r.index);
+        assert_eq!(curve.records.len() as u64, r.result.steps / every + 1, "#{}", r.index);
+    }
+    assert!(early > 0, "no point grokked early enough to be stopped: the test shows nothing");
+    // A lab that does not grok refuses the flag before running anything.
+    let scans = json!({"base": "selective-copying", "axes": {"seed": [0, 1]}});
+    std::fs::write(dir.join("scans.json"), scans.to_string()).unwrap();
+    let o = gradscope(&["sweep", "scans.json", "--stop-after-grok", "10"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("grokking sweeps only"), "{}", stderr(&o));
 }
