@@ -3,7 +3,7 @@
 // e2e-artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const URL = process.env.GRADSCOPE_URL || 'http://127.0.0.1:8080/';
@@ -285,6 +285,18 @@ test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked
     const never = Number(await byId(page, 'sweep-heatmap').getAttribute('data-never'));
     assert.ok(never > 0 && never < 63, `some cells never grokked (${never})`);
     assert.match(await byId(page, 'sweep-legend').textContent(), /grey × = never within the budget/);
+    // The same runs as format-2 lines, where a step never reached is null: the same diagram.
+    const v2 = readFileSync('docs/reproductions/sweeps/doshi-noise-phases.jsonl', 'utf8').split('\n').filter(Boolean).map((line) => {
+      const r = JSON.parse(line);
+      r.version = 2;
+      for (const [k, v] of Object.entries(r.verdict)) if (v === 'never') r.verdict[k] = null;
+      return JSON.stringify(r);
+    });
+    assert.ok(v2.some((l) => l.includes('"test_step_99":null')));
+    await byId(page, 'sweep-file').setInputFiles({ name: 'v2.jsonl', mimeType: 'application/json', buffer: Buffer.from(v2.join('\n') + '\n') });
+    await page.waitForFunction(() => /^v2\.jsonl: 63 runs/.test(document.querySelector('[data-testid="sweep-status"]').textContent), null, { timeout: 10_000 });
+    assert.equal(await byId(page, 'sweep-metric').inputValue(), 'median:test_step_99');
+    assert.equal(Number(await byId(page, 'sweep-heatmap').getAttribute('data-never')), never, 'null reads as never');
     // Hover names the point: the bottom-left cell is train_frac 0.2, no label noise.
     const box = await byId(page, 'sweep-heatmap').boundingBox();
     const size = await byId(page, 'sweep-heatmap').evaluate((c) => [c.width, c.height]);

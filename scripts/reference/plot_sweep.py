@@ -29,8 +29,12 @@ def load(path):
 
 
 def value(r, field):
+    """A verdict value; a step never reached within the budget (null, or "never" in lines of
+    format 1) is +inf."""
     v = r["verdict"].get(field)
-    return math.inf if v == "never" else v
+    last = field.rsplit(".", 1)[-1]
+    is_step = last.endswith("_step") or "_step_" in last
+    return math.inf if v == "never" or (v is None and is_step) else v
 
 
 def main():

@@ -11,11 +11,13 @@ use super::Point;
 use crate::backend::DeviceLimits;
 use crate::labs::{ExperimentSpec, LabReport, TrainingSession};
 use crate::train::RunError;
+use crate::train::metrics::is_step_field;
 
 /// Format name of a sweep's result lines (`"format"` of each line).
 pub const SWEEP_FORMAT: &str = "gradscope-sweep";
-/// Version of the result-line format.
-pub const SWEEP_FORMAT_VERSION: u32 = 1;
+/// Version of the result-line format. 2: a step never reached within the budget is `null`
+/// (version 1 wrote `"never"`, which [`read_results`] reads as `null`).
+pub const SWEEP_FORMAT_VERSION: u32 = 2;
 
 /// How a point's run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,20 @@ impl PointResult {
     /// The line, without its newline.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("results serialize")
+    }
+
+    /// This result as the current format writes it: a version-1 line's `"never"` steps are
+    /// `null` (a merge of old and new shards then reads alike).
+    fn in_current_format(mut self) -> Self {
+        if self.version < 2 {
+            for (name, v) in self.result.verdict.iter_mut() {
+                if is_step_field(name) && v.as_str() == Some("never") {
+                    *v = Value::Null;
+                }
+            }
+            self.version = SWEEP_FORMAT_VERSION;
+        }
+        self
     }
 
     /// This result with its wall time zeroed: two runs of the same spec compare equal this way.
@@ -158,7 +174,7 @@ pub fn read_results(text: &str) -> ResultsFile {
             continue;
         }
         match serde_json::from_str::<PointResult>(body) {
-            Ok(r) if r.format == SWEEP_FORMAT => file.results.push(r),
+            Ok(r) if r.format == SWEEP_FORMAT => file.results.push(r.in_current_format()),
             Ok(r) => file.skipped.push((i + 1, format!("format is `{}`", r.format))),
             Err(_) if !complete => {}
             Err(e) => file.skipped.push((i + 1, e.to_string())),
@@ -202,8 +218,9 @@ pub fn table(results: &[PointResult]) -> String {
         // `grokking.task.train_fraction` → `task.train_fraction`: the lab is the same for all.
         path.split_once('.').map_or(path, |(_, rest)| rest).to_string()
     };
-    let cell = |v: Option<&Value>| -> String {
+    let cell = |name: &str, v: Option<&Value>| -> String {
         match v {
+            Some(Value::Null) if is_step_field(name) => "never".into(),
             None | Some(Value::Null) => "–".into(),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) if n.is_f64() => {
@@ -224,14 +241,14 @@ pub fn table(results: &[PointResult]) -> String {
     let mut rows = vec![header];
     for r in results {
         let mut row = vec![r.index.to_string()];
-        row.extend(axis_cols.iter().map(|c| cell(r.point.get(c))));
+        row.extend(axis_cols.iter().map(|c| cell("", r.point.get(c))));
         row.push(
             serde_json::to_value(r.result.status)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
         );
-        row.extend(verdict_cols.iter().map(|c| cell(r.result.verdict.get(c))));
+        row.extend(verdict_cols.iter().map(|c| cell(c, r.result.verdict.get(c))));
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())

@@ -185,10 +185,20 @@ impl RunMetrics for SeriesMetrics {
     }
 }
 
-/// A step, or `"never"` when a threshold was not reached within the budget (sweep tables and
-/// phase diagrams mark those apart rather than as a large number).
-pub fn step_or_never(step: Option<u64>) -> Value {
-    step.map_or_else(|| Value::from("never"), Value::from)
+/// A step at which a threshold was first reached, or `null` when it was not within the budget:
+/// a column of numbers with gaps, as pandas and plotting tools take it (sweep tables and phase
+/// diagrams mark the gaps as "never", apart from a large number). Sweep files of format 1 wrote
+/// `"never"` instead; [`crate::sweep::read_results`] reads those as `null`.
+pub fn reached_step(step: Option<u64>) -> Value {
+    step.map_or(Value::Null, Value::from)
+}
+
+/// Whether a verdict field is one of [`reached_step`]'s, by its name (`train_step_99`,
+/// `<m>.solved_step`: `_step` at the end or before a suffix): its `null` means "never within
+/// the budget", not "no value".
+pub fn is_step_field(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    last.ends_with("_step") || last.contains("_step_")
 }
 
 /// Device metrics gathered into one tensor for one readback, each part under a name, so the

@@ -156,7 +156,8 @@ fn scans_report_tracks_best_and_solved_steps_per_model() {
     let fields = LabReport::from_history(&history).sweep_fields(&history);
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).expect(k);
     assert_eq!(field("mamba.final_test_acc"), serde_json::json!(0.92));
-    assert_eq!(field("s4d.solved_step"), serde_json::json!("never"));
+    assert_eq!(field("s4d.solved_step"), serde_json::Value::Null, "never: a gap, not a string");
+    assert_eq!(field("mamba.solved_step"), serde_json::json!(10));
 }
 
 /// The gradient-flow report per stack: the first, last and best held-out loss, and the last

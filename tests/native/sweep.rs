@@ -346,3 +346,27 @@ fn sweep_points_stop_after_grokking_and_write_their_curves() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("grokking sweeps only"), "{}", stderr(&o));
 }
+
+/// Lines of format 1 wrote a step never reached as the string "never"; they read as format 2
+/// writes it (`null`, a gap in a column of numbers), and the table shows "never" for both.
+#[test]
+fn format_1_lines_read_as_format_2() {
+    let text = include_str!("../../docs/reproductions/sweeps/doshi-noise-phases.jsonl");
+    let never = text.matches("\"test_step_99\":\"never\"").count();
+    assert!(never > 0 && text.contains("\"version\":1,"), "a format-1 file with some never");
+    let read = sweep::read_results(text);
+    assert!(read.skipped.is_empty());
+    assert!(read.results.iter().all(|r| r.version == 2));
+    let steps: Vec<&Value> =
+        read.results.iter().map(|r| &r.result.verdict["test_step_99"]).collect();
+    assert_eq!(steps.iter().filter(|v| v.is_null()).count(), never);
+    assert!(steps.iter().all(|v| v.is_null() || v.is_u64()), "{steps:?}");
+    let table = sweep::table(&read.results);
+    let never_anywhere = text.matches("_step_99\":\"never\"").count(); // train's too
+    assert_eq!(table.matches("never").count(), never_anywhere, "{table}");
+    // A line written now has null there too, and merging it with old lines gives one format.
+    let mut fresh = read.results[0].clone();
+    fresh.hash = "0".repeat(16);
+    let line = fresh.to_line();
+    assert!(line.contains("\"test_step_99\":null") && line.contains("\"version\":2"), "{line}");
+}

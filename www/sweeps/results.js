@@ -3,6 +3,15 @@
 
 export const NEVER = 'never';
 
+/** Whether a verdict value means "never reached within the budget": `null` in a step field
+ * (`test_step_99`, `<m>.solved_step`; src/train/metrics.rs `is_step_field`), or the string
+ * "never" that sweep files of format 1 wrote. */
+export function isNever(key, v) {
+  if (v === NEVER) return true;
+  const last = key.split('.').pop();
+  return v === null && (last.endsWith('_step') || last.includes('_step_'));
+}
+
 /** The spec as its URL hash (src/spec/url_hash.rs's flattening: dotted keys, form-encoded). */
 export function specHash(spec) {
   const pairs = [];
@@ -52,7 +61,8 @@ export function metricChoices(results) {
   const fields = new Map(); // key → has a "never"
   for (const r of results) {
     for (const [k, v] of Object.entries(r.verdict)) {
-      if (typeof v === 'number' || v === NEVER) fields.set(k, fields.get(k) || v === NEVER);
+      const never = isNever(k, v);
+      if (typeof v === 'number' || never) fields.set(k, fields.get(k) || never);
     }
   }
   const out = [];
@@ -83,6 +93,6 @@ export function cellValue(runs, metric) {
   const reached = raw.filter((v) => typeof v === 'number');
   if (kind === 'reached') return { value: reached.length / runs.length, reached: reached.length, n: runs.length, key };
   // "never" counts as +∞: a cell where most runs never got there has no median.
-  const xs = raw.map((v) => (v === NEVER ? Infinity : typeof v === 'number' ? v : NaN)).filter((v) => !Number.isNaN(v));
+  const xs = raw.map((v) => (isNever(key, v) ? Infinity : typeof v === 'number' ? v : NaN)).filter((v) => !Number.isNaN(v));
   return { value: xs.length ? median(xs) : NaN, reached: reached.length, n: runs.length, key };
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::labs::scans::ssm::net::MixerKind;
 use crate::train::RunReport;
-use crate::train::metrics::{Record, SeriesMetrics, step_or_never};
+use crate::train::metrics::{Record, SeriesMetrics, reached_step};
 
 /// Held-out accuracy counted as "solved".
 pub const SOLVED_ACC: f64 = 0.9;
@@ -56,7 +56,7 @@ impl ScansReport {
 
 impl ScansReport {
     /// The scans lab's sweep verdict, per model: its final and best held-out accuracy and the
-    /// step at which it first solved the task (accuracy ≥ [`SOLVED_ACC`]) or "never".
+    /// step at which it first solved the task (accuracy ≥ [`SOLVED_ACC`]), null if never.
     pub fn sweep_fields(
         &self,
         history: &[Record<SeriesMetrics>],
@@ -67,7 +67,7 @@ impl ScansReport {
             let final_acc = last.and_then(|r| r.get(&format!("{}.test_acc", m.name)));
             out.push((format!("{}.final_test_acc", m.name), final_acc.into()));
             out.push((format!("{}.best_acc", m.name), m.best_acc.into()));
-            out.push((format!("{}.solved_step", m.name), step_or_never(m.solved_step)));
+            out.push((format!("{}.solved_step", m.name), reached_step(m.solved_step)));
         }
         out
     }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::metrics::{GrokkingMetrics, GrokkingRecord};
 use crate::train::RunReport;
-use crate::train::metrics::step_or_never;
+use crate::train::metrics::reached_step;
 
 /// Accuracy counted as "reached".
 pub const SUCCESS_ACC: f64 = 0.99;
@@ -105,7 +105,7 @@ pub fn headline_field(key: &str) -> Option<usize> {
 
 impl GrokReport {
     /// The grokking lab's sweep verdict: the verdict, the steps at which train and test
-    /// accuracy first reached 99% (or "never"), the final accuracies and losses, the largest
+    /// accuracy first reached 99% (or null: never), the final accuracies and losses, the largest
     /// softmax-collapse fraction seen (Prieto et al. 2025) and PAIR's loss ratio.
     pub fn sweep_fields(&self, history: &[GrokkingRecord]) -> Vec<(String, serde_json::Value)> {
         let last = history.last().map(|r| &r.lab);
@@ -116,8 +116,8 @@ impl GrokReport {
         let verdict = serde_json::to_value(self.verdict).expect("verdicts serialize");
         vec![
             ("verdict".into(), verdict),
-            ("train_step_99".into(), step_or_never(self.train_step)),
-            ("test_step_99".into(), step_or_never(self.test_step)),
+            ("train_step_99".into(), reached_step(self.train_step)),
+            ("test_step_99".into(), reached_step(self.test_step)),
             ("final_train_acc".into(), last.map(|m| m.train_acc).into()),
             ("final_test_acc".into(), last.map(|m| m.test_acc).into()),
             ("final_train_loss".into(), last.map(|m| m.train_loss).into()),
