@@ -297,6 +297,8 @@ test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked
     await page.waitForFunction(() => /^v2\.jsonl: 63 runs/.test(document.querySelector('[data-testid="sweep-status"]').textContent), null, { timeout: 10_000 });
     assert.equal(await byId(page, 'sweep-metric').inputValue(), 'median:test_step_99');
     assert.equal(Number(await byId(page, 'sweep-heatmap').getAttribute('data-never')), never, 'null reads as never');
+    const options = await byId(page, 'sweep-metric').evaluate((s) => [...s.options].map((o) => o.value));
+    assert.ok(options.includes('reached:test_step_99'), `a null step is a run that never got there: ${options}`);
     // Hover names the point: the bottom-left cell is train_frac 0.2, no label noise.
     const box = await byId(page, 'sweep-heatmap').boundingBox();
     const size = await byId(page, 'sweep-heatmap').evaluate((c) => [c.width, c.height]);
