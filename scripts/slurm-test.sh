@@ -73,10 +73,15 @@ sinfo -h -o %t | grep -qx idle || { say "the node did not come up"; cat "$D"/log
 started=$(date +%s)
 cd "$D"
 "$BIN" sweep "$SWEEP" --jobs 2 --out "$D/local.jsonl" >/dev/null 2>"$D/local.err" || { cat "$D/local.err" >&2; exit 1; }
-"$BIN" sweep "$SWEEP" --emit slurm --tasks 4 --out-dir "$D/shards" > "$D/job.sh"
+# Site options as #SBATCH lines (sbatch refuses the script if it cannot parse them), and each
+# point's curve written by the tasks.
+"$BIN" sweep "$SWEEP" --emit slurm --tasks 4 --out-dir "$D/shards" --curves "$D/curves" \
+  --sbatch '--time=10 --comment=gradscope-test' > "$D/job.sh"
+grep -qx '#SBATCH --time=10' "$D/job.sh" || { say "no #SBATCH --time line"; cat "$D/job.sh" >&2; exit 1; }
 say "sbatch: $(grep -c '^#SBATCH' "$D/job.sh") #SBATCH lines, array $(sed -n 's/^#SBATCH --array=//p' "$D/job.sh")"
 timeout 300 sbatch --wait "$D/job.sh" >/dev/null || { say "the job array failed"; cat "$D"/shards/*.log "$D"/log/slurmd.log >&2; exit 1; }
 ls "$D"/shards/*.jsonl >/dev/null
+[ "$(ls "$D"/curves/*.jsonl | wc -l)" -eq 8 ] || { say "expected 8 curves in $D/curves"; ls -l "$D/curves" >&2; exit 1; }
 "$BIN" sweep merge "$D"/shards/*.jsonl --out "$D/merged.jsonl" >/dev/null 2>&1
 python3 - "$D/local.jsonl" "$D/merged.jsonl" <<'PY'
 import json, sys
@@ -92,6 +97,6 @@ assert len(local) == 8, f"local sweep: {len(local)} points"
 assert sorted(merged) == sorted(local), f"the job array gave points {sorted(merged)}"
 for i in local:
     assert merged[i] == local[i], f"point {i} differs:\n{local[i]}\n{merged[i]}"
-print("[slurm-test] 8 points: a 4-task Slurm job array, merged, equals the local sweep", file=sys.stderr)
+print("[slurm-test] 8 points: a 4-task Slurm job array, merged, equals the local sweep; 8 curves", file=sys.stderr)
 PY
 say "took $(( $(date +%s) - started )) s after Slurm started"

@@ -112,6 +112,11 @@ pub(super) struct SweepArgs {
     /// With --emit: array tasks (shards). Default: one per point, at most 1000.
     #[arg(long, requires = "emit")]
     pub(super) tasks: Option<usize>,
+    /// With --emit slurm: more `#SBATCH` options for your site, e.g. `--sbatch '--time=2:00:00
+    /// --partition=gpu --gres=gpu:1 --mem=8G'` (whitespace-separated; repeatable). A GPU sweep
+    /// (`--backend wgpu`) asks for no GPU without `--gres`.
+    #[arg(long, requires = "emit", value_name = "OPTIONS", allow_hyphen_values = true)]
+    pub(super) sbatch: Vec<String>,
     /// With --emit: the folder the tasks write their shards and logs to. Default: FILE's
     /// stem + `.shards`.
     #[arg(long, requires = "emit")]

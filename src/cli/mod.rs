@@ -46,6 +46,7 @@ pub fn main() -> ExitCode {
                 stop_after_grok: args.stop_after_grok,
                 curves: args.curves,
                 tasks: args.tasks,
+                sbatch: args.sbatch,
                 out_dir: args.out_dir,
                 backend: args.backend.into(),
             }),

@@ -40,6 +40,8 @@ pub struct SweepOptions {
     /// Write each point's metrics file to this folder, named by the point's hash.
     pub curves: Option<String>,
     pub tasks: Option<usize>,
+    /// More `#SBATCH` options (`--emit slurm`), as given: each may hold several.
+    pub sbatch: Vec<String>,
     pub out_dir: Option<String>,
     pub backend: BackendKind,
 }
@@ -555,6 +557,34 @@ fn absolute(path: &str) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path))
 }
 
+/// The `--sbatch` options, one per `#SBATCH` line. Those lines are not shell words (nothing in
+/// them can be quoted or expanded), and the array, the task count, the CPUs and the log are the
+/// script's own: options that would change what a task runs are refused.
+fn sbatch_options(given: &[String]) -> Result<Vec<String>, String> {
+    const OWN: [&str; 5] = ["--array", "--ntasks", "--cpus-per-task", "--output", "--job-name"];
+    let mut out = Vec::new();
+    for option in given.iter().flat_map(|g| g.split_whitespace()) {
+        if !option.starts_with('-') {
+            return Err(format!(
+                "`{option}` is not an option; give each as --name=value (e.g. --time=2:00:00)"
+            ));
+        }
+        if option.chars().any(|c| "'\"$`\\".contains(c)) {
+            return Err(format!("`{option}`: #SBATCH lines cannot hold quotes, $ or backslashes"));
+        }
+        let name = option.split('=').next().unwrap_or(option);
+        // A short option may carry its value (`-c4`).
+        let name = if name.starts_with("--") { name } else { &name[..name.len().min(2)] };
+        if OWN.contains(&name) || ["-a", "-n", "-c", "-o", "-J"].contains(&name) {
+            return Err(format!(
+                "`{option}`: the script sets {name} itself (--tasks, --jobs and --threads, --out-dir)"
+            ));
+        }
+        out.push(option.to_string());
+    }
+    Ok(out)
+}
+
 /// `--emit slurm`: a job-array script, one task per shard.
 fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
     // Slurm's default MaxArraySize is 1001 (indices 0–1000).
@@ -585,6 +615,10 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
             2,
         );
     }
+    let site_options = match sbatch_options(&opts.sbatch) {
+        Ok(o) => o,
+        Err(e) => return fail(format!("--sbatch: {e}"), 2),
+    };
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         return fail(format!("cannot create {out_dir}: {e}"), 2);
     }
@@ -620,6 +654,9 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
     println!("#SBATCH --ntasks=1");
     println!("#SBATCH --cpus-per-task={}", jobs * opts.threads);
     println!("#SBATCH --output={out_dir}/slurm-%A_%a.log");
+    for option in &site_options {
+        println!("#SBATCH {option}");
+    }
     println!("set -euo pipefail");
     println!(
         "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend}{passed} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl",

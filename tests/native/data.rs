@@ -220,6 +220,10 @@ fn parse_errors_name_the_column_and_what_was_expected() {
 fn hostile_expressions_are_refused_with_a_message() {
     let err = |t: &str| Expr::parse(t).unwrap_err().to_string();
     assert!(err(&"a+".repeat(600)).contains("at most 1000"), "very long");
+    // The byte limit is exact: 1000 bytes parse, 1001 are refused at column 1001.
+    assert!(Expr::parse(&format!("{:<1000}", "a")).is_ok(), "1000 bytes are allowed");
+    let over = Expr::parse(&format!("{:<1001}", "a")).unwrap_err();
+    assert_eq!(over.column, 1001, "{over}");
     // The limit is exact, and only nesting counts: seventy parenthesized terms side by side are
     // fine. Levels: the whole expression 1, each unary minus 1, each parenthesis 2 (the
     // parenthesis and the expression inside it).
@@ -232,6 +236,9 @@ fn hostile_expressions_are_refused_with_a_message() {
         Expr::parse(&format!("{}(a)", "(a)+".repeat(70))).is_ok(),
         "side by side is not nesting"
     );
+    // Nor are seventy negations or powers side by side: each gives its level back.
+    assert!(Expr::parse(&format!("{}-a", "-a+".repeat(70))).is_ok(), "negations side by side");
+    assert!(Expr::parse(&format!("{}a^2", "a^2+".repeat(70))).is_ok(), "powers side by side");
     let deep = format!("{}a{}", "(".repeat(300), ")".repeat(300));
     assert!(err(&deep).contains("nests deeper than 64"), "deep parentheses");
     assert!(err(&"-".repeat(400)).contains("nests deeper than 64"), "deep unary minus");

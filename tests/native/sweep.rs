@@ -281,14 +281,41 @@ fn the_slurm_script_runs_each_shard_with_the_same_flags() {
         "Slurm opens the log before the script runs: the folder must exist"
     );
     // The tasks pass on the point's stopping rule and where curves go (as an absolute path).
+    // And the site's options become #SBATCH lines.
     let o = gradscope(
-        &["sweep", "tiny.json", "--emit", "slurm", "--stop-after-grok", "50", "--curves", "c"],
+        &[
+            "sweep",
+            "tiny.json",
+            "--emit",
+            "slurm",
+            "--stop-after-grok",
+            "50",
+            "--curves",
+            "c",
+            "--sbatch",
+            "--time=2:00:00 --partition=gpu",
+            "--sbatch=--gres=gpu:1",
+        ],
         &dir,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let script = String::from_utf8_lossy(&o.stdout);
     let curves = format!("--curves {}", dir.join("c").display());
     assert!(script.contains("--stop-after-grok 50 ") && script.contains(&curves), "{script}");
+    for line in ["#SBATCH --time=2:00:00\n", "#SBATCH --partition=gpu\n", "#SBATCH --gres=gpu:1\n"]
+    {
+        assert!(script.contains(line), "{line} in {script}");
+    }
+    for (bad, why) in [
+        ("--array=0-3", "sets --array itself"),
+        ("-c4", "sets -c itself"),
+        ("--comment=$HOME", "cannot hold quotes, $"),
+        ("gpu", "is not an option"),
+    ] {
+        let o = gradscope(&["sweep", "tiny.json", "--emit", "slurm", "--sbatch", bad], &dir);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains(why), "{bad}: {}", stderr(&o));
+    }
     let o = gradscope(&["sweep", "tiny.json", "--emit", "slurm", "--tasks", "9"], &dir);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--tasks must be in 1..=8"), "{}", stderr(&o));
