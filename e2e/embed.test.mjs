@@ -157,6 +157,12 @@ test('a bad spec attribute is refused in the widget, by field, and never rendere
         w.setAttribute('spec', spec);
         document.querySelector('article').prepend(w);
       };
+      // Each widget's errors as its page hears of them (the gradscope-error event).
+      window.__errors = {};
+      const listen = (w) => w.addEventListener('gradscope-error', (e) => { (window.__errors[w.dataset.testid] ||= []).push(e.detail.message); });
+      for (const w of document.querySelectorAll('gradscope-widget')) listen(w);
+      new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => n.localName === 'gradscope-widget' && listen(n))))
+        .observe(document.querySelector('article'), { childList: true });
       add('bad-json', '{"grokking": {"task": {"p": "<img src=x onerror=window.__pwned=1>"}}}');
       add('bad-lab', 'mystery.task.p=7');
       add('bad-syntax', '{"grokking": ');
@@ -168,11 +174,58 @@ test('a bad spec attribute is refused in the widget, by field, and never rendere
       await byId(w, 'error-banner').waitFor({ state: 'visible', timeout: 60_000 });
       const text = await byId(w, 'error-banner').textContent();
       assert.match(text, pattern, `${id}: ${text}`);
+      const heard = await page.evaluate((testid) => window.__errors[testid] ?? [], id);
+      assert.ok(heard.some((m) => pattern.test(m)), `${id}: the page heard gradscope-error (${JSON.stringify(heard)})`);
       // The widget still shows a run (its lab's first preset), and no markup came alive.
       await w.evaluate((el) => new Promise((ok) => { const t = setInterval(() => { if (el.handle?.spec()) { clearInterval(t); ok(); } }, 100); }));
       assert.equal(await w.evaluate((el) => el.shadowRoot.querySelectorAll('img').length), 0);
     }
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('events: the page hears each evaluation and the end of a run, from the element and from the iframe', async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(URL_B + 'examples/blog-post.html');
+    const TINY = 'grokking.task.p=11&grokking.model.mlp.width=16&grokking.training.steps=20&grokking.training.eval_every=5';
+    await page.evaluate(({ tiny, frameSrc }) => {
+      window.__heard = { element: [], frame: [] };
+      const w = document.createElement('gradscope-widget');
+      w.dataset.testid = 'evented';
+      w.setAttribute('spec', tiny);
+      w.setAttribute('autoplay', '');
+      for (const name of ['evaluation', 'done', 'error']) {
+        w.addEventListener(`gradscope-${name}`, (e) => window.__heard.element.push({ name, step: e.detail.step, record: e.detail.record ?? null, hasReport: e.detail.report != null }));
+      }
+      document.querySelector('article').prepend(w);
+      const f = document.createElement('iframe');
+      f.dataset.testid = 'evented-frame';
+      f.src = frameSrc;
+      f.style.cssText = 'width:100%;height:400px';
+      addEventListener('message', (e) => {
+        if (e.source === f.contentWindow && /^gradscope:(evaluation|done|error)$/.test(e.data?.type)) window.__heard.frame.push({ name: e.data.type, step: e.data.step });
+      });
+      w.after(f);
+    }, { tiny: TINY, frameSrc: `${URL_A}embed.html#${TINY}&autoplay=true` });
+    const done = (who) => page.waitForFunction((k) => window.__heard[k].some((h) => h.name === 'done' || h.name === 'gradscope:done'), who, { timeout: 120_000 });
+    await done('element');
+    const heard = await page.evaluate(() => window.__heard.element);
+    const evaluations = heard.filter((h) => h.name === 'evaluation');
+    assert.deepEqual(evaluations.map((h) => h.step), [0, 5, 10, 15, 20], JSON.stringify(heard.map((h) => [h.name, h.step])));
+    assert.ok(evaluations.every((h) => h.hasReport && h.record.step === h.step));
+    // Each evaluation's record is the widget's history, as its handle gives it.
+    const history = await page.locator('[data-testid="evented"]').evaluate((w) => w.handle.history());
+    assert.deepEqual(evaluations.map((h) => h.record), history);
+    assert.deepEqual(heard.filter((h) => h.name !== 'evaluation').map((h) => [h.name, h.step]), [['done', 20]]);
+    // The frame trains while it is in view, as a reader scrolls to it.
+    await page.locator('[data-testid="evented-frame"]').scrollIntoViewIfNeeded();
+    await done('frame');
+    const frame = await page.evaluate(() => window.__heard.frame);
+    assert.deepEqual(frame.map((h) => [h.name, h.step]), [0, 5, 10, 15, 20].map((s) => ['gradscope:evaluation', s]).concat([['gradscope:done', 20]]));
+    assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), []);
   } finally {
     await browser.close();
   }

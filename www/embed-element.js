@@ -14,6 +14,8 @@
 // Attributes: spec, controls (allow-list; default "train"), hide (names to hide), autoplay,
 // views (the lab's outputs to show: summary, charts, analysis; default all),
 // backend (auto | webgpu | cpu), thumbnail (the first chart only: the landing page's cards).
+// Events: gradscope-start (detail: the handle), gradscope-evaluation ({step, record, report}),
+// gradscope-done ({step, report}), gradscope-error ({message}).
 import { start, SITE } from './gradscope.js';
 import { splitHash } from './links.js';
 
@@ -67,6 +69,8 @@ export class GradscopeWidget extends HTMLElement {
       saveRuns: false,
       pauseWhenHidden: true,
       thumbnail: this.hasAttribute('thumbnail'),
+      // gradscope-evaluation, gradscope-done, gradscope-error (see start() in gradscope.js).
+      notify: (name, detail) => this.dispatchEvent(new CustomEvent(`gradscope-${name}`, { detail })),
     };
     let error = null;
     if (spec.startsWith('{')) {

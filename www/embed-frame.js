@@ -1,7 +1,9 @@
 // The iframe embed (embed.html#<spec>&controls=train,lr): one widget filling the frame. It
 // pauses while scrolled out of view or in a hidden tab, keeps its hash in sync like the page,
 // and tells the host page its height so the frame can be sized without a scrollbar:
-// parent.postMessage({ type: 'gradscope:height', height }) (docs/embedding.md).
+// parent.postMessage({ type: 'gradscope:height', height }), and what the run does:
+// `gradscope:evaluation` {step, record, report}, `gradscope:done` {step, report},
+// `gradscope:error` {message} (docs/embedding.md).
 import { start } from './gradscope.js';
 
 const params = new URLSearchParams(location.search);
@@ -11,6 +13,7 @@ const handle = start(document.getElementById('app'), {
   saveRuns: false,
   pauseWhenHidden: true,
   onSpecHash: (hash) => history.replaceState(null, '', '#' + hash),
+  notify: (name, detail) => { if (parent !== window) parent.postMessage({ type: `gradscope:${name}`, ...detail }, '*'); },
 });
 addEventListener('hashchange', () => handle.loadHash(location.hash));
 

@@ -57,7 +57,11 @@ const toSet = (v) => (v == null ? null : v instanceof Set ? v : Array.isArray(v)
  * - `saveRuns` (default true): keep runs in IndexedDB; `pauseWhenHidden`: pause training while
  *   the widget is off-screen or its tab hidden, and resume when it shows again (embeds);
  * - `onSpecHash(hash)` when a run is loaded (the hash includes the view options), `onLab(id)`
- *   when the lab shown changes. */
+ *   when the lab shown changes;
+ * - `notify(name, detail)` for what an embedding page listens to (the custom element's
+ *   `gradscope-<name>` events, the iframe's `gradscope:<name>` messages): `evaluation`
+ *   `{ step, record, report }` after each evaluation, `done` `{ step, report }` when the run
+ *   reaches its budget, `error` `{ message }` when the widget shows an error. */
 export function start(root, options = {}) {
   const fromHash = splitHash(options.hash || '');
   /** The widget: what its parts share. Each part's functions take it first. */

@@ -5,6 +5,7 @@
 import { download } from '../exports.js';
 import { joinHash, labOf, splitHash } from '../links.js';
 import { LABS } from '../labs/index.js';
+import { notify } from './layout.js';
 import { pinPendingSaved } from './saved-runs.js';
 import { showMetricsFile, takeReport } from './compare.js';
 import { sleepFailed, takeCheckpoint } from './sleep.js';
@@ -100,6 +101,7 @@ function metrics(w, ev) {
   w.scheduleDraw();
   w.maybeAnalyse(state.history.length === 1);
   w.saveRun(false);
+  notify(w, 'evaluation', { step: ev.record.step, record: ev.record, report: ev.report });
 }
 
 function checkpoint(w, ev) {
@@ -113,6 +115,7 @@ function checkpoint(w, ev) {
 function state(w, ev) {
   const { state: s, ui } = w;
   const wasRunning = s.running;
+  const wasFinished = s.finished;
   s.step = ev.step;
   s.running = ev.running;
   if (ev.running || ev.finished) s.startRequested = false;
@@ -127,6 +130,7 @@ function state(w, ev) {
     w.saveRun(true);
     w.scheduleDraw(); // the verdict may change from "too early" to final
   }
+  if (ev.finished && !wasFinished) notify(w, 'done', { step: ev.step, report: s.report });
 }
 
 function bench(w, ev) {

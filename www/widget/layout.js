@@ -136,5 +136,15 @@ export function updateButtons(w) {
   ui.pinBtn.disabled = state.history.length < 2;
 }
 
-export function showError(w, message) { w.ui.errorBanner.textContent = message; w.ui.errorBanner.hidden = false; }
+export function showError(w, message) {
+  w.ui.errorBanner.textContent = message;
+  w.ui.errorBanner.hidden = false;
+  notify(w, 'error', { message: String(message) });
+}
+
+/** Tells the embedding page (`options.notify`, see start() in gradscope.js); a listener's own
+ * failure is not the widget's. */
+export function notify(w, name, detail) {
+  try { w.options.notify?.(name, detail); } catch (e) { console.error(`gradscope: a ${name} listener failed`, e); }
+}
 export function clearError(w) { w.ui.errorBanner.hidden = true; w.ui.errorBanner.textContent = ''; }
