@@ -164,6 +164,11 @@ fn expressions_follow_their_documented_semantics() {
     // Exact integers before the final reduction: 2^40 does not wrap.
     assert_labels("2^40 + a", p, |a, _, p| Some(((1i64 << 40) % p + a) % p));
     assert_labels("a ** 2 × b", p, |a, b, _| Some(a * a * b));
+    // Powers: x^0 = 1 for every x, 0^0 and 1^0 included; (-1)^b alternates in sign, for an
+    // exponent of any size (it is computed apart, without raising).
+    assert_labels("a^0 + b^0", p, |_, _, _| Some(2));
+    assert_labels("(0-1)^b", p, |_, b, _| Some(if b % 2 == 0 { 1 } else { -1 }));
+    assert_labels("(0-1)^(2^100 + b)", p, |_, b, _| Some(if b % 2 == 0 { 1 } else { -1 }));
 }
 
 /// The built-in operations' datasets, as the model sees them (pairs, split, labels), against
