@@ -141,6 +141,18 @@ fn expressions_follow_their_documented_semantics() {
     assert_labels("a / (b - 1)", p, |a, b, p| {
         (b != 1).then(|| (0..p).find(|y| y * (b - 1).rem_euclid(p) % p == a).unwrap())
     });
+    // A quotient is reduced mod p at once, before anything after it compares or reduces it.
+    assert_labels("(a / b) mod 7", p, |a, b, p| {
+        (b != 0).then(|| (1..p).find(|y| y * b % p == a % p).unwrap_or(0) % 7)
+    });
+    // The inverse is exact for any prime p an operation takes, not only the spec's p ≤ 257:
+    // (a / b) · b ≡ a mod 4294967291, the largest prime below 2^32 (products there pass 2^64).
+    let big = 4_294_967_291u32;
+    let quotient = Expr::parse("a / b").unwrap();
+    for (a, b) in [(1, 3), (5, 7), (123_456, 4_000_000_000)] {
+        let q = quotient.label(a, b, big).unwrap().unwrap();
+        assert_eq!(u64::from(q) * u64::from(b) % u64::from(big), u64::from(a), "{a} / {b}");
+    }
     // A division by zero in the branch not taken excludes nothing.
     assert_labels("a / b if b > 0 else 0", p, |a, b, p| {
         Some(if b > 0 { (0..p).find(|y| y * b % p == a).unwrap() } else { 0 })
