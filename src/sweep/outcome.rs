@@ -123,8 +123,9 @@ pub async fn run_point(
     let mut session = TrainingSession::new(spec, device, limits)?;
     let trained = async {
         while !session.is_finished() {
-            let report = session.report();
-            if stop_after_grok.is_some_and(|m| report.grok_stop(session.step(), m).is_some()) {
+            if let Some(margin) = stop_after_grok
+                && session.report().grok_stop(session.step(), margin).is_some()
+            {
                 break;
             }
             session.advance(u64::MAX).await?;

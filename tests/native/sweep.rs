@@ -344,7 +344,7 @@ fn sweep_points_stop_after_grokking_and_write_their_curves() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let stopped = comparable(results(&dir.join("s.jsonl")));
-    assert_eq!(stopped.len(), 3);
+    assert_eq!((stopped.len(), full.len()), (3, 3));
     let mut early = 0;
     for (r, whole) in stopped.iter().zip(&full) {
         let grokked = r.result.verdict["test_step_99"].as_u64();
