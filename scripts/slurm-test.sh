@@ -99,4 +99,61 @@ for i in local:
     assert merged[i] == local[i], f"point {i} differs:\n{local[i]}\n{merged[i]}"
 print("[slurm-test] 8 points: a 4-task Slurm job array, merged, equals the local sweep; 8 curves", file=sys.stderr)
 PY
+
+# SIGTERM before the time limit (here sent by hand, as --signal=B:TERM@300 sends it): the task
+# checkpoints its two points in flight, requeues itself and resumes them inside the point; its
+# results and curves equal an uninterrupted local run's (wall times aside).
+RQ="$D/requeue.json"
+cat > "$RQ" <<'JSON'
+{"base": {"grokking": {"task": {"p": 11}, "model": {"mlp": {"width": 32}}, "training": {"steps": 150000, "eval_every": 5000}}},
+ "axes": {"grokking.seed": [0, 1]}}
+JSON
+"$BIN" sweep "$RQ" --jobs 2 --out "$D/rq-local.jsonl" --curves "$D/rq-local-curves" >/dev/null 2>"$D/rq-local.err" \
+  || { cat "$D/rq-local.err" >&2; exit 1; }
+"$BIN" sweep "$RQ" --emit slurm --tasks 1 --jobs 2 --out-dir "$D/rq-shards" --curves "$D/rq-curves" > "$D/rq.sh"
+job=$(sbatch --parsable "$D/rq.sh")
+for _ in $(seq 150); do [ "$(squeue -h -j "$job" -o %t 2>/dev/null)" = R ] && break; sleep 0.2; done
+sleep 4 # both points well past their first evaluations, far from their ends (≈10 s each)
+scancel --batch --signal=TERM "$job"
+rq_started=$(date +%s)
+# Slurm makes a requeued job wait about two minutes (its begin time) before it may start again;
+# the test moves that to now once the task is back in the queue.
+released=false
+for _ in $(seq 600); do
+  state=$(squeue -h -j "$job" -o %t 2>/dev/null)
+  [ -z "$state" ] && break
+  if ! $released && [ "$state" = PD ] && grep -qs requeueing "$D"/rq-shards/*.log; then
+    scontrol update JobId="${job}_0" StartTime=now >/dev/null && released=true
+  fi
+  sleep 0.5
+done
+[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || { say "the requeued task did not finish"; squeue -j "$job" >&2; cat "$D"/rq-shards/*.log >&2; exit 1; }
+log=$(cat "$D"/rq-shards/*.log)
+for said in "checkpointed at step" "requeueing" "resumed from step"; do
+  n=$(grep -c -- "$said" <<<"$log" || true)
+  want=2; [ "$said" = requeueing ] && want=1
+  [ "$n" -eq "$want" ] || { say "expected $want × '$said' in the task's log"; echo "$log" >&2; exit 1; }
+done
+python3 - "$D/rq-local.jsonl" "$D"/rq-shards/*.jsonl "$D/rq-local-curves" "$D/rq-curves" <<'PY'
+import json, os, sys
+local, task, local_curves, task_curves = sys.argv[1:]
+def results(path):
+    rows = {}
+    for line in open(path):
+        r = json.loads(line); r.pop("wall_s"); rows[r["index"]] = r
+    return rows
+a, b = results(local), results(task)
+assert len(a) == 2 and a == b, f"results differ:\n{a}\n{b}"
+def curve(path):
+    out = []
+    for line in open(path):
+        r = json.loads(line); r.pop("wall_ms", None); out.append(r)
+    return out
+names = sorted(os.listdir(local_curves))
+assert names == sorted(os.listdir(task_curves)) and len(names) == 2, names
+for n in names:
+    assert curve(f"{local_curves}/{n}") == curve(f"{task_curves}/{n}"), f"curve {n} differs"
+print("[slurm-test] SIGTERM: 2 points checkpointed, the task requeued itself and resumed them; results and curves equal the uninterrupted run", file=sys.stderr)
+PY
+say "requeue: the task finished $(( $(date +%s) - rq_started )) s after SIGTERM"
 say "took $(( $(date +%s) - started )) s after Slurm started"

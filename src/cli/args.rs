@@ -44,7 +44,8 @@ pub(super) enum Command {
     },
     /// Run a sweep: a base spec and axes over its fields (`docs/sweeps.md`); every point is
     /// trained and its verdict appended to the output as one JSON line. Rerunning it skips the
-    /// points already in the output. `gradscope sweep merge FILES…` joins shards.
+    /// points already in the output. `gradscope sweep merge FILES…` joins shards. On SIGTERM it
+    /// checkpoints its points in flight (`OUT.inflight/`) and exits 75; rerun to resume them.
     Sweep(SweepArgs),
     /// Runs one sweep point for `gradscope sweep` (a request on stdin, the result on stdout).
     #[command(name = "sweep-point", hide = true)]

@@ -156,7 +156,10 @@ struct MetricsOut {
 
 /// The `--out` file, written a line per evaluation as the run goes.
 enum OutFile {
-    Jsonl(BufWriter<File>),
+    Jsonl {
+        w: BufWriter<File>,
+        path: String,
+    },
     /// The table so far: each row is appended, and the file is written anew when a record
     /// brings a column the header lacks.
     Csv {
@@ -164,6 +167,14 @@ enum OutFile {
         table: CsvTable,
         path: String,
     },
+}
+
+impl OutFile {
+    fn path(&self) -> &str {
+        match self {
+            OutFile::Jsonl { path, .. } | OutFile::Csv { path, .. } => path,
+        }
+    }
 }
 
 impl MetricsOut {
@@ -184,7 +195,7 @@ impl MetricsOut {
                     MetricsFormat::Jsonl => {
                         w.write_all(metrics_file(session.spec(), history).as_bytes())
                             .map_err(cannot)?;
-                        Some(OutFile::Jsonl(w))
+                        Some(OutFile::Jsonl { w, path: path.to_string() })
                     }
                     MetricsFormat::Csv => {
                         let mut table = CsvTable::default();
@@ -212,22 +223,32 @@ impl MetricsOut {
         self.bar.set_position(r.step);
         self.bar.set_message(r.progress_text());
         let line = serde_json::to_string(r).expect("records serialize");
-        match self.file.as_mut() {
-            None => {}
-            Some(OutFile::Jsonl(w)) => {
-                let _ = writeln!(w, "{line}").and_then(|_| w.flush());
-            }
+        let written = match self.file.as_mut() {
+            None => Ok(()),
+            Some(OutFile::Jsonl { w, .. }) => writeln!(w, "{line}").and_then(|_| w.flush()),
             Some(OutFile::Csv { w, table, path }) => {
                 if table.push(r) {
                     // A new column: the header and every row so far are written again.
-                    if let Ok(f) = File::create(&*path) {
+                    File::create(&*path).and_then(|f| {
                         *w = BufWriter::new(f);
-                        let _ = w.write_all(table.to_text().as_bytes()).and_then(|_| w.flush());
-                    }
+                        w.write_all(table.to_text().as_bytes()).and_then(|_| w.flush())
+                    })
                 } else {
-                    let _ = w.write_all(table.last_row().as_bytes()).and_then(|_| w.flush());
+                    w.write_all(table.last_row().as_bytes()).and_then(|_| w.flush())
                 }
             }
+        };
+        if let Err(e) = written {
+            // A full disk or a removed directory must not stop the run (its checkpoints still
+            // save), but a file that silently stops growing, or whose CSV rows no longer
+            // match its header, would mislead whoever reads it: say so once, and stop writing.
+            let path = self.file.take().map(|f| f.path().to_string()).unwrap_or_default();
+            self.bar.suspend(|| {
+                eprintln!(
+                    "error: cannot write {path} at step {}: {e}; the run goes on without --out (the file stops at the step before)",
+                    r.step
+                )
+            });
         }
         if self.quiet {
             println!("{line}");

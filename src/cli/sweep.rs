@@ -7,21 +7,31 @@
 //! with `RAYON_NUM_THREADS` pinned (`--threads`, default 1), which makes a sharded sweep, a local
 //! one and a rerun of one point give the same numbers. A child watches its parent and exits when
 //! the parent dies, so a killed sweep leaves nothing running and loses only the runs in flight.
+//!
+//! SIGTERM (Slurm's warning before a time limit, `scancel --signal=TERM`, `kill`) loses nothing:
+//! the sweep starts no new point, asks each child (a line on its stdin) to stop at its next
+//! evaluation and save the point there, in `OUT.inflight/HASH.gsck`, and exits with
+//! [`INTERRUPTED_EXIT`]. The same command run again resumes each such point from its checkpoint
+//! (the weights, the optimizer's state, the random generator and the history), and it ends as
+//! the uninterrupted run would have, bit for bit at the same thread count. The Slurm script
+//! (`--emit slurm`) asks for the signal 5 minutes before the time limit and requeues the task.
 
 use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::backend::{self, BackendKind};
-use crate::labs::{ExperimentSpec, TrainingSession};
-use crate::sweep::{self, Point, PointResult, RunResult, SweepPlan};
+use crate::labs::{Checkpoint, ExperimentSpec, TrainingSession};
+use crate::sweep::{self, Point, PointEnd, PointResult, RunResult, SweepPlan};
 use crate::train::Experiment;
 use crate::train::RunError;
 use crate::train::metrics::metrics_file;
@@ -60,6 +70,13 @@ struct PointRequest {
     /// Write the point's metrics file here (`--curves`).
     #[serde(default)]
     curve: Option<String>,
+    /// Continue the point from this checkpoint (one an interrupted sweep saved).
+    #[serde(default)]
+    resume: Option<String>,
+    /// When told to stop (a `checkpoint` line on stdin, or SIGTERM), save the point here at its
+    /// next evaluation and answer [`PointReply::Checkpointed`].
+    #[serde(default)]
+    checkpoint: Option<String>,
 }
 
 /// What a `sweep-point` child prints (one JSON line).
@@ -67,8 +84,48 @@ struct PointRequest {
 #[serde(rename_all = "snake_case")]
 enum PointReply {
     Done(RunResult),
-    Probe { step_ms: f64, eval_ms: f64 },
+    Probe {
+        step_ms: f64,
+        eval_ms: f64,
+    },
     Failed(String),
+    /// Stopped when asked, and saved at this step (to the request's `checkpoint`).
+    Checkpointed {
+        step: u64,
+    },
+    /// Done, having continued from the request's `resume` checkpoint, saved at `from_step`.
+    Resumed {
+        from_step: u64,
+        result: RunResult,
+    },
+}
+
+/// The exit status of a sweep stopped by SIGTERM with points left to run or resume (EX_TEMPFAIL
+/// in sysexits.h): the Slurm script requeues its task on it.
+pub const INTERRUPTED_EXIT: u8 = 75;
+
+/// Set when this process gets SIGTERM (the sweep: stop and checkpoint; a child: the same as a
+/// `checkpoint` line).
+static TERM: AtomicBool = AtomicBool::new(false);
+
+/// Turns SIGTERM into [`TERM`] instead of death.
+fn catch_term() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        if let Err(e) =
+            signal_hook_registry::register(libc::SIGTERM, || TERM.store(true, Ordering::SeqCst))
+        {
+            eprintln!(
+                "warning: cannot catch SIGTERM ({e}): a stopped sweep loses its runs in flight"
+            );
+        }
+    }
+}
+
+/// Where an interrupted point is checkpointed: `OUT.inflight/HASH.gsck`.
+fn inflight_path(out: &str, hash: &str) -> PathBuf {
+    PathBuf::from(format!("{out}.inflight")).join(format!("{hash}.gsck"))
 }
 
 fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
@@ -142,10 +199,11 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
     };
     let already = in_shard.len() - pending.len();
     if let Some(dir) = &opts.curves {
+        let pending_hashes: HashSet<&str> = pending.iter().map(|q| q.hash.as_str()).collect();
         let without: Vec<usize> = in_shard
             .iter()
             .map(|&i| plan.point(i).expect("validated"))
-            .filter(|p| !pending.iter().any(|q| q.hash == p.hash))
+            .filter(|p| !pending_hashes.contains(p.hash.as_str()))
             .filter(|p| !curve_path(dir, &p.hash).exists())
             .map(|p| p.index)
             .collect();
@@ -174,8 +232,19 @@ pub fn sweep(opts: SweepOptions) -> ExitCode {
         opts.threads,
         if opts.threads == 1 { "" } else { "s" },
     );
-    let failures = run_points(pending, jobs, &opts, &mut file, &out);
+    catch_term();
+    let ran = run_points(pending, jobs, &opts, &mut file, &out);
+    let failures = ran.failures;
     print_table(&plan, &in_shard, &out);
+    // A finished sweep's in-flight folder is empty: leave nothing behind.
+    let _ = std::fs::remove_dir(format!("{out}.inflight"));
+    if ran.checkpointed + ran.unstarted > 0 {
+        eprintln!(
+            "stopped by SIGTERM: {} point(s) checkpointed in {out}.inflight/, {} not started; run the same command again to resume them",
+            ran.checkpointed, ran.unstarted
+        );
+        return ExitCode::from(INTERRUPTED_EXIT);
+    }
     if failures > 0 {
         return fail(format!("{failures} point(s) failed (see above); rerun to retry them"), 1);
     }
@@ -237,15 +306,23 @@ fn print_table(plan: &SweepPlan, in_shard: &[usize], out: &str) {
     print!("{}", sweep::table(&results));
 }
 
+/// How [`run_points`] went: points that failed, points checkpointed when SIGTERM came, and
+/// points it never started because of it.
+struct Ran {
+    failures: usize,
+    checkpointed: usize,
+    unstarted: usize,
+}
+
 /// Runs `pending` on `jobs` child processes, appending each result to `file` as it arrives.
-/// Returns how many failed.
+/// On SIGTERM it starts no new point and has the running ones checkpoint (module docs).
 fn run_points(
     pending: Vec<Point>,
     jobs: usize,
     opts: &SweepOptions,
     file: &mut File,
     out: &str,
-) -> usize {
+) -> Ran {
     let total = pending.len() as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -255,36 +332,75 @@ fn run_points(
         .expect("static template"),
     );
     let queue = Mutex::new(VecDeque::from(pending));
-    let (tx, rx) = mpsc::channel::<(Point, Result<RunResult, String>)>();
-    let mut failures = 0;
+    let (tx, rx) = mpsc::channel::<(Point, Result<PointReply, String>)>();
+    let mut ran = Ran { failures: 0, checkpointed: 0, unstarted: 0 };
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
             let queue = &queue;
+            let bar = &bar;
             scope.spawn(move || {
                 loop {
+                    if TERM.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let Some(point) = queue.lock().expect("queue lock").pop_front() else { break };
+                    let checkpoint = inflight_path(out, &point.hash);
+                    let resume = checkpoint.is_file().then(|| checkpoint.display().to_string());
+                    if let Some(path) = &resume {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "point #{} ({}): resuming from {path}",
+                                point.index,
+                                describe(&point)
+                            )
+                        });
+                    }
                     let request = PointRequest {
                         stop_after_grok: opts.stop_after_grok,
                         curve: (opts.curves.as_deref())
                             .map(|d| curve_path(d, &point.hash).display().to_string()),
+                        resume,
+                        checkpoint: Some(checkpoint.display().to_string()),
                         ..PointRequest::new(&point.spec, opts.backend)
                     };
                     let reply = run_child(request, opts.threads);
-                    let result = match reply {
-                        Ok(PointReply::Done(r)) => Ok(r),
-                        Ok(PointReply::Failed(e)) => Err(e),
-                        Ok(PointReply::Probe { .. }) => Err("the child answered a probe".into()),
-                        Err(e) => Err(e),
-                    };
-                    if tx.send((point, result)).is_err() {
+                    if tx.send((point, reply)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        for (point, result) in rx {
+        for (point, reply) in rx {
+            let result = match reply {
+                Ok(PointReply::Done(r)) => Ok(r),
+                Ok(PointReply::Resumed { from_step, result }) => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "point #{} ({}): resumed from step {from_step}",
+                            point.index,
+                            describe(&point)
+                        )
+                    });
+                    Ok(result)
+                }
+                Ok(PointReply::Checkpointed { step }) => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "point #{} ({}): checkpointed at step {step} in {}",
+                            point.index,
+                            describe(&point),
+                            inflight_path(out, &point.hash).display()
+                        )
+                    });
+                    ran.checkpointed += 1;
+                    continue;
+                }
+                Ok(PointReply::Failed(e)) => Err(e),
+                Ok(PointReply::Probe { .. }) => Err("the child answered a probe".into()),
+                Err(e) => Err(e),
+            };
             bar.inc(1);
             match result {
                 Ok(r) => {
@@ -295,7 +411,10 @@ fn run_points(
                     if let Err(e) = written {
                         // (suspend, not println: a hidden bar's println prints nothing)
                         bar.suspend(|| eprintln!("error: cannot write {out}: {e}"));
-                        failures += 1;
+                        ran.failures += 1;
+                    } else {
+                        // Its result is safe: a checkpoint it resumed from is spent.
+                        let _ = std::fs::remove_file(inflight_path(out, &point.hash));
                     }
                     bar.set_message(format!("#{} {}", point.index, describe(&point)));
                 }
@@ -303,13 +422,14 @@ fn run_points(
                     bar.suspend(|| {
                         eprintln!("error: point #{} ({}): {e}", point.index, describe(&point))
                     });
-                    failures += 1;
+                    ran.failures += 1;
                 }
             }
         }
     });
     bar.finish();
-    failures
+    ran.unstarted = queue.lock().expect("queue lock").len();
+    ran
 }
 
 fn describe(point: &Point) -> String {
@@ -338,11 +458,15 @@ impl PointRequest {
             probe_steps: None,
             stop_after_grok: None,
             curve: None,
+            resume: None,
+            checkpoint: None,
         }
     }
 }
 
 /// Runs one point (or a speed probe) in a `gradscope sweep-point` child with `threads` threads.
+/// When this process gets SIGTERM, the child is told (a `checkpoint` line on its stdin) and
+/// answers at its next evaluation.
 fn run_child(request: PointRequest, threads: usize) -> Result<PointReply, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find the gradscope binary: {e}"))?;
@@ -356,21 +480,35 @@ fn run_child(request: PointRequest, threads: usize) -> Result<PointReply, String
         .spawn()
         .map_err(|e| format!("cannot start a worker process: {e}"))?;
     let line = serde_json::to_string(&request).expect("requests serialize");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .map_err(|e| format!("cannot reach the worker: {e}"))?;
-    }
-    let output = child.wait_with_output().map_err(|e| format!("worker process: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin
+        .write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| stdin.flush())
+        .map_err(|e| format!("cannot reach the worker: {e}"))?;
+    // Drained while the child runs: a full pipe would stall it.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let mut told = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| format!("worker process: {e}"))? {
+            break status;
+        }
+        if !told && TERM.load(Ordering::SeqCst) {
+            // A child that has just finished no longer reads: its answer is a result anyway.
+            let _ = stdin.write_all(b"checkpoint\n").and_then(|()| stdin.flush());
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(stdin);
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
     match stdout.lines().last().map(serde_json::from_str::<PointReply>) {
         Some(Ok(reply)) => Ok(reply),
         _ => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
             let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
             Err(format!(
-                "the worker process ended ({}) without a result{}",
-                output.status,
+                "the worker process ended ({status}) without a result{}",
                 if tail.is_empty() {
                     String::new()
                 } else {
@@ -379,6 +517,17 @@ fn run_child(request: PointRequest, threads: usize) -> Result<PointReply, String
             ))
         }
     }
+}
+
+/// Reads a child's pipe to its end on a thread of its own.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
 
 /// `gradscope sweep-point` (internal): reads a [`PointRequest`] from stdin, runs it, prints a
@@ -393,7 +542,19 @@ pub fn sweep_point() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(format!("sweep-point: bad request: {e}"), 2),
     };
-    let reply = match ExperimentSpec::from_value(request.spec) {
+    // Told to stop: by a `checkpoint` line from the sweep, or by SIGTERM itself (a time limit
+    // signals every process of the job).
+    catch_term();
+    std::thread::spawn(|| {
+        for line in std::io::stdin().lock().lines() {
+            match line {
+                Ok(l) if l.trim() == "checkpoint" => TERM.store(true, Ordering::SeqCst),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    let reply = match ExperimentSpec::from_value(request.spec.clone()) {
         Err(e) => PointReply::Failed(format!("invalid spec: {e}")),
         Ok(spec) => {
             let kind = if request.backend == "wgpu" { BackendKind::Wgpu } else { BackendKind::Cpu };
@@ -401,26 +562,84 @@ pub fn sweep_point() -> ExitCode {
                 Err(e) => PointReply::Failed(e.to_string()),
                 Ok(b) => match request.probe_steps {
                     Some(steps) => probe(spec, &b, steps),
-                    None => {
-                        let run =
-                            sweep::run_point(spec, &b.device, b.limits, request.stop_after_grok);
-                        match pollster::block_on(run) {
-                            Ok((r, session)) => match request.curve.as_deref() {
-                                Some(path) => match write_curve(&session, path) {
-                                    Ok(()) => PointReply::Done(r),
-                                    Err(e) => PointReply::Failed(e),
-                                },
-                                None => PointReply::Done(r),
-                            },
-                            Err(e) => PointReply::Failed(e.to_string()),
-                        }
-                    }
+                    None => run_request(&request, spec, &b),
                 },
             }
         }
     };
     println!("{}", serde_json::to_string(&reply).expect("replies serialize"));
     ExitCode::SUCCESS
+}
+
+/// Runs a point's request to its end, or to a checkpoint when told to stop.
+fn run_request(request: &PointRequest, spec: ExperimentSpec, b: &backend::Backend) -> PointReply {
+    let session = match request.resume.as_deref() {
+        Some(path) => resume_point(path, &spec, b),
+        None => TrainingSession::new(spec, &b.device, b.limits).map_err(|e| e.to_string()),
+    };
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => return PointReply::Failed(e),
+    };
+    let resumed_at = request.resume.is_some().then(|| session.step());
+    let done = |result: RunResult| match resumed_at {
+        Some(from_step) => PointReply::Resumed { from_step, result },
+        None => PointReply::Done(result),
+    };
+    let can_stop = request.checkpoint.is_some();
+    let trained = sweep::train_point(&mut session, request.stop_after_grok, || {
+        can_stop && TERM.load(Ordering::SeqCst)
+    });
+    match pollster::block_on(trained) {
+        Err(e) => PointReply::Failed(e.to_string()),
+        Ok(PointEnd::Interrupted) => {
+            let path = request.checkpoint.as_deref().expect("only a point that can stop stops");
+            let bytes = match session.checkpoint() {
+                Ok(c) => c.to_bytes(),
+                Err(e) => return PointReply::Failed(format!("cannot checkpoint the point: {e}")),
+            };
+            match write_atomically(path, &bytes) {
+                Ok(()) => PointReply::Checkpointed { step: session.step() },
+                Err(e) => PointReply::Failed(format!("cannot checkpoint the point to {path}: {e}")),
+            }
+        }
+        Ok(PointEnd::Done(r)) => match request.curve.as_deref() {
+            Some(path) => match write_curve(&session, path) {
+                Ok(()) => done(r),
+                Err(e) => PointReply::Failed(e),
+            },
+            None => done(r),
+        },
+    }
+}
+
+/// Continues an interrupted point from the checkpoint at `path`, which must be of `spec`.
+fn resume_point(
+    path: &str,
+    spec: &ExperimentSpec,
+    b: &backend::Backend,
+) -> Result<TrainingSession, String> {
+    let cannot = |why: String| {
+        format!("cannot resume from {path}: {why}; delete it to run the point from step 0")
+    };
+    let bytes = std::fs::read(path).map_err(|e| cannot(e.to_string()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes).map_err(|e| cannot(e.to_string()))?;
+    if checkpoint.spec.to_json() != spec.to_json() {
+        return Err(cannot("it holds another spec".into()));
+    }
+    TrainingSession::resume(checkpoint, &b.device, b.limits).map_err(|e| cannot(e.to_string()))
+}
+
+/// Writes `bytes` beside `path`, then renames them over it: a kill mid-write leaves no half file.
+fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = Path::new(path).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = format!("{path}.tmp-{}", std::process::id());
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Writes a point's metrics file (`--curves`) beside its final place, then renames it there: a
@@ -530,7 +749,9 @@ fn dry_run(
         Ok(PointReply::Failed(e)) | Err(e) => {
             fail(format!("measuring point #{}: {e}", first.index), 1)
         }
-        Ok(PointReply::Done(_)) => fail("the probe ran the whole point", 1),
+        Ok(PointReply::Done(_) | PointReply::Checkpointed { .. } | PointReply::Resumed { .. }) => {
+            fail("the probe ran the whole point", 1)
+        }
     }
 }
 
@@ -647,6 +868,12 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
         "# A task that is killed or requeued resumes: its output keeps the points it finished."
     );
     println!(
+        "# Before the time limit Slurm sends SIGTERM (--signal below): the sweep checkpoints the"
+    );
+    println!(
+        "# points in flight (OUT.inflight/) and exits {INTERRUPTED_EXIT}, and the task requeues itself to resume them."
+    );
+    println!(
         "#SBATCH --job-name=gradscope-{}",
         name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_', "_")
     );
@@ -654,18 +881,46 @@ fn emit_slurm(opts: &SweepOptions, plan: &SweepPlan) -> ExitCode {
     println!("#SBATCH --ntasks=1");
     println!("#SBATCH --cpus-per-task={}", jobs * opts.threads);
     println!("#SBATCH --output={out_dir}/slurm-%A_%a.log");
+    // SIGTERM to the batch shell (B:) 5 minutes before the time limit, and leave to requeue:
+    // unless the site's options say otherwise.
+    if !site_options.iter().any(|o| o.starts_with("--signal")) {
+        println!("#SBATCH --signal=B:TERM@300");
+    }
+    if !site_options.iter().any(|o| o == "--no-requeue") {
+        println!("#SBATCH --requeue");
+    }
+    // A requeued task writes on in the same log, after its first run's lines.
+    if !site_options.iter().any(|o| o.starts_with("--open-mode")) {
+        println!("#SBATCH --open-mode=append");
+    }
     for option in &site_options {
         println!("#SBATCH {option}");
     }
-    println!("set -euo pipefail");
+    println!("set -uo pipefail");
     println!(
-        "exec {} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend}{passed} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl",
+        "{} sweep {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{tasks}\" --jobs {jobs} --threads {} --backend {backend}{passed} --out {}/{}.\"${{SLURM_ARRAY_TASK_ID}}\".jsonl &",
         q(&exe),
         q(&file),
         opts.threads,
         q(&out_dir),
         q(&name),
     );
+    // The shell runs a trap only between commands: the sweep runs in the background, and the
+    // trap hands the signal on to it.
+    println!("sweep=$!");
+    println!("trap 'kill -TERM \"$sweep\" 2>/dev/null' TERM");
+    println!("wait \"$sweep\"; status=$?");
+    println!(
+        "# wait returns early when the trap runs: wait for the sweep to finish checkpointing."
+    );
+    println!("while kill -0 \"$sweep\" 2>/dev/null; do wait \"$sweep\"; status=$?; done");
+    println!("if [ \"$status\" -eq {INTERRUPTED_EXIT} ]; then");
+    println!(
+        "  echo \"gradscope: points checkpointed; requeueing ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\""
+    );
+    println!("  scontrol requeue \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\"");
+    println!("fi");
+    println!("exit \"$status\"");
     ExitCode::SUCCESS
 }
 

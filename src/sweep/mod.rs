@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod plan;
 
 pub use outcome::{
-    PointResult, ResultsFile, RunResult, RunStatus, merge, read_results, run_point, table,
+    PointEnd, PointResult, ResultsFile, RunResult, RunStatus, merge, read_results, run_point,
+    table, train_point,
 };
 pub use plan::{Axis, Point, SweepPlan, parse_shard, shard_indices, spec_hash};

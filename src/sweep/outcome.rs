@@ -119,8 +119,34 @@ pub async fn run_point(
     limits: DeviceLimits,
     stop_after_grok: Option<u64>,
 ) -> Result<(RunResult, TrainingSession), RunError> {
-    let started = Instant::now();
     let mut session = TrainingSession::new(spec, device, limits)?;
+    match train_point(&mut session, stop_after_grok, || false).await? {
+        PointEnd::Done(result) => Ok((result, session)),
+        PointEnd::Interrupted => unreachable!("nothing interrupts this run"),
+    }
+}
+
+/// How [`train_point`] ended.
+#[derive(Debug)]
+pub enum PointEnd {
+    /// The point's verdict: it reached its budget, its grok stop, or diverged.
+    Done(RunResult),
+    /// `interrupted()` said stop, at an evaluation: the session stands there, ready for a
+    /// checkpoint that resumes it exactly.
+    Interrupted,
+}
+
+/// Trains a point's session (new, or resumed from a checkpoint) as [`run_point`] does, asking
+/// `interrupted()` after each evaluation whether to stop there instead (a sweep told to stop by
+/// SIGTERM checkpoints its points in flight there). The result's wall time counts the time a
+/// resumed session had already trained.
+pub async fn train_point(
+    session: &mut TrainingSession,
+    stop_after_grok: Option<u64>,
+    interrupted: impl Fn() -> bool,
+) -> Result<PointEnd, RunError> {
+    let started = Instant::now();
+    let before_ms = session.wall_ms();
     let trained = async {
         while !session.is_finished() {
             if let Some(margin) = stop_after_grok
@@ -128,24 +154,27 @@ pub async fn run_point(
             {
                 break;
             }
-            session.advance(u64::MAX).await?;
+            if session.advance(u64::MAX).await?.is_some() && !session.is_finished() && interrupted()
+            {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     };
     let (status, error) = match trained.await {
-        Ok(()) => (RunStatus::Ok, None),
+        Ok(true) => (RunStatus::Ok, None),
+        Ok(false) => return Ok(PointEnd::Interrupted),
         Err(e @ RunError::Diverged { .. }) => (RunStatus::Diverged, Some(e.to_string())),
         Err(e) => return Err(e),
     };
     let report = LabReport::from_history(session.history());
-    let result = RunResult {
+    Ok(PointEnd::Done(RunResult {
         status,
         error,
         steps: session.step(),
         verdict: report.sweep_fields(session.history()).into_iter().collect(),
-        wall_s: started.elapsed().as_secs_f64(),
-    };
-    Ok((result, session))
+        wall_s: before_ms / 1e3 + started.elapsed().as_secs_f64(),
+    }))
 }
 
 /// A results file read back.

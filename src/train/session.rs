@@ -120,6 +120,11 @@ impl<E: Experiment> TrainingSession<E> {
         &self.spec
     }
 
+    /// Milliseconds spent training and evaluating so far (a resumed run's included).
+    pub fn wall_ms(&self) -> f64 {
+        self.wall_ms
+    }
+
     pub fn summary(&self) -> ExperimentSummary {
         self.experiment.summary()
     }

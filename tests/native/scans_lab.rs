@@ -282,6 +282,31 @@ fn cli_runs_a_scans_spec_and_writes_named_series() {
             assert_eq!(Some(got), want.as_f64(), "{name} at step {}", line["step"]);
         }
     }
+    // A file that cannot be written (a full disk: /dev/full takes the open and refuses every
+    // write) is reported by name once, and the run still ends and prints every evaluation.
+    for format in ["jsonl", "csv"] {
+        let full = gradscope(&[
+            "run",
+            spec.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            "/dev/full",
+            "--format",
+            format,
+        ]);
+        let stderr = String::from_utf8_lossy(&full.stderr);
+        assert!(full.status.success(), "{format}: {stderr}");
+        assert_eq!(
+            stderr.matches("cannot write /dev/full at step 0").count(),
+            1,
+            "{format}: {stderr}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&full.stdout).lines().count(),
+            printed.len(),
+            "{format}"
+        );
+    }
     let refused = gradscope(&["run", spec.to_str().unwrap(), "--format", "csv"]);
     assert_eq!(refused.status.code(), Some(2), "--format without --out is refused");
     let a: serde_json::Value =

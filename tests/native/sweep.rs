@@ -240,6 +240,101 @@ fn a_killed_sweep_resumes_and_runs_every_point_once() {
     assert_eq!(indices, (0..4).collect());
 }
 
+/// SIGTERM (Slurm's warning before a time limit) loses no work: the points in flight stop at
+/// their next evaluation and are checkpointed, the sweep exits 75, and the rerun resumes them
+/// inside the point, ending bit for bit where an uninterrupted sweep ends (wall times aside).
+#[test]
+fn a_terminated_sweep_checkpoints_its_points_in_flight_and_resumes_them_exactly() {
+    let dir = workdir("term");
+    // Two points of ~4 s each, one per worker, evaluated every 5000 steps.
+    let file = json!({
+        "base": {"grokking": {"task": {"p": 11}, "model": {"mlp": {"width": 32}}, "training": {"steps": 60000, "eval_every": 5000}}},
+        "axes": {"grokking.seed": [0, 1]}
+    });
+    std::fs::write(dir.join("long.json"), file.to_string()).unwrap();
+    let sweep = |out: &str, curves: &str| {
+        Command::new(env!("CARGO_BIN_EXE_gradscope"))
+            .args(["sweep", "long.json", "--jobs", "2", "--out", out, "--curves", curves])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let whole = sweep("whole.jsonl", "whole-curves").wait_with_output().unwrap();
+    assert!(whole.status.success(), "{}", stderr(&whole));
+
+    let child = sweep("cut.jsonl", "cut-curves");
+    // Both workers are past their first evaluation (step 0) well before the end.
+    let started = Instant::now();
+    while workers_in(&dir) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the workers did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success()
+    );
+    let cut = child.wait_with_output().unwrap();
+    let said = stderr(&cut);
+    assert_eq!(cut.status.code(), Some(75), "{said}");
+    assert!(said.contains("stopped by SIGTERM: 2 point(s) checkpointed"), "{said}");
+    let steps: Vec<u64> = said
+        .lines()
+        .filter_map(|l| l.split("checkpointed at step ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2, "{said}");
+    assert!(
+        steps.iter().all(|&s| s > 0 && s < 60000 && s % 5000 == 0),
+        "inside the points, at evaluations: {steps:?}"
+    );
+    let inflight = dir.join("cut.jsonl.inflight");
+    assert_eq!(std::fs::read_dir(&inflight).unwrap().count(), 2, "one checkpoint per point");
+    assert!(
+        std::fs::read_to_string(dir.join("cut.jsonl")).unwrap_or_default().is_empty(),
+        "no result yet"
+    );
+
+    let rerun = sweep("cut.jsonl", "cut-curves").wait_with_output().unwrap();
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    // Each point went on from where it was saved (the child says so, having read the checkpoint).
+    let resumed: Vec<u64> = stderr(&rerun)
+        .lines()
+        .filter_map(|l| l.split("resumed from step ").nth(1))
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let (mut a, mut b) = (resumed.clone(), steps.clone());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "{}", stderr(&rerun));
+    assert!(!inflight.exists(), "spent checkpoints are removed");
+    assert_eq!(
+        comparable(results(&dir.join("cut.jsonl"))),
+        comparable(results(&dir.join("whole.jsonl")))
+    );
+    // Each curve, record by record, wall times aside.
+    let without_wall = |path: PathBuf| -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("wall_ms");
+                }
+                v
+            })
+            .collect()
+    };
+    for entry in std::fs::read_dir(dir.join("whole-curves")).unwrap() {
+        let name = entry.unwrap().file_name();
+        let whole = without_wall(dir.join("whole-curves").join(&name));
+        assert_eq!(whole.len(), 1 + 13, "header + steps 0, 5000, …, 60000");
+        assert_eq!(without_wall(dir.join("cut-curves").join(&name)), whole, "{name:?}");
+    }
+}
+
 #[test]
 fn points_are_recognized_by_their_spec_not_their_index() {
     let dir = workdir("by-hash");
@@ -276,6 +371,17 @@ fn the_slurm_script_runs_each_shard_with_the_same_flags() {
     assert!(script.starts_with("#!/bin/bash\n"), "{script}");
     assert!(script.contains("#SBATCH --array=0-3\n"), "{script}");
     assert!(script.contains("--shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{script}");
+    // SIGTERM 5 minutes before the time limit reaches the sweep, which checkpoints and exits 75;
+    // the task then requeues itself.
+    for line in [
+        "#SBATCH --signal=B:TERM@300\n",
+        "#SBATCH --requeue\n",
+        "trap 'kill -TERM \"$sweep\" 2>/dev/null' TERM\n",
+        "if [ \"$status\" -eq 75 ]; then\n",
+        "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n",
+    ] {
+        assert!(script.contains(line), "{line} in {script}");
+    }
     assert!(
         dir.join("shards").is_dir(),
         "Slurm opens the log before the script runs: the folder must exist"
