@@ -7,29 +7,53 @@
 #                               gzip copies of every file (scripts/precompress.mjs): the site to
 #                               publish (≈9 more minutes on 2 cores: binaryen's npm build, the one
 #                               that emits working wasm here, is single-threaded)
+#   scripts/dist.sh --site-url URL  (with either) the URL the site will be published at, written
+#                               into www/site-url.js: the Embed menu's snippets point there by
+#                               default (.github/workflows/pages.yml passes the Pages URL)
 # The built dist/ is cached outside the clone, keyed by everything that goes into it (index.html's
-# data-trunk links: the worker's two wasm builds, www/, examples/, embed.html, gradscope-embed.js,
+# data-trunk links: the worker's two wasm builds, www/, examples/, docs/reproductions/, embed.html, gradscope-embed.js,
 # uPlot, the scripts that post-process it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
 mode=test
-case "${1:-}" in
-  "") ;;
-  --optimize) mode=site ;;
-  *) echo "usage: scripts/dist.sh [--optimize]" >&2; exit 2 ;;
-esac
+site_url=
+usage() { echo "usage: scripts/dist.sh [--optimize] [--site-url https://HOST/PATH/]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --optimize) mode=site ;;
+    --site-url)
+      [ $# -ge 2 ] || usage
+      site_url=$2
+      shift
+      # An absolute http(s) URL; a quote or backslash would break the JS string it goes into.
+      [[ "$site_url" =~ ^https?://[^\\\"\'[:space:]]+$ ]] || { echo "--site-url: not an http(s) URL: $site_url" >&2; exit 2; }
+      case "$site_url" in */) ;; *) site_url="$site_url/" ;; esac
+      ;;
+    *) usage ;;
+  esac
+  shift
+done
 # The worker in its two builds (Cargo.toml's `webgpu` feature), as index.html's links build them.
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker --features webgpu
 cargo build --release --target wasm32-unknown-unknown --bin gradscope-worker-cpu
 wasm_out="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release"
 key=$(cat "$wasm_out/gradscope-worker.wasm" "$wasm_out/gradscope-worker-cpu.wasm" index.html Trunk.toml \
   package-lock.json embed.html gradscope-embed.js scripts/preload.mjs scripts/precompress.mjs \
-  $(find www examples -type f | sort) | sha256sum | cut -c1-16)
+  $(find www examples docs/reproductions -type f | sort) | sha256sum | cut -c1-16)
 cache="$GRADSCOPE_CACHE/dist-$mode-$key"
+# The published URL goes into the built copy only, after the cache (which holds the build
+# without it): a tiny file, served as it is (no precompressed copies to go stale).
+write_site_url() {
+  [ -n "$site_url" ] || return 0
+  printf '%s\n' "// Written by scripts/dist.sh --site-url: where this build is published." \
+    "export const PUBLISHED_SITE = '$site_url';" > dist/www/site-url.js
+  rm -f dist/www/site-url.js.br dist/www/site-url.js.gz
+}
 if [ -f "$cache/index.html" ]; then
   echo "dist/ unchanged since the last build: reusing $cache"
   rm -rf dist && cp -r "$cache" dist
+  write_site_url
   exit 0
 fi
 trunk build --release
@@ -48,3 +72,4 @@ if [ $mode = site ]; then
   node scripts/precompress.mjs dist
 fi
 rm -rf "$GRADSCOPE_CACHE"/dist-$mode-* && cp -r dist "$cache"
+write_site_url

@@ -3,6 +3,8 @@
 #   Rust wasm32 target, trunk, wasm-bindgen-cli (= Cargo.lock's wasm-bindgen), npm packages
 #   (uPlot, binaryen's wasm-opt, playwright-core), Debian's Chromium + ChromeDriver, and Mesa's
 #   Vulkan drivers (lavapipe) so `gradscope run --backend wgpu` works without a GPU.
+#   scripts/setup.sh --build-only  skips the browser and the Vulkan drivers: what building the
+#                                  site needs, no more (the Pages and release workflows)
 # No package registry here ships trunk or wasm-bindgen-cli prebuilt (npm's wasm-pack and the
 # like download from GitHub at install time, which fails offline), so both compile once, ≈4 min.
 set -euo pipefail
@@ -10,6 +12,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$GRADSCOPE_ROOT"
 say() { echo "[setup] $*" >&2; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+build_only=false
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=true ;;
+  *) echo "usage: scripts/setup.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 # install_tool OPT_LEVEL CRATE…: cargo install, with the build settings of a build tool rather
 # than of the tool's own release profile (trunk's asks for fat LTO and one codegen unit: ≈14 min
@@ -37,9 +45,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   install_tool 1 wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 missing=()
+if ! $build_only; then
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   $SUDO apt-get update -qq

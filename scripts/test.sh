@@ -24,6 +24,10 @@ scripts/setup.sh
 stage "native tests"
 cargo test --release
 
+stage "release: the CLI tarball (scripts/package.sh cli) and the workflows (scripts/lint-workflows.sh)"
+scripts/package.sh cli
+scripts/lint-workflows.sh
+
 stage "a sweep as a Slurm job array (single-node Slurm on 127.0.0.1)"
 scripts/slurm-test.sh "$CARGO_TARGET_DIR/release/gradscope"
 
@@ -33,11 +37,11 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$GRADSCOPE_ROOT/webdriver.json"
 # With WebGPU: the tests run on both backends (the CPU-only build is the e2e's CPU path).
 cargo test --release --target wasm32-unknown-unknown --test web --features webgpu
 
-stage "trunk build (scripts/dist.sh)"
-scripts/dist.sh
+PORT="${E2E_PORT:-8137}"
+stage "trunk build (scripts/dist.sh, built for the sub-path the e2e server also serves, as for Pages)"
+scripts/dist.sh --site-url "http://127.0.0.1:$PORT/gradscope/"
 
 stage "end-to-end UI tests (playwright-core)"
-PORT="${E2E_PORT:-8137}"
 # dist/ with a strict Content-Security-Policy on every response, and the example blog page on
 # the next port (another origin) for the cross-origin embed test.
 node e2e/server.mjs dist "$PORT" >/dev/null 2>&1 &
