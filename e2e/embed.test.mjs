@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { CSP } from './server.mjs';
 
 const URL_A = process.env.GRADSCOPE_URL || 'http://127.0.0.1:8137/';
 const PORT = Number(new URL(URL_A).port);
@@ -231,6 +232,227 @@ test('events: the page hears each evaluation and the end of a run, from the elem
   }
 });
 
+/** The base URL the Embed menu offers first: where the build says it is published
+ * (scripts/dist.sh --site-url writes it into www/site-url.js), else where the page is served. */
+function publishedSite() {
+  const m = readFileSync('dist/www/site-url.js', 'utf8').match(/PUBLISHED_SITE = '([^']+)'/);
+  return m ? m[1] : URL_A;
+}
+
+/** The ids (data-view) of the lab panels shown in `root`. */
+const shownPanels = (root) => root.locator('[data-view]').evaluateAll((ps) => ps.filter((p) => p.checkVisibility()).map((p) => p.dataset.view));
+/** The computed background of the widget in `root` (its .gs-lab). */
+const labBackground = (root) => root.locator('.gs-lab').first().evaluate((lab) => getComputedStyle(lab).backgroundColor);
+const DARK_BG = 'rgb(22, 23, 26)';
+const LIGHT_BG = 'rgb(251, 251, 250)';
+
+test('the Embed builder: every option in the snippets and a live preview; a widget follows every attribute without losing its run', async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(`${URL_A}#${SMALL}`);
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
+    await byId(page, 'embed-menu').locator('summary').click();
+    assert.equal(await byId(page, 'embed-base').inputValue(), publishedSite(), 'the base URL defaults to where the site is published');
+    await byId(page, 'embed-base').fill('https://example.org/gs');
+    // One chart and one analysis view, by id; dark; autoplay; 500 px, fitted to the contents.
+    for (const part of ['summary', 'charts', 'analysis']) await byId(page, `embed-view-${part}`).uncheck();
+    await byId(page, 'embed-view-loss').check();
+    await byId(page, 'embed-view-fourier').check();
+    await byId(page, 'embed-theme').selectOption('dark');
+    await byId(page, 'embed-autoplay').check();
+    await byId(page, 'embed-height').fill('500');
+    await byId(page, 'embed-controls').fill('train');
+    const iframe = await byId(page, 'embed-iframe').inputValue();
+    const element = await byId(page, 'embed-element').inputValue();
+    const src = iframe.match(/src="([^"]+)"/)[1].replace(/&amp;/g, '&');
+    assert.ok(src.startsWith('https://example.org/gs/embed.html#grokking.'), src);
+    const view = new URLSearchParams(src.split('#')[1]);
+    assert.deepEqual([view.get('controls'), view.get('views'), view.get('theme'), view.get('autoplay')], ['train', 'loss,fourier', 'dark', 'true'], src);
+    assert.match(iframe, /height:500px/);
+    assert.match(iframe, /e\.data\.type === 'gradscope:height'\) frame\.style\.height/, 'the iframe snippet sizes the frame to its contents');
+    assert.match(element, /^<script type="module" src="https:\/\/example\.org\/gs\/gradscope-embed\.js"><\/script>\n<gradscope-widget spec="grokking\.[^"]+" controls="train" views="loss,fourier" theme="dark" autoplay><\/gradscope-widget>$/, element);
+
+    // The live preview: this site's frame with these options, training at once (autoplay).
+    await byId(page, 'embed-preview-on').check();
+    // An embed trains while it is on screen: bring the preview into view.
+    await byId(page, 'embed-preview').scrollIntoViewIfNeeded();
+    const preview = page.frameLocator('[data-testid="embed-preview"]');
+    const previewFrame = async () => page.frames().find((f) => f.url().includes('/embed.html#'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="embed-preview"]')?.src.includes('theme=dark'));
+    let frame = null;
+    for (let i = 0; i < 100 && !frame; i++) { frame = await previewFrame(); if (!frame) await page.waitForTimeout(100); }
+    await frame.waitForFunction(() => window.gradscope?.history().length >= 1, null, { timeout: 120_000 });
+    assert.deepEqual(await shownPanels(preview), ['loss', 'fourier']);
+    assert.equal(await labBackground(preview), DARK_BG);
+    assert.equal(await frame.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await byId(page, 'embed-menu').screenshot({ path: `${OUT}/embed-builder.png` });
+    await byId(page, 'embed-preview-on').uncheck();
+    assert.equal(await byId(page, 'embed-preview').getAttribute('src'), null, 'an unchecked preview gives its worker back');
+
+    // The element snippet, pasted into a blog on another origin (its script is already there).
+    const blog = await page.context().newPage();
+    await blog.goto(URL_B + 'examples/blog-post.html');
+    await blog.evaluate((html) => { document.querySelector('article').innerHTML = html; }, element.replace(/<script[^>]*><\/script>\n?/, ''));
+    const widget = blog.locator('gradscope-widget');
+    await widget.evaluate((w) => new Promise((ok) => { const t = setInterval(() => { if (w.handle?.history().length >= 2) { clearInterval(t); ok(); } }, 100); }));
+    assert.deepEqual(await shownPanels(widget), ['loss', 'fourier']);
+    assert.equal(await labBackground(widget), DARK_BG);
+    // Every attribute is observed. Theme, views and controls change the widget in place: the
+    // same handle, the run going on from where it was.
+    await widget.evaluate((w) => { window.__handle = w.handle; window.__len = w.handle.history().length; });
+    await widget.evaluate((w) => w.setAttribute('theme', 'light'));
+    await blog.waitForFunction(() => getComputedStyle(document.querySelector('gradscope-widget').shadowRoot.querySelector('.gs-lab')).backgroundColor === 'rgb(251, 251, 250)');
+    await widget.evaluate((w) => w.setAttribute('views', 'summary,charts'));
+    assert.deepEqual(await shownPanels(widget), ['loss', 'accuracy', 'norms', 'diagnostics']);
+    assert.ok(await byId(widget, 'grok-badge').isVisible(), 'views=summary shows the verdict');
+    await widget.evaluate((w) => w.setAttribute('controls', 'train,lr'));
+    assert.ok(await byId(widget, 'field-optimizer-lr').isVisible());
+    await widget.evaluate((w) => w.removeAttribute('theme'));
+    assert.equal(await labBackground(widget), LIGHT_BG, 'no theme: the OS (light here)');
+    assert.ok(await widget.evaluate((w) => w.handle === window.__handle && w.handle.history().length >= window.__len), 'the run went on');
+    // A new backend starts the widget afresh.
+    await widget.evaluate((w) => w.setAttribute('backend', 'cpu'));
+    await blog.waitForFunction(() => { const w = document.querySelector('gradscope-widget'); return w.handle && w.handle !== window.__handle && w.handle.spec() != null; }, null, { timeout: 60_000 });
+    await blog.close();
+    assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the iframe takes commands from the page that embeds it, and only from the origins its URL names', async () => {
+  const { browser, page, errors } = await open();
+  try {
+    await page.goto(URL_B + 'examples/blog-post.html');
+    const TINY = 'grokking.task.p=11&grokking.model.mlp.width=16&grokking.training.steps=400&grokking.training.eval_every=5';
+    // (`?for=open`: told apart from the blog's own iframe, which is embed.html too.)
+    const frames = { open: `${URL_A}embed.html?for=open#${TINY}`, named: `${URL_A}embed.html?origins=${encodeURIComponent(URL_B)}#${TINY}`, other: `${URL_A}embed.html?origins=https://elsewhere.example#${TINY}` };
+    await page.evaluate((srcs) => {
+      window.__replies = [];
+      window.__frames = {};
+      for (const [name, src] of Object.entries(srcs)) {
+        const f = document.createElement('iframe');
+        f.src = src;
+        f.title = name;
+        f.style.cssText = 'width:100%;height:300px';
+        document.querySelector('article').prepend(f);
+        window.__frames[name] = f;
+      }
+      addEventListener('message', (e) => {
+        const name = Object.keys(window.__frames).find((k) => window.__frames[k].contentWindow === e.source);
+        if (name && e.data?.type === 'gradscope:reply') window.__replies.push({ name, ...e.data });
+      });
+      window.__ask = (name, message) => window.__frames[name].contentWindow.postMessage(message, '*');
+    }, frames);
+    // (A frame rewrites its hash once its spec loads: frames are told apart by what precedes it.)
+    const frameOf = (key) => page.frames().find((f) => f.url().split('#')[0] === frames[key].split('#')[0]);
+    for (let i = 0; i < 100 && !Object.keys(frames).every(frameOf); i++) await page.waitForTimeout(100);
+    // An embed starts its worker when it first shows: each frame is shown once.
+    for (const key of Object.keys(frames)) {
+      await page.locator(`iframe[title="${key}"]`).scrollIntoViewIfNeeded();
+      await frameOf(key).waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
+    }
+    const reply = (name, id) => page.waitForFunction(([n, i]) => window.__replies.find((r) => r.name === n && r.id === i), [name, id], { timeout: 20_000 }).then((h) => h.jsonValue());
+
+    // The embedding page asks, starts and pauses; an unknown question gets an error, not silence.
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:get', what: 'lab', id: 1 }));
+    assert.equal((await reply('open', 1)).value, 'grokking');
+    // (An embed trains only while on screen: each frame is scrolled into view before it is told.)
+    await page.locator('iframe[title="open"]').scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:start' }));
+    await frameOf('open').waitForFunction(() => window.gradscope.history().length >= 2, null, { timeout: 60_000 });
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:pause' }));
+    await frameOf('open').waitForFunction(() => window.gradscope.running() === false);
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:get', what: 'history', id: 2 }));
+    const history = (await reply('open', 2)).value;
+    assert.deepEqual(history, await frameOf('open').evaluate(() => window.gradscope.history()));
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:get', what: 'weights', id: 3 }));
+    assert.match((await reply('open', 3)).error, /unknown: weights/);
+    await page.evaluate(() => window.__ask('open', { type: 'gradscope:view', theme: 'dark', views: 'charts' }));
+    await frameOf('open').waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    assert.deepEqual(await shownPanels(page.frameLocator('iframe[title="open"]')), ['loss', 'accuracy', 'norms', 'diagnostics']);
+
+    // Another frame on the page is not the embedder: its start is ignored.
+    await page.evaluate(() => {
+      const sibling = document.createElement('iframe');
+      sibling.srcdoc = '<p>sibling</p>';
+      document.body.append(sibling);
+      return new Promise((ok) => { sibling.onload = () => { sibling.contentWindow.eval("parent.__frames.open.contentWindow.postMessage({ type: 'gradscope:start' }, '*')"); ok(); }; });
+    });
+    await page.waitForTimeout(1500);
+    assert.equal(await frameOf('open').evaluate(() => window.gradscope.running()), false, 'a sibling frame cannot start it');
+
+    // origins= names this blog: it may command; names another: it may not, and hears nothing.
+    await page.evaluate(() => window.__ask('named', { type: 'gradscope:get', what: 'step', id: 4 }));
+    assert.equal((await reply('named', 4)).value, 0);
+    await page.locator('iframe[title="other"]').scrollIntoViewIfNeeded();
+    await page.evaluate(() => { window.__ask('other', { type: 'gradscope:get', what: 'step', id: 5 }); window.__ask('other', { type: 'gradscope:start' }); });
+    await page.waitForTimeout(2000);
+    assert.equal(await page.evaluate(() => window.__replies.filter((r) => r.name === 'other').length), 0);
+    assert.equal(await frameOf('other').evaluate(() => window.gradscope.running() || window.gradscope.history().length > 0), false);
+    assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('replay: a recorded run shows at once from metrics=URL (page, iframe, element), and "Train it yourself" trains it live', async () => {
+  const { browser, page, errors } = await open();
+  try {
+    const name = 'doshi-quick-grok.jsonl';
+    const lines = readFileSync(`docs/reproductions/${name}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [header, records] = [lines[0], lines.slice(1)];
+    assert.equal(header.format, 'gradscope-metrics', 'the shipped reproduction carries its header');
+    const last = records.at(-1).step;
+    await page.goto(`${URL_A}#metrics=reproductions/${name}`);
+    await page.waitForFunction((n) => window.gradscope?.history().length === n, records.length, { timeout: 20_000 });
+    assert.deepEqual(await page.evaluate(() => window.gradscope.history()), records, 'the curves are the file\'s');
+    assert.equal(await stepOf(page), last);
+    assert.deepEqual(await page.evaluate(() => window.gradscope.recording()), { url: `reproductions/${name}`, name, step: last });
+    assert.match(await byId(page, 'replay-text').textContent(), new RegExp(`recorded run \\(${name.replace('.', '\\.')}\\): ${records.length} evaluations to step ${last}`));
+    // The worker has the recorded spec (the form showed it before the worker answered).
+    await page.waitForFunction(() => window.gradscope.spec() != null, null, { timeout: 60_000 });
+    assert.deepEqual(await page.evaluate(() => window.gradscope.spec()), header.spec, 'the run is the recorded spec');
+    // The worker's report of the file: the verdict of the recorded run, nothing trained.
+    await page.waitForFunction(() => /Grokked/.test(document.querySelector('[data-testid="grok-badge"]').textContent), null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.gradscope.running()), false);
+    assert.ok(await byId(page, 'train-button').isEnabled(), 'Train leaves the recording too');
+    assert.ok((await page.evaluate(() => location.hash)).includes('metrics='), 'the link is to the recording');
+    await page.screenshot({ path: `${OUT}/replay.png` });
+    // "Train it yourself": the same spec, live, from step 0.
+    await byId(page, 'replay-train').click();
+    await page.waitForFunction(() => window.gradscope.recording() === null && window.gradscope.history().length >= 2 && window.gradscope.history()[0].step === 0, null, { timeout: 60_000 });
+    assert.ok(!(await byId(page, 'replay-notice').isVisible()));
+    assert.deepEqual(await page.evaluate(() => window.gradscope.spec()), header.spec);
+    assert.ok(!(await page.evaluate(() => location.hash)).includes('metrics='), 'the link is to the live run');
+    // The first live evaluation is the recording's first: the same spec and seed (the native
+    // run split its matmuls over threads, so to float rounding only).
+    const first = await page.evaluate(() => window.gradscope.history()[0]);
+    for (const key of ['train_loss', 'test_loss', 'train_acc', 'test_acc']) assert.ok(Math.abs(first[key] - records[0][key]) < 1e-4, `${key}: ${first[key]} vs ${records[0][key]}`);
+
+    // What cannot be shown is said, and the widget goes on with its first run.
+    await page.goto(`${URL_A}embed.html#metrics=reproductions/no-such-run.jsonl`);
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
+    assert.match(await byId(page, 'error-banner').textContent(), /Cannot show the recorded run reproductions\/no-such-run\.jsonl: the server answered 404/);
+    await page.goto(`${URL_A}embed.html#metrics=reproductions/doshi-quick-grok.log`);
+    await page.waitForFunction(() => window.gradscope?.spec() != null, null, { timeout: 60_000 });
+    assert.match(await byId(page, 'error-banner').textContent(), /line 1 is not JSON/);
+
+    // The same file as a <gradscope-widget metrics="…"> in a post on another origin.
+    const blog = await page.context().newPage();
+    await blog.goto(URL_B + 'examples/blog-post.html');
+    await blog.evaluate((url) => { document.querySelector('article').innerHTML = `<gradscope-widget metrics="${url}" views="summary,charts"></gradscope-widget>`; }, `../reproductions/${name}`);
+    const widget = blog.locator('gradscope-widget');
+    await widget.evaluate((w, n) => new Promise((ok) => { const t = setInterval(() => { if (w.handle?.history().length === n) { clearInterval(t); ok(); } }, 100); }), records.length);
+    assert.equal(await stepOf(widget), last);
+    assert.ok(await byId(widget, 'replay-train').isVisible());
+    await blog.close();
+    assert.deepEqual(errors.filter((e) => !/WebGPU|404/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('links: the hash round-trips the exact spec (seed above 2^53), hide flags and the controls allow-list', async () => {
   const { browser, page } = await open();
   try {
@@ -438,6 +660,11 @@ test('strict CSP, no request off the origin, 360 px and dark mode, and axe-core 
     await byId(page, 'step-button').click();
     await page.waitForFunction(() => window.gradscope?.history().length >= 1, null, { timeout: 60_000 });
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
+    // Static hosts send no headers: both pages carry the server's policy in a <meta> tag too.
+    for (const file of ['index.html', 'embed.html']) {
+      const meta = readFileSync(`dist/${file}`, 'utf8').match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+      assert.equal(meta?.[1], CSP, `${file}'s CSP meta tag`);
+    }
     const foreign = requests.filter((u) => !u.startsWith(URL_A) && !/^(data|blob):/.test(u));
     assert.deepEqual(foreign, [], 'requests outside the origin');
     assert.deepEqual(errors.filter((e) => !/WebGPU/.test(e)), [], 'console errors and warnings (the wasm-bindgen init warning among them)');

@@ -13,12 +13,14 @@ export const PINNED_COLORS = ['#495057', '#009e73', '#cc79a7', '#8c6d31']; // to
 const LIVE = new Set();
 export const chartsIn = (root) => [...LIVE].filter((c) => c.plot && root.contains(c.plot.root));
 
-/** Bumped when the OS switches between light and dark. */
+/** Bumped when the OS switches between light and dark, or a widget's theme changes. */
 let scheme = 0;
-globalThis.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', () => {
+/** Re-reads the colours of every chart on screen and redraws them. */
+export function recolorCharts() {
   scheme++;
   for (const c of LIVE) c.plot?.redraw(false, true);
-});
+}
+globalThis.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', recolorCharts);
 
 /** Axis and grid colours from the page's CSS variables. uPlot takes functions, so a switch to
  * dark mode recolours charts already drawn; the values are cached per scheme, because

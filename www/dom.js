@@ -22,8 +22,8 @@ export const fmtLoss = (v) => (v == null ? '–' : v !== 0 && Math.abs(v) < 1e-3
 export const fmtFrac = (v) => (v == null ? '–' : v.toFixed(3));
 export const stepText = (s) => (s == null ? 'never' : `step ${s}`);
 
-/** A titled panel. */
-export const panel = (title, body, testid) => el('div', { class: 'gs-panel', testid }, el('h3', {}, title), body);
+/** A titled panel of a lab's charts or views; `view` is its id for `views=` (links.js). */
+export const panel = (title, body, testid, view) => el('div', { class: 'gs-panel', testid, 'data-view': view }, el('h3', {}, title), body);
 
 /** A metric tile: [tile, value element]. */
 export function tile(key, testid, title) {

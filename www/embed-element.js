@@ -12,8 +12,12 @@
 //   with a message in the widget, which then shows its lab's first preset; nothing in it is
 //   rendered as HTML.
 // Attributes: spec, controls (allow-list; default "train"), hide (names to hide), autoplay,
-// views (the lab's outputs to show: summary, charts, analysis; default all),
-// backend (auto | webgpu | cpu), thumbnail (the first chart only: the landing page's cards).
+// views (the lab's outputs to show: summary, charts, analysis, or panels by id; default all),
+// theme (auto | light | dark), metrics (the URL of a recorded run to show at once, with
+// "Train it yourself"), backend (auto | webgpu | cpu), thumbnail (the first chart
+// only: the landing page's cards). Every attribute is observed: a new spec loads; controls,
+// hide, views, autoplay and theme change the widget in place (the run goes on); a new backend
+// or thumbnail starts the widget afresh.
 // Events: gradscope-start (detail: the handle), gradscope-evaluation ({step, record, report}),
 // gradscope-done ({step, report}), gradscope-error ({message}).
 import { start, SITE } from './gradscope.js';
@@ -22,7 +26,7 @@ import { splitHash } from './links.js';
 const STYLES = ['uPlot.min.css', 'www/style.css'].map((path) => new URL(path, SITE).href);
 
 export class GradscopeWidget extends HTMLElement {
-  static get observedAttributes() { return ['spec']; }
+  static get observedAttributes() { return ['spec', ...VIEW_ATTRIBUTES, 'metrics', 'backend', 'thumbnail']; }
 
   constructor() {
     super();
@@ -58,14 +62,10 @@ export class GradscopeWidget extends HTMLElement {
     const spec = (this.getAttribute('spec') || '').trim();
     // Attributes win; a spec copied from a link may carry its own view options
     // (`…&controls=train,lr&autoplay=true`); else only the Train controls show.
-    const fromSpec = spec.startsWith('{') ? null : splitHash(spec).view;
-    const attr = (name) => (this.hasAttribute(name) ? this.getAttribute(name) : undefined);
     const options = {
-      backend: attr('backend') || 'auto',
-      controls: attr('controls') ?? (fromSpec?.controls ? undefined : 'train'),
-      hide: attr('hide'),
-      views: attr('views'),
-      autoplay: this.hasAttribute('autoplay') ? this.getAttribute('autoplay') !== 'false' : undefined,
+      backend: this.getAttribute('backend') || 'auto',
+      ...this.viewOptions(),
+      metrics: this.getAttribute('metrics') || undefined,
       saveRuns: false,
       pauseWhenHidden: true,
       thumbnail: this.hasAttribute('thumbnail'),
@@ -84,8 +84,39 @@ export class GradscopeWidget extends HTMLElement {
     this.dispatchEvent(new CustomEvent('gradscope-start', { detail: this.handle }));
   }
 
+  /** The view options the attributes give (undefined: the spec hash's, else the default). */
+  viewOptions() {
+    const spec = (this.getAttribute('spec') || '').trim();
+    // Attributes win; a spec copied from a link may carry its own view options
+    // (`…&controls=train,lr&autoplay=true`); else only the Train controls show.
+    const fromSpec = spec.startsWith('{') ? null : splitHash(spec).view;
+    const attr = (name) => (this.hasAttribute(name) ? this.getAttribute(name) : undefined);
+    return {
+      controls: attr('controls') ?? (fromSpec?.controls ? undefined : 'train'),
+      hide: attr('hide'),
+      views: attr('views'),
+      theme: attr('theme'),
+      autoplay: this.hasAttribute('autoplay') ? this.getAttribute('autoplay') !== 'false' : undefined,
+    };
+  }
+
   attributeChangedCallback(name, old, value) {
-    if (!this.handle || old === value || name !== 'spec') return;
+    if (!this.handle || old === value) return;
+    if (VIEW_ATTRIBUTES.includes(name)) {
+      // Removed: back to what the spec hash says, else the default.
+      const fromSpec = splitHash((this.getAttribute('spec') || '').trim()).view;
+      const given = this.viewOptions()[name];
+      this.handle.setView({ [name]: given !== undefined ? given : (fromSpec[name] ?? null) });
+      return;
+    }
+    if (name === 'metrics') { this.handle.showRecording(value); return; }
+    if (name === 'backend' || name === 'thumbnail') {
+      // The worker's build and the layout are chosen at start: start afresh.
+      this.handle.stop();
+      this.boot();
+      return;
+    }
+    if (name !== 'spec') return;
     const text = (value || '').trim();
     if (!text.startsWith('{')) { this.handle.loadHash(text); return; }
     try { this.handle.load(JSON.parse(text)); } catch (e) { this.handle.showError(`The spec attribute is not valid JSON (${e.message}).`); }
@@ -110,5 +141,8 @@ export class GradscopeWidget extends HTMLElement {
   /** Stops training and removes the widget's contents (re-inserting the element starts afresh). */
   destroy() { this.remove(); }
 }
+
+/** The attributes that change how the widget shows its run, not the run. */
+const VIEW_ATTRIBUTES = ['controls', 'hide', 'views', 'autoplay', 'theme'];
 
 if (!customElements.get('gradscope-widget')) customElements.define('gradscope-widget', GradscopeWidget);

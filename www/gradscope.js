@@ -22,7 +22,7 @@
 // a scans spec switches to the scans lab.
 
 import { getPath } from './form.js';
-import { joinHash, labOf, splitHash, specOfHash, parseControls, shows, showsOutput } from './links.js';
+import { joinHash, labOf, splitHash, specOfHash, parseControls, parseTheme, shows } from './links.js';
 import { RunStore } from './runs.js';
 import { LABS } from './labs/index.js';
 import { newState } from './widget/state.js';
@@ -34,6 +34,7 @@ import { scheduleSleep, startsAsleep, wake } from './widget/sleep.js';
 import { pin, pinRun, renderPinned, loadMetricsFile } from './widget/compare.js';
 import { saveRun, buildRunsMenu } from './widget/saved-runs.js';
 import { buildExportMenu, buildEmbedMenu } from './widget/share-menus.js';
+import { openRecording, leaveRecording } from './widget/replay.js';
 
 /** The labs, in the header's order (www/labs/index.js). */
 export { LABS };
@@ -54,6 +55,9 @@ const toSet = (v) => (v == null ? null : v instanceof Set ? v : Array.isArray(v)
  * - `controls` (allow-list), `hide` (names to hide), `autoplay`, `views` (the lab's outputs
  *   to show): as in links.js, and winning over the hash's;
  * - `thumbnail`: show the lab's first chart or view only (the landing page's cards);
+ * - `theme`: 'light' | 'dark' | 'auto'; `themeRoot`: an element that carries the theme too
+ *   (the page's and the iframe's <html>);
+ * - `metrics`: the URL of a recorded run to show at once (replay.js);
  * - `saveRuns` (default true): keep runs in IndexedDB; `pauseWhenHidden`: pause training while
  *   the widget is off-screen or its tab hidden, and resume when it shows again (embeds);
  * - `onSpecHash(hash)` when a run is loaded (the hash includes the view options), `onLab(id)`
@@ -72,6 +76,8 @@ export function start(root, options = {}) {
       hide: new Set([...fromHash.view.hide, ...(toSet(options.hide) || [])]),
       autoplay: options.autoplay ?? fromHash.view.autoplay,
       views: options.views != null ? toSet(options.views) : fromHash.view.views,
+      theme: options.theme != null ? parseTheme(options.theme) : fromHash.view.theme,
+      metrics: options.metrics || fromHash.view.metrics,
     },
     state: newState(options),
     store: null,
@@ -138,7 +144,14 @@ function actions(w) {
  * its lab and form at once, from the build-written schema and presets, while the worker
  * loads: the form is on screen before the wasm has arrived. */
 function firstLoad(w) {
-  const { state, options, ui } = w;
+  w.ui.speed.textContent = 'loading the trainer…';
+  if (w.view.metrics) openRecording(w, w.view.metrics, () => firstRun(w));
+  else firstRun(w);
+}
+
+/** The first run: the spec given, else the hash's, else the default preset. */
+function firstRun(w) {
+  const { state, options } = w;
   const body = splitHash(options.hash || '').spec;
   if (options.spec) w.send({ type: 'load', spec: options.spec });
   else if (body) loadHash(w, options.hash);
@@ -149,11 +162,11 @@ function firstLoad(w) {
     mountLab(w, labOf(state.painted), state.painted);
     fillForm(w, state.painted);
   }
-  ui.speed.textContent = 'loading the trainer…';
 }
 
 /** Starts training, or, for a hidden embed, as soon as it shows. */
 function requestStart(w) {
+  leaveRecording(w);
   if (w.options.pauseWhenHidden && !w.state.visible) { w.state.resumeOnShow = true; return; }
   w.state.startRequested = true;
   w.send({ type: 'start' });
@@ -162,6 +175,7 @@ function requestStart(w) {
 /** Rebuilds the run from step 0; a crashed worker is replaced, with the last good spec. */
 function reset(w) {
   clearError(w);
+  if (leaveRecording(w)) return; // the live run starts at step 0 already
   if (w.state.sleep) { wake(w, { discard: true }); return; }
   if (!w.client.ready && w.client.worker) {
     w.client.terminate();
@@ -179,9 +193,15 @@ function loadHash(w, hash) {
   const parts = splitHash(hash);
   if (options.controls == null) view.controls = parts.view.controls;
   if (options.views == null) view.views = parts.view.views;
+  if (options.theme == null) view.theme = parts.view.theme;
   view.hide = new Set([...parts.view.hide, ...(toSet(options.hide) || [])]);
   applyView(w);
   const body = parts.spec;
+  if (parts.view.metrics && parts.view.metrics !== state.replay?.url) {
+    view.metrics = parts.view.metrics;
+    openRecording(w, parts.view.metrics, () => { view.metrics = null; if (body) w.send({ type: 'load_hash', hash: body }); });
+    return;
+  }
   const labOnly = LABS.find((l) => l.id === body);
   if (labOnly) {
     const preset = state.presets.find((p) => p.lab === labOnly.id);
@@ -239,7 +259,8 @@ function maybeAnalyse(w, force = false) {
   const now = performance.now();
   if (force) a.wantFinal = !state.running;
   if (a.inFlight || !w.client.ready || state.spec == null) return;
-  if (!showsOutput(w.view, 'analysis')) return; // nobody would see it
+  if (!state.analysisShown) return; // nobody would see it
+  if (state.replay) return; // a recording's weights are not here (the worker's run is at step 0)
   if (!state.running) a.wantFinal = false;
   if (!force && now - a.last < Math.max(1000, 4 * a.cost)) return;
   a.inFlight = true;
@@ -337,6 +358,25 @@ function setVisible(w, visible) {
   }
 }
 
+/** The handle's setView: see there. */
+function setView(w, changes) {
+  const { view, options, state } = w;
+  const has = (k) => Object.prototype.hasOwnProperty.call(changes, k);
+  if (has('controls')) view.controls = options.controls = changes.controls == null ? null : toSet(changes.controls);
+  if (has('hide')) { options.hide = changes.hide; view.hide = toSet(changes.hide) ?? new Set(); }
+  if (has('views')) view.views = options.views = changes.views == null ? null : toSet(changes.views);
+  if (has('theme')) view.theme = options.theme = parseTheme(changes.theme);
+  if (has('autoplay')) {
+    view.autoplay = options.autoplay = Boolean(changes.autoplay);
+    if (view.autoplay && !state.running && !state.finished) requestStart(w);
+  }
+  // The form's rows follow controls and hide (fillForm applies the view too).
+  if (state.spec) fillForm(w, state.spec); else applyView(w);
+  updateButtons(w);
+  maybeAnalyse(w, true);
+  if (state.specHash) options.onSpecHash?.(joinHash(state.specHash, view));
+}
+
 /** The handle `start()` returns. */
 function handle(w, unwatch) {
   const { state } = w;
@@ -373,6 +413,19 @@ function handle(w, unwatch) {
         w.send({ type: 'bench', steps });
       });
     },
+    /** Changes how the widget shows its run, keeping the run: any of `controls`, `hide`,
+     * `views`, `autoplay`, `theme` (as the options of start(); `null` for a default). What is
+     * set here wins over the view options of later loaded hashes, as start()'s options do. */
+    setView(changes = {}) { setView(w, changes); },
+    /** Shows the recorded run at `url` (a metrics file with its header; replay.js), or with
+     * null, leaves the one shown for a live run of its spec from step 0. */
+    showRecording(url) {
+      if (!url) { leaveRecording(w); return; }
+      w.view.metrics = url;
+      openRecording(w, url, () => { w.view.metrics = null; });
+    },
+    /** The recorded run shown, `{ url, name, step }`, or null for a live run. */
+    recording() { return state.replay && { url: state.replay.url, name: state.replay.name, step: state.replay.step }; },
     /** The spec's URL hash with the view options (a link to this run as shown). */
     hash() { return joinHash(state.specHash, w.view); },
     /** Test hook: the next training slice fails as a lost GPU device does (the worker's

@@ -5,7 +5,12 @@
 //   `<control>_hide=true`   TF Playground's convention: hide one control (`lr_hide=true`);
 //   `autoplay=true`         start training once loaded (embeds);
 //   `views=summary,charts`  which of the lab's outputs show (VIEW_PARTS; default all), to keep
-//                           an embed in a blog post compact.
+//                           an embed in a blog post compact; a chart or view by its id
+//                           (`views=loss`, `views=summary,fourier`: each lab panel's
+//                           data-view attribute, which the Embed menu lists);
+//   `theme=dark`            light, dark, or auto (the default: the reader's OS setting);
+//   `metrics=URL`           show a recorded run (a metrics file, relative to the page) at
+//                           once, with "Train it yourself" to train its spec live (replay.js).
 // A control is named by a UI part (CONTROL_PARTS) or by a spec field: its path after the lab
 // (`optimizer.lr`) or that path's last part (`lr`). `form` names all fields at once.
 
@@ -39,7 +44,7 @@ function decode(text) {
 export function splitHash(hash) {
   const body = String(hash || '').replace(/^#/, '');
   const spec = [];
-  const view = { controls: null, hide: new Set(), autoplay: false, views: null };
+  const view = { controls: null, hide: new Set(), autoplay: false, views: null, theme: null, metrics: null };
   for (const part of body.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
@@ -50,6 +55,10 @@ export function splitHash(hash) {
       view.controls = parseControls(value());
     } else if (key === 'views') {
       view.views = parseControls(value());
+    } else if (key === 'metrics') {
+      view.metrics = value() || null;
+    } else if (key === 'theme') {
+      view.theme = parseTheme(value());
     } else if (key === 'autoplay') {
       view.autoplay = value() !== 'false';
     } else if (key.endsWith('_hide')) {
@@ -85,6 +94,15 @@ export function specOfHash(body) {
 
 const LEAVES = { true: true, false: false, null: null };
 
+/** The themes a widget takes (`theme=`): `auto` follows the reader's OS. */
+export const THEMES = ['auto', 'light', 'dark'];
+
+/** A theme option's value: 'light' or 'dark', or null for auto (anything else is auto). */
+export function parseTheme(text) {
+  const t = String(text ?? '').trim().toLowerCase();
+  return t === 'light' || t === 'dark' ? t : null;
+}
+
 /** `"train, lr"` → Set {train, lr}; an empty list shows no controls at all (charts only). */
 export function parseControls(text) {
   return new Set(String(text).split(/[\s,]+/).filter(Boolean));
@@ -97,6 +115,8 @@ export function viewHash(view) {
   for (const name of view.hide) parts.push(`${name}_hide=true`);
   if (view.views) parts.push(`views=${[...view.views].join(',')}`);
   if (view.autoplay) parts.push('autoplay=true');
+  if (view.theme) parts.push(`theme=${view.theme}`);
+  if (view.metrics) parts.push(`metrics=${encodeURIComponent(view.metrics)}`);
   return parts.join('&');
 }
 
@@ -112,7 +132,8 @@ export function fieldNames(path) {
   return [rest.join('.'), rest.at(-1)];
 }
 
-/** Whether the lab's output `part` (VIEW_PARTS) shows under `view`. */
+/** Whether the lab's output `part` (VIEW_PARTS) shows whole under `view`; a part not shown
+ * whole may still show some of its panels by id (layout.js's applyView). */
 export const showsOutput = (view, part) => !view.views || view.views.has(part);
 
 /** Whether a control shows under `view`. `names` are the control's names (a part, or a field's

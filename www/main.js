@@ -70,6 +70,7 @@ function route() {
     backend: params.get('backend') || 'auto',
     onSpecHash: (h) => history.replaceState(null, '', '#' + h),
     onLab: setActive,
+    themeRoot: document.documentElement,
   });
   window.gradscope = handle; // for the console and the end-to-end tests
 }

@@ -24,7 +24,17 @@ export function onEvent(w, ev) {
 
 const HANDLERS = {
   ready, backend, loaded, metrics, checkpoint, state, bench, error, panic,
-  metrics_file: (w, ev) => showMetricsFile(w, ev),
+  metrics_file: (w, ev) => {
+    // The recording on show (replay.js): its report is the verdict; any other file is pinned.
+    const replay = w.state.replay;
+    if (replay?.records && !replay.reported && ev.name === replay.name) {
+      replay.reported = true;
+      w.state.report = ev.report;
+      w.scheduleDraw();
+    } else {
+      showMetricsFile(w, ev);
+    }
+  },
   report: (w, ev) => takeReport(w, ev.report),
   analysis: (w, ev) => {
     const a = w.state.analysis;
@@ -88,7 +98,7 @@ function loaded(w, ev) {
     .concat(ev.summary.float64 ? ['float64 loss'] : []).join(' · ');
   w.options.onSpecHash?.(joinHash(ev.hash, w.view));
   w.scheduleDraw();
-  if (w.view.autoplay && !state.autoplayed) {
+  if (w.view.autoplay && !state.autoplayed && !state.replay) {
     state.autoplayed = true;
     w.requestStart();
   }
@@ -116,11 +126,13 @@ function state(w, ev) {
   const { state: s, ui } = w;
   const wasRunning = s.running;
   const wasFinished = s.finished;
-  s.step = ev.step;
+  // A recording on show (replay.js) keeps its own step: the worker's run waits at step 0.
+  const replay = s.replay?.records ? s.replay : null;
+  s.step = replay ? replay.step : ev.step;
   s.running = ev.running;
   if (ev.running || ev.finished) s.startRequested = false;
-  s.finished = ev.finished;
-  ui.stepCount.textContent = String(ev.step);
+  s.finished = replay ? true : ev.finished;
+  ui.stepCount.textContent = String(s.step);
   s.compiling = ev.compiling;
   ui.speed.title = ev.first_step_ms == null ? ''
     : `First training step: ${ev.first_step_ms < 1000 ? `${Math.round(ev.first_step_ms)} ms` : `${(ev.first_step_ms / 1000).toFixed(1)} s`}${s.backendKind === 'wgpu' ? ' (compiling its GPU kernels included)' : ''}`;
@@ -130,7 +142,7 @@ function state(w, ev) {
     w.saveRun(true);
     w.scheduleDraw(); // the verdict may change from "too early" to final
   }
-  if (ev.finished && !wasFinished) notify(w, 'done', { step: ev.step, report: s.report });
+  if (ev.finished && !wasFinished && !replay) notify(w, 'done', { step: ev.step, report: s.report });
 }
 
 function bench(w, ev) {

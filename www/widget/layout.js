@@ -4,6 +4,8 @@
 
 import { el } from '../dom.js';
 import { shows, showsOutput } from '../links.js';
+import { recolorCharts } from '../charts.js';
+import { leaveRecording, replayBanner } from './replay.js';
 
 /** Builds the frame in `w.root` and returns its elements. */
 export function buildLayout(w) {
@@ -26,6 +28,7 @@ export function buildLayout(w) {
   ui.storeNotice = el('div', { class: 'gs-notice', testid: 'store-notice', hidden: true });
   ui.lostNotice = el('div', { class: 'gs-notice', testid: 'device-notice', role: 'status', hidden: true });
   ui.fileNotice = el('div', { class: 'gs-notice', testid: 'file-notice', hidden: true });
+  ui.replay = replayBanner(w);
   ui.errorBanner = el('div', { class: 'gs-error', testid: 'error-banner', role: 'alert', hidden: true });
   ui.benchOut = el('div', { class: 'gs-summary', testid: 'bench-result' });
   ui.summary = el('div', { class: 'gs-summary', testid: 'run-summary' });
@@ -47,7 +50,7 @@ export function buildLayout(w) {
 
   ui.top = el('div', { class: 'gs-lab-top' });
   ui.bottom = el('div', { class: 'gs-lab-bottom' });
-  ui.mainCol = el('div', { class: 'gs-main' }, ui.bar, ui.notice, ui.lostNotice, ui.storeNotice, ui.fileNotice,
+  ui.mainCol = el('div', { class: 'gs-main' }, ui.bar, ui.replay.root, ui.notice, ui.lostNotice, ui.storeNotice, ui.fileNotice,
     ui.errorBanner, ui.benchOut, ui.top, compare, tools, ui.bottom);
   ui.lab = el('div', { class: 'gs-lab' }, ui.form, ui.mainCol);
   w.root.classList.add('gs-root'); // the container the layout's @container queries measure
@@ -60,7 +63,7 @@ export function buildLayout(w) {
 function buildControlBar(w, ui, controlled) {
   ui.trainBtn = el('button', { class: 'primary', testid: 'train-button', title: 'Train until the step budget is spent (or Pause)', onclick: () => w.requestStart() }, 'Train');
   ui.pauseBtn = el('button', { testid: 'pause-button', title: 'Pause training; Train resumes from here', onclick: () => { w.state.startRequested = false; w.send({ type: 'pause' }); } }, 'Pause');
-  ui.stepBtn = el('button', { testid: 'step-button', title: 'Take one optimizer step, then evaluate', onclick: () => w.send({ type: 'step', count: 1 }) }, 'Step');
+  ui.stepBtn = el('button', { testid: 'step-button', title: 'Take one optimizer step, then evaluate', onclick: () => { leaveRecording(w); w.send({ type: 'step', count: 1 }); } }, 'Step');
   ui.resetBtn = el('button', { testid: 'reset-button', title: 'Rebuild the run from step 0 (same spec and seed)', onclick: () => w.reset() }, 'Reset');
   ui.benchBtn = el('button', { testid: 'bench-button', title: 'Time 20 training steps of this spec on the active backend', onclick: () => {
     ui.benchBtn.disabled = true;
@@ -98,7 +101,29 @@ export function applyView(w) {
   ui.form.hidden = !formShown;
   ui.lab.classList.toggle('gs-noform', !formShown);
   ui.top.hidden = !showsOutput(view, 'summary');
-  [...ui.bottom.children].forEach((block, i) => { block.hidden = !showsOutput(view, i === 0 ? 'charts' : 'analysis'); });
+  // The bottom slot's first block is the lab's main charts, the rest its analysis views; each
+  // shows whole when its part is listed, else only the panels listed by id (data-view).
+  let analysisShown = false;
+  [...ui.bottom.children].forEach((block, i) => {
+    const whole = showsOutput(view, i === 0 ? 'charts' : 'analysis');
+    const panels = block.matches('[data-view]') ? [] : [...block.querySelectorAll('[data-view]')];
+    let any = whole;
+    for (const p of panels) {
+      p.hidden = !whole && !view.views.has(p.dataset.view);
+      any ||= !p.hidden;
+    }
+    block.hidden = !(any || (block.matches('[data-view]') && view.views.has(block.dataset.view)));
+    if (i > 0) analysisShown ||= !block.hidden;
+  });
+  // Analysis snapshots cost forward passes on the worker: only when one of their views shows.
+  w.state.analysisShown = analysisShown;
+  const theme = view.theme ?? 'auto';
+  if (ui.lab.dataset.theme !== theme) {
+    ui.lab.dataset.theme = theme;
+    // The iframe's whole document follows too (its margins, its scrollbar).
+    if (w.options.themeRoot) w.options.themeRoot.dataset.theme = theme;
+    recolorCharts();
+  }
 }
 
 /** One formatter for step counts (toLocaleString builds a new one at every call). */
@@ -129,9 +154,11 @@ export function showProgress(w, stepsPerSec, total) {
 export function updateButtons(w) {
   const { ui, state } = w;
   const loaded = state.spec != null;
-  ui.trainBtn.disabled = !loaded || state.running || state.finished;
+  // A recording on show counts as finished, but Train and Step leave it for a live run.
+  const done = state.finished && !state.replay;
+  ui.trainBtn.disabled = !loaded || state.running || done;
   ui.pauseBtn.disabled = !state.running;
-  ui.stepBtn.disabled = !loaded || state.running || state.finished;
+  ui.stepBtn.disabled = !loaded || state.running || done;
   ui.resetBtn.disabled = !loaded;
   ui.pinBtn.disabled = state.history.length < 2;
 }

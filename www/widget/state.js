@@ -71,6 +71,8 @@ export function newState(options) {
     sleep: null,
     sleepTimer: null,
     waking: null,
+    /** A recorded run on show (replay.js): `{ url, name, step, records, reported }`. */
+    replay: null,
     /** The canvases a sleeping widget emptied, with their sizes. */
     releasedCanvases: null,
 

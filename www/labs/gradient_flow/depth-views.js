@@ -66,7 +66,7 @@ export function depthViews(state, w, colorOf) {
   const scaleNote = el('span', { class: 'gs-summary', testid: 'flow-scale' });
   const mapsBox = el('div', { class: 'gs-flow-maps' });
   let maps = [];
-  const heatmaps = el('div', { class: 'gs-panel gs-wide', testid: 'flow-heatmaps' },
+  const heatmaps = el('div', { class: 'gs-panel gs-wide', testid: 'flow-heatmaps', 'data-view': 'heatmaps' },
     el('h3', {}, 'Per block (rows: block 1 at the top) × evaluation step (columns), one colour scale for all stacks — taken at each evaluation step '),
     el('div', { class: 'gs-controls' }, metricSelect, tensorSelect, scaleNote), mapsBox, readout);
   const profileBox = el('div');
@@ -113,7 +113,7 @@ export function depthViews(state, w, colorOf) {
 
   return {
     maps: mainMaps,
-    profile: el('div', { class: 'gs-panel', testid: 'flow-profile' }, profileTitle, profileBox),
+    profile: el('div', { class: 'gs-panel', testid: 'flow-profile', 'data-view': 'profile' }, profileTitle, profileBox),
     chart: profileChart,
     setStacks,
     draw() { drawHeatmaps(); drawProfile(); },

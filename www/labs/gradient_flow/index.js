@@ -47,8 +47,8 @@ export default {
     const initChart = new XYChart(initBox, { xLabel: 'block l', yLabel: 'RMS of h_l at init', series: [], yLog: true });
     const views = el('div', { class: 'gs-views', testid: 'flow-views' },
       depth.profile,
-      el('div', { class: 'gs-panel', testid: 'flow-init-rms' }, el('h3', {}, 'Signal propagation at initialisation: activation RMS through depth (before any training)'), initBox),
-      el('div', { class: 'gs-panel' }, el('h3', {}, 'Held-out loss'), lossBox),
+      el('div', { class: 'gs-panel', testid: 'flow-init-rms', 'data-view': 'init-rms' }, el('h3', {}, 'Signal propagation at initialisation: activation RMS through depth (before any training)'), initBox),
+      el('div', { class: 'gs-panel', testid: 'flow-loss', 'data-view': 'loss' }, el('h3', {}, 'Held-out loss'), lossBox),
       el('div', { class: 'gs-panel gs-summary' }, 'Gradient through time is gradient flow too: for state-space models, see the ',
         el('a', { href: '#scans', testid: 'flow-ssm-link' }, 'scans lab'), '’s memory-decay view (‖∂y_T/∂u_t‖ against T − t).'));
 

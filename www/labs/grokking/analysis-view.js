@@ -19,10 +19,10 @@ export function analysisView(width) {
   const [iprBox, pruneBox] = [box(), box()];
   const analysisTitle = el('span', { class: 'gs-summary', testid: 'analysis-step' }, '');
   const views = el('div', { class: 'gs-views', testid: 'analysis' },
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'Fourier spectrum of the operand map (frequency × unit) ', analysisTitle), heatCanvas, heatReadout, keyFreqs),
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'Predictions over (a, b) — row a, column b'), gridCanvas, gridReadout, legend),
-    el('div', { class: 'gs-panel', testid: 'ipr-histogram' }, el('h3', {}, 'Per-unit IPR (high = periodic, generalizing)'), iprBox),
-    el('div', { class: 'gs-panel', testid: 'pruning-chart' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
+    el('div', { class: 'gs-panel', 'data-view': 'fourier' }, el('h3', {}, 'Fourier spectrum of the operand map (frequency × unit) ', analysisTitle), heatCanvas, heatReadout, keyFreqs),
+    el('div', { class: 'gs-panel', 'data-view': 'predictions' }, el('h3', {}, 'Predictions over (a, b) — row a, column b'), gridCanvas, gridReadout, legend),
+    el('div', { class: 'gs-panel', testid: 'ipr-histogram', 'data-view': 'ipr' }, el('h3', {}, 'Per-unit IPR (high = periodic, generalizing)'), iprBox),
+    el('div', { class: 'gs-panel', testid: 'pruning-chart', 'data-view': 'pruning' }, el('h3', {}, 'Pruning low-IPR neurons (MLP)'), pruneBox,
       el('div', { class: 'gs-summary' }, 'Doshi et al.: zero the lowest-IPR first-layer neurons and re-measure. Computed when training stops; MLPs only.')));
   const iprChart = new XYChart(iprBox, { xLabel: 'IPR', yLabel: 'units', series: [['units', '#5f3dc4']], bars: true });
   const pruneChart = new XYChart(pruneBox, { xLabel: 'fraction pruned', yLabel: 'accuracy', yRange: [0, 1.02], series: [

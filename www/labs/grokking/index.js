@@ -78,8 +78,9 @@ export default {
     const box = () => el('div');
     const [lossBox, accBox, normBox, diagBox] = [box(), box(), box(), box()];
     const charts = el('div', { class: 'gs-charts', testid: 'chart-main' },
-      panel('Loss', lossBox, 'chart-loss'), panel('Accuracy', accBox), panel('Weight norm (total and per tensor)', normBox, 'chart-norms'),
-      panel('Diagnostics', diagBox, 'chart-diagnostics'));
+      panel('Loss', lossBox, 'chart-loss', 'loss'), panel('Accuracy', accBox, undefined, 'accuracy'),
+      panel('Weight norm (total and per tensor)', normBox, 'chart-norms', 'norms'),
+      panel('Diagnostics', diagBox, 'chart-diagnostics', 'diagnostics'));
 
     const w = ctx.chartWidth;
     const lossChart = new MetricChart(lossBox, { title: 'loss (log)', yLog: true, metrics: [

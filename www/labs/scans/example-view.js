@@ -64,7 +64,7 @@ export function exampleView(ctx, colorOf) {
   }
 
   return {
-    root: el('div', { class: 'gs-panel gs-wide' }, el('h3', {}, exampleTitle, analysisTitle), exampleBox, typedRow),
+    root: el('div', { class: 'gs-panel gs-wide', 'data-view': 'example' }, el('h3', {}, exampleTitle, analysisTitle), exampleBox, typedRow),
     draw,
     /** A new run: back to the held-out sequence. */
     reset() {

@@ -32,7 +32,7 @@ export function kernelExplorer(ctx, width) {
     send({ type: 's4d_kernel', init: kInit.value, discretization: kDisc.value, d_state: Number(kN.value), log_dt: logDt, len: 256 });
   };
   for (const c of [kInit, kDisc, kDt, kN]) c.addEventListener('input', requestKernel);
-  const explorer = el('div', { class: 'gs-panel', testid: 'kernel-explorer' },
+  const explorer = el('div', { class: 'gs-panel', testid: 'kernel-explorer', 'data-view': 'explorer' },
     el('h3', {}, 'S4D kernel explorer: one channel, K_ℓ and Ā as you change Δ, init and discretization'),
     el('div', { class: 'gs-controls' }, kInit, kDisc, kN, el('label', {}, 'log₁₀ Δ ', kDt), kDtText),
     el('div', { class: 'gs-split' }, kBox, kCanvas));

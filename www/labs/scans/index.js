@@ -41,7 +41,8 @@ export default {
     const badge = el('div', { class: 'gs-badge', testid: 'scans-report', 'data-verdict': 'none' }, 'Which model solves it? —');
     const [accBox, lossBox] = [el('div'), el('div')];
     const charts = el('div', { class: 'gs-charts', testid: 'chart-main' },
-      panel('Held-out accuracy (per answer token)', accBox, 'chart-accuracy'), panel('Training loss', lossBox, 'chart-loss'));
+      panel('Held-out accuracy (per answer token)', accBox, 'chart-accuracy', 'accuracy'),
+      panel('Training loss', lossBox, 'chart-loss', 'loss'));
     let accChart = null;
     let lossChart = null;
     const views = analysisViews(ctx, w, colorOf);

@@ -30,7 +30,7 @@ export function scanRace(ctx, width) {
   const raceTable = el('table', { class: 'gs-table', testid: 'race-table' });
   const raceChart = new XYChart(raceBox, { xLabel: 'sequence length L', yLabel: 'ms per fwd+bwd', series: [], xLog: true, yLog: true });
   let race = { entries: [], lengths: [], targets: [], device: '' };
-  const race_ = el('div', { class: 'gs-panel', testid: 'scan-race' },
+  const race_ = el('div', { class: 'gs-panel', testid: 'scan-race', 'data-view': 'race' },
     el('h3', {}, 'Scan race (batch 1, 64 channels, 16 states)'),
     el('div', { class: 'gs-controls' },
       ...lengthBoxes.map(([l, b]) => el('label', {}, b, ` ${l}`)), el('span', {}, '·'),

@@ -31,12 +31,12 @@ export function analysisViews(ctx, width, colorOf) {
   const extraNote = el('p', { class: 'gs-summary', testid: 'extrapolation-note' });
   const views = el('div', { class: 'gs-views', testid: 'analysis' },
     example.root,
-    el('div', { class: 'gs-panel', testid: 'kernel-view' }, el('h3', {}, 'S4D kernels K_ℓ (first layer, channel 0)'), kernelBox),
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'S4D eigenvalues Ā (first layer, 4 channels) and the unit circle'), eigenCanvas, legendBox),
-    el('div', { class: 'gs-panel', testid: 'delta-view' }, el('h3', {}, 'Mamba: Δ_t on the example (first layer, mean over channels; data tokens marked)'), deltaBox),
-    el('div', { class: 'gs-panel' }, el('h3', {}, 'Mamba: states |h_t| (time ↓ × state →, first layer)'), stateCanvas, stateReadout),
-    el('div', { class: 'gs-panel', testid: 'memory-decay' }, el('h3', {}, 'Memory decay: ‖∂y_T/∂u_t‖ (Frobenius, exact) against T − t'), decayBox),
-    el('div', { class: 'gs-panel', testid: 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox, extraNote));
+    el('div', { class: 'gs-panel', testid: 'kernel-view', 'data-view': 'kernels' }, el('h3', {}, 'S4D kernels K_ℓ (first layer, channel 0)'), kernelBox),
+    el('div', { class: 'gs-panel', 'data-view': 'eigenvalues' }, el('h3', {}, 'S4D eigenvalues Ā (first layer, 4 channels) and the unit circle'), eigenCanvas, legendBox),
+    el('div', { class: 'gs-panel', testid: 'delta-view', 'data-view': 'delta' }, el('h3', {}, 'Mamba: Δ_t on the example (first layer, mean over channels; data tokens marked)'), deltaBox),
+    el('div', { class: 'gs-panel', 'data-view': 'states' }, el('h3', {}, 'Mamba: states |h_t| (time ↓ × state →, first layer)'), stateCanvas, stateReadout),
+    el('div', { class: 'gs-panel', testid: 'memory-decay', 'data-view': 'memory-decay' }, el('h3', {}, 'Memory decay: ‖∂y_T/∂u_t‖ (Frobenius, exact) against T − t'), decayBox),
+    el('div', { class: 'gs-panel', testid: 'extrapolation', 'data-view': 'extrapolation' }, el('h3', {}, 'Extrapolation: held-out accuracy at L, 2L, 4L …'), extraBox, extraNote));
 
   const drawToken = { drawn: 0 };
   function drawAnalysis(a) {
