@@ -441,11 +441,23 @@ test('replay: a recorded run shows at once from metrics=URL (page, iframe, eleme
     // The same file as a <gradscope-widget metrics="…"> in a post on another origin.
     const blog = await page.context().newPage();
     await blog.goto(URL_B + 'examples/blog-post.html');
-    await blog.evaluate((url) => { document.querySelector('article').innerHTML = `<gradscope-widget metrics="${url}" views="summary,charts"></gradscope-widget>`; }, `../reproductions/${name}`);
+    await blog.evaluate((url) => {
+      document.querySelector('article').innerHTML = `<gradscope-widget metrics="${url}" views="summary,charts"></gradscope-widget><div style="height: 3000px"></div>`;
+    }, `../reproductions/${name}`);
     const widget = blog.locator('gradscope-widget');
     await widget.evaluate((w, n) => new Promise((ok) => { const t = setInterval(() => { if (w.handle?.history().length === n) { clearInterval(t); ok(); } }, 100); }), records.length);
     assert.equal(await stepOf(widget), last);
     assert.ok(await byId(widget, 'replay-train').isVisible());
+    await blog.waitForFunction(() => /Grokked/.test(document.querySelector('gradscope-widget').shadowRoot.querySelector('[data-testid="grok-badge"]').textContent), null, { timeout: 60_000 });
+    // Scrolled away, it gives its worker back (nothing trained to save); back, the recording is
+    // as it was, with no error.
+    await blog.evaluate(() => window.scrollTo(0, 2500));
+    await blog.waitForTimeout(4500); // the 3 s before an unseen embed sleeps, and more
+    await blog.evaluate(() => window.scrollTo(0, 0));
+    await blog.waitForTimeout(2000);
+    assert.deepEqual(await widget.evaluate((w) => [w.handle.history().length, w.handle.step(), w.handle.recording()?.step]), [records.length, last, last]);
+    assert.equal(await byId(widget, 'error-banner').isVisible(), false);
+    assert.match(await byId(widget, 'grok-badge').textContent(), /Grokked/);
     await blog.close();
     assert.deepEqual(errors.filter((e) => !/WebGPU|404/.test(e)), []);
   } finally {

@@ -41,7 +41,8 @@ function sleep(w) {
   // A run on the GPU, one being benchmarked, or one not yet loaded keeps its worker.
   if (state.backendKind !== 'cpu' || state.spec == null || state.benchWaiters.length || w.ui.benchBtn.disabled) return;
   releaseCanvases(w);
-  if (state.history.length === 0) {
+  // Nothing trained (a recording on show included: its worker waits at step 0): nothing to save.
+  if (state.history.length === 0 || state.replay) {
     state.sleep = { phase: 'asleep', bytes: null };
     w.client.terminate();
     return;
@@ -82,6 +83,8 @@ export function wake(w, { discard = false } = {}) {
     state.waking = { history: state.history, report: state.report, run: state.run, step: state.step };
     w.send({ type: 'restore', bytes });
   } else if (state.lastGood) {
+    // A recording on show keeps its curves and verdict over the new worker's step 0 (replay.js).
+    if (state.replay?.records) state.waking = { history: state.history, report: state.report, step: state.step, finished: true };
     w.send({ type: 'load', spec: state.lastGood });
   }
   for (const cmd of held) w.send(cmd);
