@@ -197,10 +197,14 @@ function loadHash(w, hash) {
   view.hide = new Set([...parts.view.hide, ...(toSet(options.hide) || [])]);
   applyView(w);
   const body = parts.spec;
-  if (parts.view.metrics && parts.view.metrics !== state.replay?.url) {
-    view.metrics = parts.view.metrics;
-    openRecording(w, parts.view.metrics, () => { view.metrics = null; if (body) w.send({ type: 'load_hash', hash: body }); });
-    return;
+  if (parts.view.metrics) {
+    if (parts.view.metrics !== state.replay?.url) {
+      view.metrics = parts.view.metrics;
+      openRecording(w, parts.view.metrics, () => { view.metrics = null; if (body) w.send({ type: 'load_hash', hash: body }); });
+      return;
+    }
+    if (!body || body === state.specHash) return; // the recording on show, as it is
+    leaveRecording(w); // the same recording with another spec: that spec, live
   }
   const labOnly = LABS.find((l) => l.id === body);
   if (labOnly) {
