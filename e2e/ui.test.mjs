@@ -319,6 +319,8 @@ test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked
     assert.equal(lines.length, 8);
     assert.deepEqual(new Set(lines.map((r) => r.hash)).size, 8);
     assert.ok(lines.every((r) => r.format === 'gradscope-sweep' && r.steps === 100 && 'test_step_99' in r.verdict));
+    assert.deepEqual(lines.map((r) => r.index), [0, 1, 2, 3, 4, 5, 6, 7], 'in point order');
+
     // A bigger sweep is sent to the CLI, by name.
     await byId(page, 'sweep-spec').fill(JSON.stringify({ base: 'pair-tiny-mlp', axes: { seed: { seeds: 30 } } }));
     await byId(page, 'sweep-run').click();
@@ -329,6 +331,29 @@ test('phase diagrams: a sweep file becomes a heatmap (never-grokked cells marked
     await page.mouse.click(cellBox.x + 100, cellBox.y + 20);
     await page.waitForFunction(() => window.gradscope?.spec()?.grokking?.task?.p === 11, null, { timeout: 60_000 });
     assert.match(await page.evaluate(() => location.hash), /^#grokking\./);
+    await page.goto(URL + '#sweeps');
+    await byId(page, 'sweeps').waitFor();
+    // One worker per core (2 here), each with its share of the points: the same lines as one
+    // worker gives (wall times aside), in the same order, sooner.
+    const timed = { base: { grokking: { task: { p: 11 }, model: { mlp: { width: 16 } }, training: { steps: 10000, eval_every: 1000 } } },
+      axes: { seed: { seeds: 6 } } };
+    const runSweep = async (target) => {
+      await byId(target, 'sweep-spec').fill(JSON.stringify(timed));
+      const t0 = Date.now();
+      await byId(target, 'sweep-run').click();
+      await target.waitForFunction(() => /^Done: 6 points/.test(document.querySelector('[data-testid="sweep-status"]').textContent), null, { timeout: 300_000 });
+      const seconds = (Date.now() - t0) / 1000;
+      const results = await target.evaluate(() => window.gradscopeSweeps.results().map(({ wall_s, ...rest }) => rest));
+      return { seconds, results };
+    };
+    const many = await runSweep(page);
+    const solo = await browser.newPage();
+    await solo.goto(URL + '?workers=1#sweeps');
+    await byId(solo, 'sweeps').waitFor();
+    const one = await runSweep(solo);
+    await solo.close();
+    assert.deepEqual(many.results, one.results, 'the same lines as one worker');
+    console.log(`sweep of 6 points × 10000 steps in the page: 1 worker ${one.seconds.toFixed(1)} s, ${await page.evaluate(() => navigator.hardwareConcurrency)} workers ${many.seconds.toFixed(1)} s (${(one.seconds / many.seconds).toFixed(2)}×)`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

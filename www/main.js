@@ -55,7 +55,7 @@ function route() {
     if (hash === 'sweeps') {
       if (!sweeps) {
         app.replaceChildren();
-        sweeps = startSweeps(app, { backend: params.get('backend') || 'cpu' });
+        sweeps = startSweeps(app, { backend: params.get('backend') || 'cpu', workers: params.get('workers') });
       }
       window.gradscopeSweeps = sweeps; // for the end-to-end tests
     } else {

@@ -1,6 +1,10 @@
 // The phase-diagram page (#sweeps): a sweep's results as a heatmap over two of its axes.
 // Results come from a `gradscope sweep` file (its JSON lines, docs/sweeps.md), or from a small
-// sweep (≤ 25 points) run here by the worker, which writes the very same lines (Command::Sweep).
+// sweep (≤ 25 points) run here by workers, which write the very same lines (Command::Sweep):
+// one worker per core (navigator.hardwareConcurrency, at most 8; `?workers=N` sets it), each
+// running its share of the points (points i, i + N, …, as `gradscope sweep --shard`). Each
+// point is trained whole by one worker, so the lines equal a one-worker run's (wall times aside);
+// they are kept in point order.
 // Over the axes not shown (seeds, typically) each cell aggregates: the median of the chosen
 // field, and how many of its runs reached it at all. `sweeps/results.js` reads the results,
 // `sweeps/heatmap.js` draws them.
@@ -19,13 +23,19 @@ const EXAMPLE = JSON.stringify({
   axes: { 'task.train_frac': [0.3, 0.45, 0.6, 0.75], 'optimizer.weight_decay': [0.03, 0.3, 1] },
 }, null, 2);
 
-/** Mounts the page in `root`; `backend`: the worker's backend for sweeps run here. */
-export function startSweeps(root, { backend = 'cpu' } = {}) {
+/** Most workers a sweep here starts (each holds a wasm instance: tens of MB). */
+const MAX_WORKERS = 8;
+
+/** Mounts the page in `root`; `backend`: the workers' backend for sweeps run here; `workers`:
+ * how many (default: one per core). */
+export function startSweeps(root, { backend = 'cpu', workers = null } = {}) {
+  const size = Math.max(1, Math.min(MAX_WORKERS, Number(workers) || navigator.hardwareConcurrency || 1));
   const p = {
-    root, backend,
-    state: { results: [], axes: [], running: false, cells: [], stopped: false, x: null, y: null, metric: null },
+    root, backend, size,
+    state: { results: [], axes: [], running: false, cells: [], stopped: false, x: null, y: null, metric: null, total: 0, finished: 0, cancelled: false },
     ui: buildPage(root),
-    worker: null, ready: false, queue: [],
+    /** The workers: [{ worker, ready, queue }]. */
+    team: [],
   };
   wire(p);
   const resize = new ResizeObserver(() => draw(p));
@@ -36,7 +46,7 @@ export function startSweeps(root, { backend = 'cpu' } = {}) {
     stop() {
       p.state.stopped = true;
       resize.disconnect();
-      p.worker?.terminate();
+      for (const m of p.team) m.worker.terminate();
       root.replaceChildren();
     },
   };
@@ -80,12 +90,13 @@ function wire(p) {
   const { ui, state } = p;
   ui.runBtn.addEventListener('click', () => {
     showError(p, '');
-    ensureWorker(p);
+    ensureWorkers(p);
     setRunning(p, true);
+    Object.assign(state, { total: 0, finished: 0, cancelled: false, planned: 0 });
     ui.status.textContent = 'Planning…';
-    send(p, { type: 'sweep', text: ui.specText.value });
+    p.team.forEach((m, index) => send(m, { type: 'sweep', text: ui.specText.value, share: { index, count: p.team.length } }));
   });
-  ui.cancelBtn.addEventListener('click', () => send(p, { type: 'cancel_sweep' }));
+  ui.cancelBtn.addEventListener('click', () => { for (const m of p.team) send(m, { type: 'cancel_sweep' }); });
   ui.saveBtn.addEventListener('click', () => {
     const text = state.results.map((r) => JSON.stringify(r)).join('\n') + '\n';
     const a = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' })), download: 'sweep.jsonl' });
@@ -117,49 +128,70 @@ function setRunning(p, on) {
   ui.saveBtn.disabled = on || state.results.length === 0;
 }
 
-// ---- the worker (its own: a sweep must not disturb a lab's run) ------------------------------
-function send(p, cmd) {
-  if (p.ready) p.worker.postMessage(JSON.stringify(cmd)); else p.queue.push(cmd);
+// ---- the workers (the page's own: a sweep must not disturb a lab's run) ----------------------
+function send(member, cmd) {
+  if (member.ready) member.worker.postMessage(JSON.stringify(cmd)); else member.queue.push(cmd);
 }
 
-function ensureWorker(p) {
-  if (p.worker) return;
-  // The CPU-only build unless the sweep asks for a GPU (`?backend=webgpu|auto`).
-  p.worker = newWorker(p.backend === 'cpu' ? 'cpu' : 'webgpu');
-  p.worker.onmessage = (e) => onEvent(p, JSON.parse(e.data));
-  p.worker.onerror = (e) => showError(p, `The worker failed: ${e.message || 'unknown error'}`);
+function ensureWorkers(p) {
+  while (p.team.length < p.size) {
+    // The CPU-only build unless the sweep asks for a GPU (`?backend=webgpu|auto`).
+    const member = { worker: newWorker(p.backend === 'cpu' ? 'cpu' : 'webgpu'), ready: false, queue: [] };
+    member.worker.onmessage = (e) => onEvent(p, member, JSON.parse(e.data));
+    member.worker.onerror = (e) => showError(p, `A worker failed: ${e.message || 'unknown error'}`);
+    p.team.push(member);
+  }
 }
 
-function onEvent(p, ev) {
+/** The status line: points done of the sweep's, and by how many workers. */
+function showProgress(p) {
+  const { state, ui, team } = p;
+  const by = team.length > 1 ? ` (${team.length} workers)` : '';
+  ui.status.textContent = `${state.results.length} of ${state.total} points…${by}`;
+}
+
+function onEvent(p, member, ev) {
   const { state, ui } = p;
   if (state.stopped) return;
   if (ev.type === 'ready') {
-    p.ready = true;
-    p.worker.postMessage(JSON.stringify({ type: 'init', backend: p.backend }));
-    for (const c of p.queue.splice(0)) p.worker.postMessage(JSON.stringify(c));
+    member.ready = true;
+    member.worker.postMessage(JSON.stringify({ type: 'init', backend: p.backend }));
+    for (const c of member.queue.splice(0)) member.worker.postMessage(JSON.stringify(c));
   } else if (ev.type === 'sweep_planned') {
-    state.results = [];
-    state.axes = ev.axes.map((a) => a.path);
-    ui.status.textContent = `0 of ${ev.total} points…`;
-    refreshChoices(p);
+    // Each worker plans the same sweep: its axes once, and the shares' sizes summed.
+    state.total += ev.total;
+    if (state.planned++ === 0) {
+      // The results shown so far give way once the new sweep is planned (not if it is refused).
+      state.results = [];
+      state.axes = ev.axes.map((a) => a.path);
+      refreshChoices(p);
+    }
+    showProgress(p);
     draw(p);
   } else if (ev.type === 'sweep_point' && ev.result) {
-    state.results.push(ev.result);
-    ui.status.textContent = `${ev.done} of ${ev.total} points…`;
+    // In point order, as one worker (and `gradscope sweep merge`) writes them.
+    const at = state.results.findIndex((r) => r.index > ev.result.index);
+    state.results.splice(at < 0 ? state.results.length : at, 0, ev.result);
+    showProgress(p);
     refreshChoices(p);
     draw(p);
   } else if (ev.type === 'sweep_point') {
+    state.cancelled ||= ev.cancelled;
+    if (++state.finished < p.team.length) return;
     setRunning(p, false);
-    ui.status.textContent = ev.cancelled ? `Stopped after ${ev.done} of ${ev.total} points.` : `Done: ${ev.total} points.`;
+    ui.status.textContent = state.cancelled ? `Stopped after ${state.results.length} of ${state.total} points.` : `Done: ${state.total} points.`;
   } else if (ev.type === 'error') {
-    if (state.running) setRunning(p, false);
+    // One worker's error ends the sweep: the others stop after their point in progress.
+    if (state.running) {
+      setRunning(p, false);
+      for (const m of p.team) if (m !== member) send(m, { type: 'cancel_sweep' });
+    }
     showError(p, ev.message);
   } else if (ev.type === 'panic') {
     setRunning(p, false);
-    showError(p, `The worker crashed: ${ev.message}`);
-    p.worker.terminate();
-    p.worker = null;
-    p.ready = false;
+    showError(p, `A worker crashed: ${ev.message}`);
+    for (const m of p.team) m.worker.terminate();
+    p.team = [];
   }
 }
 

@@ -21,6 +21,13 @@ pub enum BackendChoice {
 /// A preset as the page lists it (also in the page's build-written schema module).
 pub use crate::labs::presets::PresetInfo;
 
+/// A worker's share of a browser sweep: the points `index`, `index + count`, ….
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct SweepShare {
+    pub index: usize,
+    pub count: usize,
+}
+
 /// One axis of a planned sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepAxis {
@@ -82,9 +89,13 @@ pub enum Command {
     /// Run a sweep file's points here, one after another, on the active backend (at most
     /// [`crate::sweep::MAX_BROWSER_POINTS`]; larger sweeps belong to `gradscope sweep`).
     /// Answered with [`Event::SweepPlanned`], then one [`Event::SweepPoint`] per point.
-    /// Training of the loaded run pauses.
+    /// Training of the loaded run pauses. With `share`, only the points `index`, `index +
+    /// count`, … (`sweep::shard_indices`, as `gradscope sweep --shard`): the page runs a
+    /// sweep over several workers, each with its share.
     Sweep {
         text: String,
+        #[serde(default)]
+        share: Option<SweepShare>,
     },
     /// Stop a sweep after the point in progress.
     CancelSweep,

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use web_time::Instant;
 
-use super::protocol::{BackendChoice, Command, Event, PresetInfo, SweepAxis};
+use super::protocol::{BackendChoice, Command, Event, PresetInfo, SweepAxis, SweepShare};
 use crate::backend::{self, Backend, BackendKind};
 use crate::labs::{
     Checkpoint, ExperimentSpec, LabExperiment, LabJobs, LabReport, TrainingSession,
@@ -304,7 +304,7 @@ impl Worker {
             Command::Report { records } => {
                 post(&Event::Report { report: LabReport::from_history(&records) });
             }
-            Command::Sweep { text } => self.plan_sweep(&text),
+            Command::Sweep { text, share } => self.plan_sweep(&text, share),
             Command::CancelSweep => self.cancel_sweep(),
             Command::Checkpoint => self.checkpoint(),
             Command::Restore { bytes } => self.restore(&bytes),
@@ -404,8 +404,9 @@ impl Worker {
         }
     }
 
-    /// Plans a browser sweep (at most [`MAX_BROWSER_POINTS`]) and pauses training for it.
-    fn plan_sweep(&mut self, text: &str) {
+    /// Plans a browser sweep (at most [`MAX_BROWSER_POINTS`]), or this worker's share of it,
+    /// and pauses training for it. `total` in its events counts the points of the share.
+    fn plan_sweep(&mut self, text: &str, share: Option<SweepShare>) {
         let plan = match SweepPlan::from_json(text) {
             Ok(p) => p,
             Err(e) => return post(&spec_error(&e)),
@@ -419,14 +420,22 @@ impl Worker {
                 field: Some("sweep".into()),
             });
         }
+        let (index, count) = share.map_or((0, 1), |s| (s.index, s.count));
+        if count == 0 || index >= count {
+            return post(&error(format!("sweep share {index} of {count}: no such share")));
+        }
         self.pause();
+        let mine: Vec<Point> = crate::sweep::shard_indices(total, index, count)
+            .map(|i| plan.point(i).expect("an index below the plan's length"))
+            .collect();
+        let total = mine.len();
         let axes = plan
             .axes
             .iter()
             .map(|a| SweepAxis { path: a.path.clone(), values: a.values.clone() })
             .collect();
         post(&Event::SweepPlanned { axes, total });
-        self.sweep = Some((plan.points().collect(), total));
+        self.sweep = Some((mine.into(), total));
     }
 
     fn cancel_sweep(&mut self) {
