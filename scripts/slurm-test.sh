@@ -118,16 +118,20 @@ scancel --batch --signal=TERM "$job"
 rq_started=$(date +%s)
 # Slurm makes a requeued job wait about two minutes (its begin time) before it may start again;
 # the test moves that to now once the task is back in the queue.
+# Done means both results written and the job gone: squeue can show nothing for a moment while
+# the task is being requeued.
 released=false
 for _ in $(seq 600); do
-  state=$(squeue -h -j "$job" -o %t 2>/dev/null)
-  [ -z "$state" ] && break
+  state=$(squeue -h -j "$job" -o %t 2>/dev/null || true)
+  lines=$(cat "$D"/rq-shards/*.jsonl 2>/dev/null | wc -l)
+  [ -z "$state" ] && [ "$lines" -ge 2 ] && break
   if ! $released && [ "$state" = PD ] && grep -qs requeueing "$D"/rq-shards/*.log; then
     scontrol update JobId="${job}_0" StartTime=now >/dev/null && released=true
   fi
   sleep 0.5
 done
-[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || { say "the requeued task did not finish"; squeue -j "$job" >&2; cat "$D"/rq-shards/*.log >&2; exit 1; }
+[ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && [ "$(cat "$D"/rq-shards/*.jsonl 2>/dev/null | wc -l)" -ge 2 ] \
+  || { say "the requeued task did not finish"; squeue -j "$job" >&2; cat "$D"/rq-shards/*.log >&2; exit 1; }
 log=$(cat "$D"/rq-shards/*.log)
 for said in "checkpointed at step" "requeueing" "resumed from step"; do
   n=$(grep -c -- "$said" <<<"$log" || true)

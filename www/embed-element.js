@@ -60,8 +60,6 @@ export class GradscopeWidget extends HTMLElement {
 
   boot() {
     const spec = (this.getAttribute('spec') || '').trim();
-    // Attributes win; a spec copied from a link may carry its own view options
-    // (`…&controls=train,lr&autoplay=true`); else only the Train controls show.
     const options = {
       backend: this.getAttribute('backend') || 'auto',
       ...this.viewOptions(),

@@ -106,12 +106,14 @@ function renderEmbed(w, body) {
     controls: new Set(o.controls ? o.controls.split(',') : []), hide: new Set(),
     views: o.views == null ? null : new Set(o.views ? o.views.split(',') : []), autoplay: o.autoplay, theme: o.theme,
   });
+  // The frame's id, for its resize listener: unique per snippet, so two frames of one lab on a
+  // page each find their own.
+  const id = `gradscope-${state.lab?.id ?? 'run'}-${Math.random().toString(36).slice(2, 7)}`;
   let previewTimer = null;
   const fill = () => {
     const o = options();
     const title = `gradscope: ${state.lab?.title ?? ''}`;
     const src = `${o.base}embed.html#${frameHash(o)}`;
-    const id = `gradscope-${state.lab?.id ?? 'run'}`;
     iframe.value = `<iframe id="${id}" src="${attr(src)}" title="${attr(title)}" ` +
       `style="width:100%;height:${o.height}px;border:0" loading="lazy"></iframe>` +
       (o.fit ? '\n<script>\n' +
