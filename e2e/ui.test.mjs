@@ -636,6 +636,9 @@ test('gradient flow: the lab opens from the landing page\'s header and a link, t
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 6, null, { timeout: 120_000 });
     await byId(page, 'pause-button').click();
+    // Paused: with a worker per core (2 here, a stack each) that is once they have met at one
+    // step and joined into one run.
+    await page.waitForFunction(() => !window.gradscope.running(), null, { timeout: 60_000 });
     const last = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['pre.test_loss', 'post.train_loss', 'pre.grad_norm.01', 'post.grad_norm.06', 'post.act_rms.03', 'pre.update_ratio.06']) {
       assert.ok(Number.isFinite(last.series[k]), `${k} in the record`);
@@ -669,6 +672,7 @@ test('gradient flow: the lab opens from the landing page\'s header and a link, t
     await byId(page, 'train-button').click();
     await page.waitForFunction(() => window.gradscope?.history().some((r) => r.step >= 3 && 'qk.train_loss' in r.series), null, { timeout: 120_000 });
     await byId(page, 'pause-button').click();
+    await page.waitForFunction(() => !window.gradscope.running(), null, { timeout: 60_000 });
     const attn = await page.evaluate(() => window.gradscope.history().at(-1));
     for (const k of ['qk.max_logit.01', 'plain.max_logit.02', 'qk.grad_q.01', 'plain.grad_o.02', 'qk.test_loss']) {
       assert.ok(Number.isFinite(attn.series[k]), `${k} in the record: ${attn.series[k]}`);
@@ -712,6 +716,82 @@ test('gradient flow: a Step of Pre- vs Post-LN, then of two transformers, on Web
       assert.ok(Number.isFinite(attn.series[k]), `${k} on WebGPU: ${attn.series[k]}`);
     }
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Trains the page's run (its budget set to `steps`) to its end, pausing once at `pauseAt` if
+ * given; returns the seconds from Train to the end, the history without wall times, the report,
+ * the error shown and the most workers seen alive. */
+async function trainToEnd(page, steps, { pauseAt = 0 } = {}) {
+  await page.evaluate((steps) => { const s = window.gradscope.spec(); Object.values(s)[0].training.steps = steps; window.gradscope.load(s); }, steps);
+  await page.waitForFunction((steps) => Object.values(window.gradscope.spec())[0].training.steps === steps &&
+    window.gradscope.step() === 0 && !document.querySelector('[data-testid="train-button"]').disabled, steps, { timeout: 60_000 });
+  const t0 = Date.now();
+  let workers = 0;
+  const count = setInterval(() => { workers = Math.max(workers, page.workers().length); }, 200);
+  await byId(page, 'train-button').click();
+  if (pauseAt) {
+    await page.waitForFunction((n) => window.gradscope.step() >= n, pauseAt, { timeout: 300_000 });
+    await byId(page, 'pause-button').click();
+    await page.waitForFunction(() => !window.gradscope.running() && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    await byId(page, 'train-button').click();
+  }
+  await page.waitForFunction(() => !window.gradscope.running() && window.gradscope.step() > 0 &&
+    document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 600_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  clearInterval(count);
+  return {
+    seconds, workers,
+    history: await page.evaluate(() => window.gradscope.history().map(({ wall_ms, ...r }) => r)),
+    report: await page.evaluate(() => window.gradscope.report()),
+    error: await byId(page, 'error-banner').evaluate((e) => (e.hidden ? '' : e.textContent)),
+  };
+}
+
+test('a run of several models trains in one worker per core, bit for bit as in one worker, paused or not, diverged or not (CPU)', async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: BASE_ARGS });
+  const errors = [];
+  const openPage = async (query, hash) => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(URL + query + hash);
+    await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    return page;
+  };
+  try {
+    // The norm-placement preset (four 24-block stacks): a worker per core (2 here), against one.
+    const team = await openPage('?backend=cpu', '#gradient_flow');
+    const solo = await openPage('?backend=cpu&workers=1', '#gradient_flow');
+    const cores = await team.evaluate(() => navigator.hardwareConcurrency);
+    const many = await trainToEnd(team, 300);
+    const one = await trainToEnd(solo, 300);
+    assert.equal(one.workers, 1);
+    assert.equal(many.workers, Math.min(4, cores), 'one worker per core, at most one per stack');
+    assert.equal(many.history.length, 16);
+    assert.deepEqual(many.history, one.history, 'the same evaluations as one worker');
+    assert.deepEqual(many.report, one.report, 'the same report');
+    console.log(`norm-placement, 300 steps on the CPU (wasm): 1 worker ${one.seconds.toFixed(1)} s, ${many.workers} workers ${many.seconds.toFixed(1)} s (${(one.seconds / many.seconds).toFixed(2)}×)`);
+    // Paused mid-way (the workers join into one run) and trained on (split again): the same.
+    const paused = await trainToEnd(team, 300, { pauseAt: 100 });
+    assert.deepEqual(paused.history, one.history, 'paused and resumed: the same evaluations');
+    await team.screenshot({ path: `${OUT}/team-norm-placement.png`, fullPage: true });
+
+    // Two stacks under SGD at lr 1000: the run stops at the evaluation where a stack diverged,
+    // with the same history and message as in one worker.
+    const diverging = FLOW_SMALL.replace('eval_every=1', 'eval_every=5') + '&gradient_flow.optimizer.kind=sgd&gradient_flow.optimizer.lr=1000';
+    for (const page of [team, solo]) {
+      await page.evaluate((h) => { location.hash = h; }, diverging);
+      await page.waitForFunction(() => /optimizer\.lr=1000/.test(location.hash) && !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 60_000 });
+    }
+    const [d2, d1] = [await trainToEnd(team, 400), await trainToEnd(solo, 400)];
+    assert.match(d1.error, /training diverged: .+ became non-finite at step \d+/);
+    assert.equal(d2.error, d1.error);
+    assert.deepEqual(d2.history, d1.history);
+    assert.ok(d1.history.at(-1).step < 400, 'it diverged before the end');
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }

@@ -255,6 +255,53 @@ async function widgetPost() {
   }
 }
 
+/** The labs that train several models side by side: a preset trained to the end of a budget of
+ * TEAM_STEPS in one worker, then in one worker per core (widget/team.js), CPU backend, each in a
+ * fresh page; steps/s from Train to the end (the workers' split and join included), and
+ * whether the two histories are the same (they must be, bit for bit). */
+const TEAM_PRESETS = opt('team-presets', 'norm-placement,selective-copying').split(',').filter(Boolean);
+const TEAM_STEPS = Number(opt('team-steps', '300'));
+async function teamRuns() {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: BASE_ARGS });
+  const run = async (preset, workers) => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const lab = preset === 'norm-placement' ? 'gradient_flow' : 'scans';
+      await page.goto(`${URL}?backend=cpu&workers=${workers}#${lab}`);
+      await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
+      await page.selectOption('[data-testid="preset-select"]', preset);
+      await page.waitForFunction((p) => document.querySelector('[data-testid="preset-select"]').value === p &&
+        !document.querySelector('[data-testid="train-button"]').disabled, preset, { timeout: 120_000 });
+      await page.evaluate((steps) => { const s = window.gradscope.spec(); Object.values(s)[0].training.steps = steps; window.gradscope.load(s); }, TEAM_STEPS);
+      await page.waitForFunction((steps) => Object.values(window.gradscope.spec())[0].training.steps === steps &&
+        !document.querySelector('[data-testid="train-button"]').disabled, TEAM_STEPS, { timeout: 120_000 });
+      let alive = 0;
+      const count = setInterval(() => { alive = Math.max(alive, page.workers().length); }, 200);
+      const t0 = Date.now();
+      await page.click('[data-testid="train-button"]');
+      await page.waitForFunction((steps) => window.gradscope.step() === steps && !window.gradscope.running(), TEAM_STEPS, { timeout: SPEC_TIMEOUT_MS });
+      const seconds = (Date.now() - t0) / 1000;
+      clearInterval(count);
+      const history = await page.evaluate(() => JSON.stringify(window.gradscope.history().map(({ wall_ms, ...r }) => r)));
+      return { seconds, sps: TEAM_STEPS / seconds, workers: alive, history };
+    } finally {
+      await page.close();
+    }
+  };
+  const out = {};
+  try {
+    for (const preset of TEAM_PRESETS) {
+      const one = await run(preset, 1);
+      const many = await run(preset, cpus().length);
+      out[preset] = { one: { ...one, history: undefined }, many: { ...many, history: undefined }, same: one.history === many.history };
+      log(`team: ${preset}: ${JSON.stringify(out[preset])}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  return out;
+}
+
 /** One backend in one browser: every spec's Speed (and time to grok). */
 async function browserRuns(backend, specs) {
   const browser = await launch(backend);
@@ -346,6 +393,7 @@ async function main() {
   report.load = [];
   for (const path of BACKENDS) report.load.push(...await firstLoad(path));
   if (BACKENDS.includes('cpu') && !flag('no-post')) report.post = await widgetPost();
+  if (BACKENDS.includes('cpu') && TEAM_PRESETS.length) report.team = await teamRuns();
   for (const backend of BACKENDS) {
     const runs = await browserRuns(backend, specs);
     for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
@@ -412,6 +460,16 @@ async function main() {
     out.push(`| ${f(p.empty, 0)} MB | ${f(p.peak, 0)} MB | ${f(p.last, 0)} MB | ${p.peakWorkers} · ${p.workersAtEnd} | ${p.speeds.map((x) => f(x, 0)).join(', ')} |`);
     out.push(`\nThe first widget, scrolled back to, went on from step ${p.firstStep}${p.continued ? ' with its curves from step 0' : ' but lost its curves'}.`);
   }
+  if (report.team) {
+    out.push('');
+    out.push(`## A run of several models in one worker, then in one worker per core (CPU-wasm, ${TEAM_STEPS} steps from Train to the end, split and join included)`);
+    out.push('');
+    out.push('| preset | 1 worker | many workers | speed-up | histories |');
+    out.push('| --- | --- | --- | --- | --- |');
+    for (const [preset, t] of Object.entries(report.team)) {
+      out.push(`| ${preset} | ${f(t.one.sps, 1)} steps/s | ${t.many.workers} workers: ${f(t.many.sps, 1)} steps/s | ${ratio(t.many.sps, t.one.sps)} | ${t.same ? 'identical' : 'DIFFER'} |`);
+    }
+  }
   out.push('');
   out.push('## Worker wasm (the page starts the CPU-only build where it trains on the CPU)');
   out.push('');
@@ -441,7 +499,8 @@ async function main() {
   if (json) writeFileSync(json, JSON.stringify(report, null, 2));
   // The script's own failures (a page that never became interactive, a spec the browser could
   // not bench) fail it, so CI's tiny run notices a broken benchmark.
-  const failed = Object.entries(report.specs).flatMap(([name, s]) => BACKENDS.filter((b) => !s[b] || s[b].error).map((b) => `${name} on ${b}`));
+  const failed = Object.entries(report.specs).flatMap(([name, s]) => BACKENDS.filter((b) => !s[b] || s[b].error).map((b) => `${name} on ${b}`))
+    .concat(Object.entries(report.team || {}).filter(([, t]) => !t.same).map(([name]) => `${name}: a run in several workers differs from one worker's`));
   if (failed.length) {
     log(`failed: ${failed.join(', ')}`);
     process.exit(1);

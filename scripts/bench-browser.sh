@@ -2,7 +2,8 @@
 # The browser next to the native CLI, measured in one run and printed as markdown tables
 # (scripts/bench-browser.mjs says what is measured): training steps/s on CPU-wasm and WebGPU
 # (headless Chromium; SwiftShader without a GPU) beside native Flex and wgpu, GPU dispatches per
-# step, the first step's latency, first load per path and network (cold and warm), the wasm's size.
+# step, the first step's latency, first load per path and network (cold and warm), the wasm's size,
+# the 10-widget post's memory, and a run of several models in one worker against one per core.
 #   scripts/bench-browser.sh                      the default and the two long presets
 #   scripts/bench-browser.sh --to-grok            also the time to grok of the default preset
 #   scripts/bench-browser.sh SPEC [SPEC …]        presets or spec files
@@ -21,7 +22,7 @@ cd "$GRADSCOPE_ROOT"
 specs=() extra=() load=() steps="${STEPS:-20}" dist=(--optimize)
 for arg in "$@"; do
   case $arg in
-    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=(); load=(--loopback-only --post-dwell 1000) ;;
+    --tiny) specs=(scripts/bench-tiny.json); steps=3; dist=(); load=(--loopback-only --post-dwell 1000 --team-presets norm-placement --team-steps 20) ;;
     --to-grok) extra+=(--to-grok) ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) specs+=("$arg") ;;

@@ -4,7 +4,8 @@
 // thin hosts of it.
 //
 // This file wires the widget's parts, each in www/widget/: `state.js` (the one state object),
-// `client.js` (the worker and its command queue), `layout.js` (the frame, the control bar,
+// `client.js` (the worker and its command queue), `team.js` (a run's models over several
+// workers, which the widget talks to as to one), `layout.js` (the frame, the control bar,
 // progress), `spec-form.js` (presets and the lab's fields), `events.js` (each worker event),
 // `compare.js` (pinned runs, metrics files), `saved-runs.js` (IndexedDB), `share-menus.js`
 // (Export and Embed). What it keeps: mounting a lab, drawing, analysis requests, links,
@@ -13,7 +14,8 @@
 // One worker per widget: a GPUDevice cannot move between workers, and a worker per widget
 // keeps widgets independent (one diverging, crashing or losing its device leaves the others
 // alone) at the cost of one wasm instance each; an embed off-screen gives its worker back and
-// continues later (widget/sleep.js; docs/embedding.md has the figures).
+// continues later (widget/sleep.js; docs/embedding.md has the figures). A run of several
+// models on the CPU trains in one worker per core while it trains (widget/team.js).
 //
 // A lab module exports { id, title, fields, reportText, mount } (www/labs/index.js lists them;
 // see labs/grokking/); `fields` is an array of [legend, fields] or a function of the spec, each
@@ -26,7 +28,7 @@ import { joinHash, labOf, splitHash, specOfHash, parseControls, parseTheme, show
 import { RunStore } from './runs.js';
 import { LABS } from './labs/index.js';
 import { newState } from './widget/state.js';
-import { WorkerClient } from './widget/client.js';
+import { MAX_TEAM, WorkerTeam } from './widget/team.js';
 import { buildLayout, applyView, showProgress, updateButtons, showError, clearError } from './widget/layout.js';
 import { buildForm, fillForm, fillPresets } from './widget/spec-form.js';
 import { onEvent } from './widget/events.js';
@@ -58,6 +60,8 @@ const toSet = (v) => (v == null ? null : v instanceof Set ? v : Array.isArray(v)
  * - `theme`: 'light' | 'dark' | 'auto'; `themeRoot`: an element that carries the theme too
  *   (the page's and the iframe's <html>);
  * - `metrics`: the URL of a recorded run to show at once (replay.js);
+ * - `workers`: how many workers a run of several models may train in (default: one per
+ *   core, at most 8; an embed uses one until the reader presses Train);
  * - `saveRuns` (default true): keep runs in IndexedDB; `pauseWhenHidden`: pause training while
  *   the widget is off-screen or its tab hidden, and resume when it shows again (embeds);
  * - `onSpecHash(hash)` when a run is loaded (the hash includes the view options), `onLab(id)`
@@ -85,12 +89,13 @@ export function start(root, options = {}) {
     /** The form's rows: [{ field, input, row, names }]. */
     fieldRows: [],
   };
-  w.client = new WorkerClient({
+  w.client = new WorkerTeam({
     onEvent: (ev) => { if (!w.state.stopped) onEvent(w, ev); },
     onStartError: (message, fromWorker) => {
       if (fromWorker && (w.state.crashed || w.state.stopped)) return;
       showError(w, message);
     },
+    size: () => teamSize(w),
   });
   Object.assign(w, actions(w));
   w.store = options.saveRuns === false ? null
@@ -108,6 +113,15 @@ export function start(root, options = {}) {
   applyView(w);
   firstLoad(w);
   return handle(w, watchers);
+}
+
+/** How many workers a run of several models may train in now (widget/team.js): the
+ * `workers` option, else one per core. An embed uses one until the reader presses Train: a
+ * post of widgets that autoplay stays one worker each. */
+function teamSize(w) {
+  if (w.options.pauseWhenHidden && !w.state.readerStarted) return 1;
+  const wanted = Number(w.options.workers) || navigator.hardwareConcurrency || 1;
+  return Math.max(1, Math.min(MAX_TEAM, wanted));
 }
 
 /** What the widget's parts call on each other. */

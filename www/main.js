@@ -68,6 +68,7 @@ function route() {
   handle = start(app, {
     hash: location.hash,
     backend: params.get('backend') || 'auto',
+    workers: params.get('workers'),
     onSpecHash: (h) => history.replaceState(null, '', '#' + h),
     onLab: setActive,
     themeRoot: document.documentElement,

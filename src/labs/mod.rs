@@ -15,6 +15,7 @@
 //! | [`presets`] | every lab's presets, in the page's order |
 //! | [`schema`] | every lab's form (fields, ranges, help), which `gradscope schema` writes for the page |
 //! | [`LabCommand`], [`LabEvent`], [`LabJobs`] | a lab's own worker commands (kernel explorer, scan race, operation preview) |
+//! | [`team`] | a run of several models split over workers, and joined back |
 //! | [`Dump`], [`run_lab_bench`] | a lab's own CLI commands (`inspect init|gradients|ssm`, `bench scans`) |
 //!
 //! The CLI, the worker and the sweeps reach a lab through these types, and the core (`spec`,
@@ -32,6 +33,7 @@ mod metrics;
 pub mod presets;
 mod report;
 pub mod schema;
+pub mod team;
 
 use serde::{Deserialize, Serialize};
 

@@ -113,6 +113,35 @@ pub enum Command {
     Restore {
         bytes: Vec<u8>,
     },
+    /// Cut the loaded run into shares for at most `workers` workers (`labs::team`), each a
+    /// few of its models: answered with `{type: "shares", step, names: [[model]], parts:
+    /// [Uint8Array]}` (not JSON: each part is a share's checkpoint bytes, for another worker's
+    /// [`Command::Restore`]), after the step-0 evaluation if the run had none. The run here is
+    /// left as it was. CPU backend only, as [`Command::Checkpoint`].
+    Split {
+        workers: usize,
+    },
+    /// Train up to step `step` (evaluating on schedule only, as a run does), then pause: how
+    /// the workers of a split run meet at one step before they are joined.
+    RunTo {
+        step: u64,
+    },
+    /// Join the shares of the run `spec` (checkpoint bytes, every worker's at one step) into
+    /// the whole run and continue it here; answered with `loaded` and `state`, or an error.
+    /// Not JSON: the page posts `{type: "merge", spec: JSON text, parts: [Uint8Array]}`.
+    #[serde(skip)]
+    Merge {
+        spec: String,
+        parts: Vec<Vec<u8>>,
+    },
+    /// Say how a record shows its run diverged, in the words a run that stops there uses:
+    /// answered with [`Event::Divergence`]. A run split over workers asks it of its joined
+    /// record (each worker saw only its own models).
+    /// The record as the page holds it: JSON, non-finite numbers as `null` (read as a metrics
+    /// file's line is).
+    Divergence {
+        record: serde_json::Value,
+    },
     /// Test hook: the next training slice fails as a lost WebGPU device does (a
     /// `RunError::Device`), so the page's fallback can be exercised in a browser whose device
     /// never fails. It touches nothing else.
@@ -165,6 +194,8 @@ pub enum Event {
         compiling: bool,
         first_step_ms: Option<f64>,
     },
+    /// The answer to [`Command::Divergence`]: the message, or none if the record is finite.
+    Divergence { message: Option<String> },
     /// Something the user must see. `field` names the spec field at fault, if any.
     Error { message: String, field: Option<String> },
     /// The GPU device failed mid-run (lost, or a readback failed). Training stopped at `step`;

@@ -15,7 +15,7 @@ use super::protocol::{BackendChoice, Command, Event, PresetInfo, SweepAxis, Swee
 use crate::backend::{self, Backend, BackendKind};
 use crate::labs::{
     Checkpoint, ExperimentSpec, LabExperiment, LabJobs, LabReport, TrainingSession,
-    read_metrics_file,
+    read_metrics_file, team,
 };
 use crate::spec::SpecError;
 use crate::sweep::{MAX_BROWSER_POINTS, Point, PointResult, SweepPlan};
@@ -42,6 +42,38 @@ fn post_checkpoint(step: u64, bytes: &[u8]) {
     let _ = js_sys::Reflect::set(&message, &"bytes".into(), &array);
     let transfer = js_sys::Array::of1(&array.buffer());
     let _ = scope().post_message_with_transfer(&message, &transfer);
+}
+
+/// Posts a split run's shares as `{type: "shares", step, names, parts: [Uint8Array]}`, the
+/// parts transferred.
+fn post_shares(step: u64, names: &[Vec<String>], parts: &[Vec<u8>]) {
+    let message = js_sys::Object::new();
+    let arrays = js_sys::Array::new();
+    let transfer = js_sys::Array::new();
+    for part in parts {
+        let array = js_sys::Uint8Array::from(part.as_slice());
+        transfer.push(&array.buffer());
+        arrays.push(&array);
+    }
+    let names = js_names(names);
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"shares".into());
+    let _ = js_sys::Reflect::set(&message, &"step".into(), &JsValue::from_f64(step as f64));
+    let _ = js_sys::Reflect::set(&message, &"names".into(), &names);
+    let _ = js_sys::Reflect::set(&message, &"parts".into(), &arrays);
+    let _ = scope().post_message_with_transfer(&message, &transfer);
+}
+
+/// `names` as a JS array of arrays of strings.
+fn js_names(names: &[Vec<String>]) -> JsValue {
+    let outer = js_sys::Array::new();
+    for share in names {
+        let inner = js_sys::Array::new();
+        for n in share {
+            inner.push(&JsValue::from_str(n));
+        }
+        outer.push(&inner);
+    }
+    outer.into()
 }
 
 /// Resolves on the next macrotask, letting queued `onmessage` events run.
@@ -111,11 +143,22 @@ fn command_of(data: &JsValue) -> Result<Command, String> {
             .map_err(|e| format!("bad command {text}: {e}"));
     }
     let field = |name: &str| js_sys::Reflect::get(data, &name.into()).unwrap_or(JsValue::UNDEFINED);
-    match (field("type").as_string().as_deref(), field("bytes").dyn_into::<js_sys::Uint8Array>()) {
+    let kind = field("type").as_string();
+    if kind.as_deref() == Some("merge") {
+        let spec = field("spec").as_string().ok_or("bad command: merge without its spec text")?;
+        let parts = js_sys::Array::from(&field("parts"))
+            .iter()
+            .map(|p| p.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| "bad command: merge's parts must be Uint8Arrays")?;
+        return Ok(Command::Merge { spec, parts });
+    }
+    match (kind.as_deref(), field("bytes").dyn_into::<js_sys::Uint8Array>()) {
         (Some("restore"), Ok(bytes)) => Ok(Command::Restore { bytes: bytes.to_vec() }),
-        _ => {
-            Err("bad command: neither JSON text nor {type: \"restore\", bytes: Uint8Array}".into())
-        }
+        _ => Err(
+            "bad command: neither JSON text, {type: \"restore\", bytes: Uint8Array} nor {type: \"merge\", spec, parts}"
+                .into(),
+        ),
     }
 }
 
@@ -151,6 +194,8 @@ struct Worker {
     running: bool,
     /// Steps still owed to a `Step` command.
     stepping: u64,
+    /// The step a `RunTo` command trains up to.
+    run_to: Option<u64>,
     /// Smoothed wall time of one optimizer step, for slice sizing and the speed readout.
     step_ms: Option<f64>,
     /// Wall time of the run's first training slice (one step, and the kernel compilation it
@@ -247,7 +292,8 @@ impl Worker {
     fn busy(&self) -> bool {
         self.labs.busy()
             || self.sweep.is_some()
-            || (self.session.is_some() && (self.running || self.stepping > 0))
+            || (self.session.is_some()
+                && (self.running || self.stepping > 0 || self.run_to.is_some()))
     }
 
     fn post_state(&self) {
@@ -274,6 +320,7 @@ impl Worker {
     fn pause(&mut self) {
         self.running = false;
         self.stepping = 0;
+        self.run_to = None;
         self.post_state();
     }
 
@@ -283,6 +330,7 @@ impl Worker {
             Command::Load { spec } => self.load(ExperimentSpec::from_value(spec)),
             Command::LoadHash { hash } => self.load(ExperimentSpec::from_hash(&hash)),
             Command::Start => {
+                self.run_to = None;
                 if let Some(s) = &self.session {
                     self.running = !s.is_finished();
                 }
@@ -291,6 +339,7 @@ impl Worker {
             Command::Pause => self.pause(),
             Command::Step { count } => {
                 self.running = false;
+                self.run_to = None;
                 self.stepping = count.max(1);
             }
             Command::Reset => {
@@ -308,6 +357,19 @@ impl Worker {
             Command::CancelSweep => self.cancel_sweep(),
             Command::Checkpoint => self.checkpoint(),
             Command::Restore { bytes } => self.restore(&bytes),
+            Command::Split { workers } => self.split(workers).await,
+            Command::RunTo { step } => self.start_run_to(step),
+            Command::Merge { spec, parts } => self.merge(&spec, &parts),
+            Command::Divergence { record } => match read_metrics_file(&record.to_string()) {
+                Ok(file) => post(&Event::Divergence {
+                    message: file
+                        .records
+                        .first()
+                        .and_then(|r| r.divergence())
+                        .map(|(metric, step)| RunError::Diverged { metric, step }.to_string()),
+                }),
+                Err(e) => post(&error(format!("reading a record: {e}"))),
+            },
             Command::SimulateDeviceLoss => self.simulate_device_loss = true,
             Command::Lab(command) => {
                 let replies = self.labs.handle(command, self.backend.as_ref()).await;
@@ -476,6 +538,68 @@ impl Worker {
         }
     }
 
+    /// Cuts the run into shares for at most `workers` workers and posts them (see
+    /// [`Command::Split`]); the run here goes on as it was.
+    async fn split(&mut self, workers: usize) {
+        let (Some(session), Some(backend)) = (self.session.as_mut(), &self.backend) else {
+            return post(&error("no run is loaded to split"));
+        };
+        if backend.kind != BackendKind::Cpu {
+            return post(&error("a run is split over workers on the CPU backend only"));
+        }
+        let names = team::plan_shares(session.spec(), workers);
+        if names.len() < 2 {
+            return post(&error("this run has one model: it trains in one worker"));
+        }
+        // A checkpoint holds at least the step-0 evaluation, which the run would take first.
+        if session.history().is_empty() {
+            match session.evaluate().await {
+                Ok(record) => post(&Event::Metrics { record, report: session.report() }),
+                Err(e) => return post(&stopped_by(e, session.step())),
+            }
+        }
+        let parts: Result<Vec<Vec<u8>>, String> =
+            session.checkpoint().map_err(|e| e.to_string()).and_then(|whole| {
+                names.iter().map(|n| team::share_of(&whole, n).map(|c| c.to_bytes())).collect()
+            });
+        match parts {
+            Ok(parts) => post_shares(session.step(), &names, &parts),
+            Err(e) => post(&error(format!("splitting the run over workers: {e}"))),
+        }
+    }
+
+    /// Trains up to `step`, then pauses (see [`Command::RunTo`]).
+    fn start_run_to(&mut self, step: u64) {
+        self.running = false;
+        self.stepping = 0;
+        let behind = self.session.as_ref().is_some_and(|s| s.step() < step && !s.is_finished());
+        self.run_to = behind.then_some(step);
+        if !behind {
+            self.post_state();
+        }
+    }
+
+    /// Joins a split run's shares into the whole run `spec` and continues it here.
+    fn merge(&mut self, spec: &str, parts: &[Vec<u8>]) {
+        let Some(backend) = &self.backend else {
+            return post(&error("no backend is ready to join the run on"));
+        };
+        let joined = ExperimentSpec::from_json(spec).map_err(|e| e.to_string()).and_then(|whole| {
+            let shares =
+                parts.iter().map(|p| Checkpoint::from_bytes(p)).collect::<Result<Vec<_>, _>>()?;
+            team::merge_checkpoints(&whole, &shares)
+        });
+        let checkpoint = match joined {
+            Ok(c) => c,
+            Err(e) => return post(&error(format!("joining the run's workers: {e}"))),
+        };
+        let spec = checkpoint.spec.clone();
+        match TrainingSession::resume(checkpoint, &backend.device, backend.limits) {
+            Ok(session) => self.install(spec, session),
+            Err(e) => post(&error(format!("joining the run's workers: {e}"))),
+        }
+    }
+
     /// Runs the next point of a browser sweep to its end and posts its result line.
     async fn sweep_step(&mut self) {
         let Some((points, total)) = self.sweep.as_mut() else { return };
@@ -531,6 +655,7 @@ impl Worker {
         self.session = Some(session);
         self.running = false;
         self.stepping = 0;
+        self.run_to = None;
         self.step_ms = None;
         self.first_step_ms = None;
         self.post_state();
@@ -550,6 +675,9 @@ impl Worker {
         let mut max_steps = ((budget_ms / per_step).floor() as u64).clamp(1, 64);
         if self.stepping > 0 {
             max_steps = max_steps.min(self.stepping);
+        }
+        if let Some(to) = self.run_to {
+            max_steps = max_steps.min(to.saturating_sub(session.step()).max(1));
         }
         let before = session.step();
         let started = Instant::now();
@@ -580,6 +708,7 @@ impl Worker {
                 // Diverged, or the device failed: say so, keep the history.
                 self.running = false;
                 self.stepping = 0;
+                self.run_to = None;
                 if let Some(r) = session.history().last() {
                     post(&Event::Metrics { record: r.clone(), report: session.report() });
                 }
@@ -591,6 +720,9 @@ impl Worker {
         if session.is_finished() {
             self.running = false;
             self.stepping = 0;
+        }
+        if self.run_to.is_some_and(|to| session.step() >= to || session.is_finished()) {
+            self.run_to = None;
         }
         self.post_state();
     }

@@ -12,7 +12,7 @@ use gradscope::labs::{Checkpoint, MetricsRecord, TrainingSession};
 use gradscope::labs::{ExperimentSpec, presets};
 use gradscope::train::RunError;
 
-fn with_budget(mut spec: ExperimentSpec, steps: u64, eval_every: u64) -> ExperimentSpec {
+pub(crate) fn with_budget(mut spec: ExperimentSpec, steps: u64, eval_every: u64) -> ExperimentSpec {
     spec.training_mut().steps = steps;
     spec.training_mut().eval_every = eval_every;
     spec.validate().unwrap();
@@ -39,7 +39,7 @@ fn lab_specs() -> Vec<ExperimentSpec> {
     ]
 }
 
-fn without_wall_time(history: &[MetricsRecord]) -> Vec<MetricsRecord> {
+pub(crate) fn without_wall_time(history: &[MetricsRecord]) -> Vec<MetricsRecord> {
     history.iter().map(|r| MetricsRecord { wall_ms: 0.0, ..r.clone() }).collect()
 }
 

@@ -23,5 +23,6 @@ mod schema;
 mod spec;
 mod ssm;
 mod sweep;
+mod team;
 mod training;
 mod transformer_reference;

@@ -112,10 +112,12 @@ export class WorkerClient {
     this.post(cmd);
   }
 
-  /** Commands are JSON text, except `{type: 'restore', bytes}`, whose checkpoint bytes are
-   * transferred as they are (src/web/protocol.rs `Command::Restore`). */
+  /** Commands are JSON text, except `{type: 'restore', bytes}` and `{type: 'merge', spec,
+   * parts}`, whose checkpoint bytes are transferred as they are (src/web/protocol.rs
+   * `Command::Restore`, `Command::Merge`). */
   post(cmd) {
     if (cmd.bytes instanceof Uint8Array) this.worker.postMessage(cmd, [cmd.bytes.buffer]);
+    else if (Array.isArray(cmd.parts)) this.worker.postMessage(cmd, cmd.parts.map((p) => p.buffer));
     else this.worker.postMessage(JSON.stringify(cmd));
   }
 

@@ -61,7 +61,7 @@ export function buildLayout(w) {
 
 /** Train, Pause, Step, Reset, the progress, Benchmark and the backend picker. */
 function buildControlBar(w, ui, controlled) {
-  ui.trainBtn = el('button', { class: 'primary', testid: 'train-button', title: 'Train until the step budget is spent (or Pause)', onclick: () => w.requestStart() }, 'Train');
+  ui.trainBtn = el('button', { class: 'primary', testid: 'train-button', title: 'Train until the step budget is spent (or Pause)', onclick: () => { w.state.readerStarted = true; w.requestStart(); } }, 'Train');
   ui.pauseBtn = el('button', { testid: 'pause-button', title: 'Pause training; Train resumes from here', onclick: () => { w.state.startRequested = false; w.send({ type: 'pause' }); } }, 'Pause');
   ui.stepBtn = el('button', { testid: 'step-button', title: 'Take one optimizer step, then evaluate', onclick: () => { leaveRecording(w); w.send({ type: 'step', count: 1 }); } }, 'Step');
   ui.resetBtn = el('button', { testid: 'reset-button', title: 'Rebuild the run from step 0 (same spec and seed)', onclick: () => w.reset() }, 'Reset');

@@ -45,6 +45,8 @@ export function newState(options) {
     finished: false,
     /** Train was pressed and the worker has not yet said it runs. */
     startRequested: false,
+    /** The reader pressed Train: an embed may then train its models in several workers. */
+    readerStarted: false,
     /** The first GPU step is compiling its kernels. */
     compiling: false,
     step: 0,

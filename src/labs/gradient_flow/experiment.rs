@@ -90,6 +90,10 @@ impl BlockMeasures {
 /// block's gradient was NaN or infinite; absent while it never was.
 pub const NONFINITE_STEP: &str = "nonfinite_step";
 
+/// The fields of a checkpoint's lab state that hold one entry per stack, in stack order (a
+/// run split over workers keeps each share's: `labs::team`).
+pub const PER_MODEL_STATE: &[&str] = &["nonfinite_step"];
+
 /// A per-block series name: `pre-ln.grad_norm.07`.
 pub fn layer_series(stack: &str, metric: &str, block: usize) -> String {
     format!("{stack}.{metric}.{block:02}")
