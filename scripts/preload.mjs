@@ -3,13 +3,14 @@
 // of discovering it one import level at a time (six levels deep from www/main.js: one network
 // round trip each before the form can be drawn).
 //   node scripts/preload.mjs dist
-// The pages and their entries: index.html → www/main.js, embed.html → www/embed-frame.js. Static
-// imports only (the page has no dynamic ones); the graph is read from the built files, so it
-// is always the one served.
+// The pages are index.html and embed.html; each page's entry is its module script (the bundle
+// scripts/bundle.mjs made of it, which imports only www/site-url.js). Static imports only (the
+// page has no dynamic ones); the graph is read from the built files, so it is always the one
+// served.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-const PAGES = [['index.html', 'www/main.js'], ['embed.html', 'www/embed-frame.js']];
+const PAGES = ['index.html', 'embed.html'];
 const IMPORT = /(?:^|[;\n])\s*(?:import|export)\s(?:[^'";]*?\sfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /** Every module `entry` imports, directly or not, relative to `root`, in discovery order. */
@@ -30,9 +31,11 @@ export function moduleGraph(root, entry) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = process.argv[2];
   if (!root) { console.error('usage: node scripts/preload.mjs DIST'); process.exit(2); }
-  for (const [page, entry] of PAGES) {
+  for (const page of PAGES) {
     const path = join(root, page);
     const html = readFileSync(path, 'utf8').replace(/\s*<link rel="modulepreload"[^>]*>/g, '');
+    const entry = /<script type="module" src="([^"]+)"><\/script>/.exec(html)?.[1];
+    if (!entry) throw new Error(`${path} has no module script`);
     const links = moduleGraph(root, entry).map((m) => `<link rel="modulepreload" href="${m}" />`);
     if (!html.includes('</head>')) throw new Error(`${path} has no </head>`);
     writeFileSync(path, html.replace('</head>', `  ${links.join('\n  ')}\n</head>`));
