@@ -180,14 +180,14 @@ pub fn merge_records(parts: &[MetricsRecord]) -> Result<MetricsRecord, String> {
 pub fn share_of(whole: &Checkpoint, names: &[String]) -> Result<Checkpoint, String> {
     let spec = whole.spec.with_models(names).map_err(|e| e.to_string())?;
     let all = whole.spec.model_names();
-    let index: Vec<usize> = names
+    // The share's models in the whole run's order, which is the order `with_models` keeps.
+    let mut index: Vec<usize> = names
         .iter()
         .map(|n| all.iter().position(|a| a == n).expect("with_models checked the names"))
         .collect();
-    let mut index_sorted = index.clone();
-    index_sorted.sort_unstable();
-    index_sorted.dedup();
-    if index_sorted.len() != names.len() {
+    index.sort_unstable();
+    index.dedup();
+    if index.len() != names.len() {
         return Err("a share names a model twice".into());
     }
     let s = &whole.state;
@@ -206,7 +206,7 @@ pub fn share_of(whole: &Checkpoint, names: &[String]) -> Result<Checkpoint, Stri
         if entries.len() != all.len() {
             return Err(format!("the checkpoint's `{key}` is not one entry per model"));
         }
-        let kept: Vec<_> = index_sorted.iter().map(|&i| entries[i].clone()).collect();
+        let kept: Vec<_> = index.iter().map(|&i| entries[i].clone()).collect();
         extra[*key] = serde_json::Value::Array(kept);
     }
     let history =
@@ -217,8 +217,8 @@ pub fn share_of(whole: &Checkpoint, names: &[String]) -> Result<Checkpoint, Stri
         wall_ms: whole.wall_ms,
         state: ExperimentState {
             step: s.step,
-            models: index_sorted.iter().map(|&i| s.models[i].clone()).collect(),
-            optimizers: index_sorted.iter().map(|&i| s.optimizers[i].clone()).collect(),
+            models: index.iter().map(|&i| s.models[i].clone()).collect(),
+            optimizers: index.iter().map(|&i| s.optimizers[i].clone()).collect(),
             rng: s.rng.clone(),
             extra,
         },

@@ -143,7 +143,8 @@ export class WorkerTeam {
       return;
     }
     // Anything else wants the whole run: join, run it, and go on training if it was (a
-    // checkpoint, analysis or lab command does not stop a run; the rest stop it, as in one worker).
+    // checkpoint or an analysis does not stop a run; the rest stop it, as in one worker; a lab's
+    // tools went to the leader above).
     const keepsRunning = type === 'checkpoint' || type === 'analyse';
     if (keepsRunning && this.phase === 'split') this.split.resume = true;
     if (!keepsRunning) this.split.resume = false;
