@@ -16,7 +16,9 @@
 //   node scripts/bench-browser.mjs --url http://127.0.0.1:8150/ --gs target/release/gradscope \
 //     [--specs doshi-quick-grok,nanda-1l-transformer] [--steps 20] [--backends cpu,webgpu]
 //     [--to-grok] [--grok-timeout 600] [--torch PYTHON] [--native-timeout 600] [--json out.json]
-//     [--loopback-only] [--no-post] [--post-dwell MS]
+//     [--loopback-only] [--no-post] [--post-dwell MS] [--only speed,load,post,team]
+// --only runs those tables alone (a memory or first-load change is measured without the
+// training benchmarks' minutes); the wasm sizes are always printed.
 // A spec is a preset name or a spec file (anything `gradscope spec` takes). --torch: a Python
 // with torch, for the PyTorch CPU reference of doshi-quick-grok (scripts/reference/doshi_torch.py)
 // on one thread and on all.
@@ -41,6 +43,7 @@ const BACKENDS = opt('backends', process.env.BACKENDS || 'cpu,webgpu').split(','
 const TO_GROK = flag('to-grok');
 const GROK_TIMEOUT_S = Number(opt('grok-timeout', '600'));
 const TORCH = opt('torch', null);
+const ONLY = new Set(opt('only', 'speed,load,post,team').split(',').filter(Boolean));
 const NATIVE_TIMEOUT_MS = Number(opt('native-timeout', '600')) * 1000;
 const SPEC_TIMEOUT_MS = Number(opt('spec-timeout', process.env.SPEC_TIMEOUT || '900')) * 1000;
 
@@ -245,6 +248,7 @@ async function widgetPost() {
       }).flat());
     }, [POST_SPECS, POST_WIDGETS]);
     const speeds = [];
+    const atEach = [];
     const stepOf = (i) => page.evaluate((i) => document.getElementById(`w${i}`).handle?.step() ?? 0, i);
     for (let i = 0; i < POST_WIDGETS; i++) {
       await page.locator(`#w${i}`).scrollIntoViewIfNeeded();
@@ -252,6 +256,7 @@ async function widgetPost() {
       const s0 = await stepOf(i);
       await page.waitForTimeout(POST_DWELL_MS);
       speeds.push(((await stepOf(i)) - s0) / (POST_DWELL_MS / 1000));
+      atEach.push(chromiumPss(pid));
     }
     const first = await stepOf(0);
     await page.locator('#w0').scrollIntoViewIfNeeded();
@@ -260,7 +265,13 @@ async function widgetPost() {
     await page.waitForTimeout(1000);
     clearInterval(sampler);
     const last = chromiumPss(pid);
-    return { empty, peak: Math.max(peak, last), last, speeds, peakWorkers, workersAtEnd: workers.size, firstStep: first, continued };
+    const workersAtEnd = workers.size;
+    // What the page keeps once every widget is gone (their workers ended): memory the renderer
+    // holds on to, which no widget's own cleanup can give back.
+    await page.evaluate(() => { for (const w of document.querySelectorAll('gradscope-widget')) w.remove(); });
+    await page.waitForTimeout(3000);
+    const removed = chromiumPss(pid);
+    return { empty, peak: Math.max(peak, last), last, removed, atEach, speeds, peakWorkers, workersAtEnd, firstStep: first, continued };
   } finally {
     await browser.close();
   }
@@ -386,45 +397,8 @@ async function grokInPage(page, spec) {
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 
-async function main() {
-  const specs = SPECS.map((name) => ({ name, spec: specOf(name) }));
-  const report = { when: new Date().toISOString(), cpus: cpus().length, steps: STEPS, specs: {} };
-
-  // Native first, while the browser is not running.
-  for (const { name } of specs) {
-    const extra = TO_GROK ? ['--to-grok'] : [];
-    report.specs[name] = {
-      flex1: nativeBench(name, 'cpu', { RAYON_NUM_THREADS: '1' }, extra),
-      flexN: nativeBench(name, 'cpu'),
-      wgpu: BACKENDS.includes('webgpu') ? nativeBench(name, 'wgpu') : null,
-      torch1: name === 'doshi-quick-grok' ? torchBench(1) : null,
-    };
-    log(`native: ${name}: ${JSON.stringify(report.specs[name])}`);
-  }
-  report.load = [];
-  for (const path of BACKENDS) report.load.push(...await firstLoad(path));
-  if (BACKENDS.includes('cpu') && !flag('no-post')) report.post = await widgetPost();
-  if (BACKENDS.includes('cpu') && TEAM_PRESETS.length) report.team = await teamRuns();
-  for (const backend of BACKENDS) {
-    const runs = await browserRuns(backend, specs);
-    for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
-  }
-  // The worker's two builds (Cargo.toml's `webgpu` feature): the page starts the CPU-only one
-  // where it will train on the CPU.
-  report.wasm = {};
-  for (const [build, file] of [['webgpu', 'gradscope-worker_bg.wasm'], ['cpu', 'gradscope-worker-cpu_bg.wasm']]) {
-    const wasm = readFileSync(`${DIST}/${file}`);
-    report.wasm[build] = {
-      bytes: wasm.length,
-      gzip: gzipSync(wasm, { level: 9 }).length,
-      brotli: existsSync(`${DIST}/${file}.br`) ? statSync(`${DIST}/${file}.br`).size
-        : brotliCompressSync(wasm, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } }).length,
-      brotliQuality: existsSync(`${DIST}/${file}.br`) ? 11 : 9,
-      modified: statSync(`${DIST}/${file}`).mtime.toISOString(),
-    };
-  }
-
-  const out = [];
+/** The training-speed table (and PyTorch's figure, and steps/s with an evaluation per step). */
+function speedTables(out, specs, report) {
   out.push(`## Training speed (${STEPS} timed steps; ${report.cpus} CPUs; ratios within this run)`);
   out.push('');
   out.push('| spec | native Flex, 1 thread | native Flex, all threads | CPU-wasm (Chromium) | native 1 thread ÷ wasm | native wgpu | WebGPU (Chromium) | dispatches/step native · browser | browser ÷ native dispatches | first step: native wgpu · WebGPU |');
@@ -449,6 +423,48 @@ async function main() {
     const e = (r) => f(r?.speed?.eval_steps_per_sec);
     return `${name}: native 1 thread ${e(s.flex1)}, CPU-wasm ${e(s.cpu)}, native wgpu ${e(s.wgpu)}, WebGPU ${e(s.webgpu)}`;
   }).join('; ') + '.');
+}
+
+async function main() {
+  const specs = SPECS.map((name) => ({ name, spec: specOf(name) }));
+  const report = { when: new Date().toISOString(), cpus: cpus().length, steps: STEPS, specs: {} };
+
+  // Native first, while the browser is not running.
+  for (const { name } of ONLY.has('speed') ? specs : []) {
+    const extra = TO_GROK ? ['--to-grok'] : [];
+    report.specs[name] = {
+      flex1: nativeBench(name, 'cpu', { RAYON_NUM_THREADS: '1' }, extra),
+      flexN: nativeBench(name, 'cpu'),
+      wgpu: BACKENDS.includes('webgpu') ? nativeBench(name, 'wgpu') : null,
+      torch1: name === 'doshi-quick-grok' ? torchBench(1) : null,
+    };
+    log(`native: ${name}: ${JSON.stringify(report.specs[name])}`);
+  }
+  report.load = [];
+  if (ONLY.has('load')) for (const path of BACKENDS) report.load.push(...await firstLoad(path));
+  if (ONLY.has('post') && BACKENDS.includes('cpu') && !flag('no-post')) report.post = await widgetPost();
+  if (ONLY.has('team') && BACKENDS.includes('cpu') && TEAM_PRESETS.length) report.team = await teamRuns();
+  for (const backend of ONLY.has('speed') ? BACKENDS : []) {
+    const runs = await browserRuns(backend, specs);
+    for (const [name, r] of Object.entries(runs)) report.specs[name][backend] = r;
+  }
+  // The worker's two builds (Cargo.toml's `webgpu` feature): the page starts the CPU-only one
+  // where it will train on the CPU.
+  report.wasm = {};
+  for (const [build, file] of [['webgpu', 'gradscope-worker_bg.wasm'], ['cpu', 'gradscope-worker-cpu_bg.wasm']]) {
+    const wasm = readFileSync(`${DIST}/${file}`);
+    report.wasm[build] = {
+      bytes: wasm.length,
+      gzip: gzipSync(wasm, { level: 9 }).length,
+      brotli: existsSync(`${DIST}/${file}.br`) ? statSync(`${DIST}/${file}.br`).size
+        : brotliCompressSync(wasm, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } }).length,
+      brotliQuality: existsSync(`${DIST}/${file}.br`) ? 11 : 9,
+      modified: statSync(`${DIST}/${file}`).mtime.toISOString(),
+    };
+  }
+
+  const out = [];
+  if (ONLY.has('speed')) speedTables(out, specs, report);
   if (report.load.length) {
     out.push('');
     out.push('## First load (`#grokking`, headless Chromium, cold cache unless said; the form drawn, then Train enabled)');
@@ -466,9 +482,10 @@ async function main() {
     out.push('');
     out.push(`## A post of ${POST_WIDGETS} widgets (three labs, CPU backend, autoplay), scrolled top to bottom, ${POST_DWELL_MS / 1000} s on each, then back to the first`);
     out.push('');
-    out.push('| Chromium PSS, empty page | peak | at the end | workers alive: peak · at the end | steps/s of each widget while on screen |');
-    out.push('| --- | --- | --- | --- | --- |');
-    out.push(`| ${f(p.empty, 0)} MB | ${f(p.peak, 0)} MB | ${f(p.last, 0)} MB | ${p.peakWorkers} · ${p.workersAtEnd} | ${p.speeds.map((x) => f(x, 0)).join(', ')} |`);
+    out.push('| Chromium PSS, empty page | peak | at the end | the widgets removed, 3 s later | workers alive: peak · at the end | steps/s of each widget while on screen |');
+    out.push('| --- | --- | --- | --- | --- | --- |');
+    out.push(`| ${f(p.empty, 0)} MB | ${f(p.peak, 0)} MB | ${f(p.last, 0)} MB | ${f(p.removed, 0)} MB | ${p.peakWorkers} · ${p.workersAtEnd} | ${p.speeds.map((x) => f(x, 0)).join(', ')} |`);
+    out.push(`\nPSS after each widget's time on screen: ${p.atEach.map((x) => f(x, 0)).join(', ')} MB.`);
     out.push(`\nThe first widget, scrolled back to, went on from step ${p.firstStep}${p.continued ? ' with its curves from step 0' : ' but lost its curves'}.`);
   }
   if (report.team) {
@@ -492,7 +509,7 @@ async function main() {
   }
   const { cpu, webgpu } = report.wasm;
   out.push(`\nCPU-only ÷ WebGPU build: ${ratio(cpu.bytes, webgpu.bytes)} raw, ${ratio(cpu.brotli, webgpu.brotli)} brotli.`);
-  if (TO_GROK) {
+  if (TO_GROK && ONLY.has('speed')) {
     out.push('');
     out.push('## Time to grok (test accuracy ≥ 0.99, from step 0, evaluations as the spec sets them)');
     out.push('');

@@ -9,6 +9,7 @@
 #   scripts/bench-browser.sh SPEC [SPEC …]        presets or spec files
 #   scripts/bench-browser.sh --tiny               a tiny spec, 3 steps (CI runs this so it cannot rot)
 # STEPS (default 20) sets the timed steps; BACKENDS (default cpu,webgpu) the browser backends;
+# ONLY (e.g. ONLY=load,post) the tables to run, of speed, load, post and team (default all);
 # BENCH_JSON=file keeps the raw figures; NATIVE_TIMEOUT
 # (s, default 600) cuts a native measurement short (native wgpu autotunes slowly on lavapipe).
 set -euo pipefail
@@ -44,4 +45,4 @@ trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
 specs_csv=$(IFS=,; echo "${specs[*]}")
 node scripts/bench-browser.mjs --url "http://127.0.0.1:$PORT/" --gs "$CARGO_TARGET_DIR/release/gradscope" \
-  --specs "$specs_csv" --steps "$steps" ${BENCH_JSON:+--json "$BENCH_JSON"} ${NATIVE_TIMEOUT:+--native-timeout "$NATIVE_TIMEOUT"} "${extra[@]}" "${load[@]}"
+  --specs "$specs_csv" --steps "$steps" ${BENCH_JSON:+--json "$BENCH_JSON"} ${ONLY:+--only "$ONLY"} ${NATIVE_TIMEOUT:+--native-timeout "$NATIVE_TIMEOUT"} "${extra[@]}" "${load[@]}"
