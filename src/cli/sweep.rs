@@ -464,13 +464,24 @@ impl PointRequest {
     }
 }
 
+/// The binary this process runs, for its children. On Linux that is `/proc/self/exe`, which
+/// names the running file even after `cargo build` has replaced it on disk: a sweep runs for
+/// hours, and `current_exe()` then names a file that is gone (a sweep's third point failed so,
+/// "cannot start a worker process"), while a path to the new build would mix two builds in one
+/// sweep.
+fn running_binary() -> Result<std::path::PathBuf, String> {
+    let own = std::path::Path::new("/proc/self/exe");
+    if own.exists() {
+        return Ok(own.to_path_buf());
+    }
+    std::env::current_exe().map_err(|e| format!("cannot find the gradscope binary: {e}"))
+}
+
 /// Runs one point (or a speed probe) in a `gradscope sweep-point` child with `threads` threads.
 /// When this process gets SIGTERM, the child is told (a `checkpoint` line on its stdin) and
 /// answers at its next evaluation.
 fn run_child(request: PointRequest, threads: usize) -> Result<PointReply, String> {
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the gradscope binary: {e}"))?;
-    let mut child = Command::new(exe)
+    let mut child = Command::new(running_binary()?)
         .arg("sweep-point")
         .env("RAYON_NUM_THREADS", threads.to_string())
         .env(PARENT_ENV, std::process::id().to_string())

@@ -149,6 +149,28 @@ fn a_point_recorded_by_the_sweep_is_the_run_gradscope_run_gives() {
     assert_eq!(std::fs::read_to_string(dir.join("tiny.jsonl")).unwrap(), before);
 }
 
+/// A sweep runs for hours, and `cargo build` may replace its binary meanwhile: its later points
+/// still start, from the binary the sweep runs.
+#[test]
+fn a_sweep_whose_binary_is_gone_still_starts_its_points() {
+    let dir = workdir("binary-gone");
+    std::fs::write(dir.join("tiny.json"), TINY).unwrap();
+    let exe = dir.join("gradscope-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_gradscope"), &exe).unwrap();
+    let child = Command::new(&exe)
+        .args(["sweep", "tiny.json", "--jobs", "1", "--out", "out.jsonl"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `spawn` returns once the sweep runs the copy; its points start after this.
+    std::fs::remove_file(&exe).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(results(&dir.join("out.jsonl")).len(), 8);
+}
+
 #[test]
 fn shards_merge_to_the_unsharded_results() {
     let dir = workdir("shards");
