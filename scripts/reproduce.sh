@@ -66,6 +66,13 @@ for name in "${names[@]}"; do
       esac
       "$VENV/bin/python" scripts/reference/plot_sweep.py "$OUT/sweeps/$name.png" "$OUT/sweeps/$name.jsonl" "${axes[@]}" --title "$name: steps to test acc ≥ 0.99"
       ;;
+    nanda-seeds)
+      # Nanda's transformer on seeds 0–2, each stopped 500 epochs after it groks (~25 min a seed
+      # here), with each seed's curves; resumable, as above.
+      echo "[reproduce] $name: gradscope sweep sweeps/$name.json --stop-after-grok 500" >&2
+      "$GS" sweep "sweeps/$name.json" --stop-after-grok 500 --out "$OUT/sweeps/$name.jsonl" \
+        --curves "$OUT/sweeps/$name-curves" > "$OUT/sweeps/$name.table"
+      ;;
     kumar)
       for a in 1 2 3 10; do kumar "$a" 12000; run "kumar-alpha-$a" "$(kumar_spec "$a")"; done
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \
