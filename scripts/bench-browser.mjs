@@ -425,6 +425,44 @@ function speedTables(out, specs, report) {
   }).join('; ') + '.');
 }
 
+/** The browser's goals in one table, each with what this run measured (rows for what it did
+ * not measure are left out): a first load that fits the visitor, a page of widgets that stays
+ * small, every core. The tables after it give the details. */
+function goalsTable(out, report) {
+  const rows = [];
+  const row = (goal, target, measured, met) => rows.push(`| ${goal} | ${target} | ${measured} | ${met == null ? '—' : met ? 'met' : 'missed'} |`);
+  const slow = (path) => report.load.find((r) => r.path === path && r.network.startsWith('20 Mbit/s'));
+  const cpuLoad = slow('cpu');
+  if (cpuLoad) {
+    row('CPU path, 20 Mbit/s, cold: form shown', '≤ 500 ms', `${f(cpuLoad.cold.painted, 0)} ms`, cpuLoad.cold.painted <= 500);
+    row('CPU path, 20 Mbit/s, cold: Train enabled', '≤ 2000 ms', `${f(cpuLoad.cold.ready, 0)} ms`, cpuLoad.cold.ready <= 2000);
+  }
+  const gpuLoad = slow('webgpu');
+  if (gpuLoad) row('WebGPU path, 20 Mbit/s, cold: form shown', '≤ 500 ms', `${f(gpuLoad.cold.painted, 0)} ms`, gpuLoad.cold.painted <= 500);
+  const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
+  for (const [build, limit] of [['cpu', 2e6], ['webgpu', 4e6]]) {
+    const w = report.wasm[build];
+    if (w) row(`${build === 'cpu' ? 'CPU-only' : 'WebGPU'} worker wasm, brotli (gzip)`, `≤ ${mb(limit)}`, `${mb(w.brotli)} (${mb(w.gzip)})`, w.brotli <= limit);
+  }
+  if (report.post) {
+    const p = report.post;
+    row(`${POST_WIDGETS}-widget post: Chromium PSS at every moment`, '≤ 600 MB', `peak ${f(p.peak, 0)} MB`, p.peak <= 600);
+    row(`${POST_WIDGETS}-widget post: a widget scrolled back to continues`, 'same step, same curves', `step ${p.firstStep}, ${p.continued ? 'curves kept' : 'curves lost'}`, p.continued);
+  }
+  for (const [preset, t] of Object.entries(report.team || {})) {
+    const speedup = t.many.sps / t.one.sps;
+    const [target, met] = preset === 'norm-placement' ? ['≥ 1.70×', speedup >= 1.7] : ['report it', null];
+    row(`${preset}: ${t.many.workers} workers ÷ 1, results ${t.same ? 'identical' : 'DIFFER'}`, target, ratio(t.many.sps, t.one.sps), t.same ? met : false);
+  }
+  if (!rows.length) return;
+  out.push(`## Goals (${report.cpus} CPUs; one run)`);
+  out.push('');
+  out.push('| goal | target | measured | |');
+  out.push('| --- | --- | --- | --- |');
+  out.push(...rows);
+  out.push('');
+}
+
 async function main() {
   const specs = SPECS.map((name) => ({ name, spec: specOf(name) }));
   const report = { when: new Date().toISOString(), cpus: cpus().length, steps: STEPS, specs: {} };
@@ -464,6 +502,7 @@ async function main() {
   }
 
   const out = [];
+  goalsTable(out, report);
   if (ONLY.has('speed')) speedTables(out, specs, report);
   if (report.load.length) {
     out.push('');
