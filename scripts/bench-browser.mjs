@@ -442,7 +442,10 @@ function goalsTable(out, report) {
   const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
   for (const [build, limit] of [['cpu', 2e6], ['webgpu', 4e6]]) {
     const w = report.wasm[build];
-    if (w) row(`${build === 'cpu' ? 'CPU-only' : 'WebGPU'} worker wasm, brotli (gzip)`, `≤ ${mb(limit)}`, `${mb(w.brotli)} (${mb(w.gzip)})`, w.brotli <= limit);
+    // The goal is the published site's (dist.sh --optimize: wasm-opt, brotli quality 11 copies);
+    // a build without those copies is measured but not judged.
+    const published = w?.brotliQuality === 11;
+    if (w) row(`${build === 'cpu' ? 'CPU-only' : 'WebGPU'} worker wasm, brotli (gzip)${published ? '' : ', a build not optimized for publishing'}`, `≤ ${mb(limit)}`, `${mb(w.brotli)} (${mb(w.gzip)})`, published ? w.brotli <= limit : null);
   }
   if (report.post) {
     const p = report.post;

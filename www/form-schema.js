@@ -1938,7 +1938,7 @@ export default {
       "name": "selective-copying",
       "title": "Selective copying: S4D vs gated S4D vs Mamba",
       "source": "Gu & Dao 2023, 'Mamba', §4.1.1 and Table 1; state-spaces/mamba",
-      "expect": "8 data tokens (8 symbols) scattered among noise in 64 positions, copied in order at the end. The paper (L = 4096, 2 layers, D = 64): S4 18.3%, S4 in a gated block ≈57%, Mamba 99.8%. Here (native, seed 0, 1000 steps): all three near chance for ~150 steps; the gated LTI block learns first and still leads at 1000 — held-out accuracy 0.72 (gated S4D), 0.67 (Mamba, rising fastest at the end), 0.54 (S4D). Mamba beats plain S4D; passing the gated block needs a longer task or budget than this browser-sized one.",
+      "expect": "8 data tokens (8 symbols) scattered among noise in 64 positions, copied in order at the end. The paper (L = 4096, 2 layers, D = 64): S4 18.3%, S4 in a gated block ≈57%, Mamba 99.8%. Here the task is 64 times shorter and the models half as wide (D = 32), so the LTI models keep more of it. Watch the order change: the gated LTI block learns first and leads for the first 1200–1750 steps; Mamba leaves chance last, passes it, and copies every token (≥ 0.99 from step 1950 on seed 0, natively), while both LTI models level off below it. At 3000 steps, natively, on seeds 0–4: Mamba 0.987–0.999 on four seeds and 0.898 on seed 2, gated S4D 0.80–0.83, S4D 0.61–0.68.",
       "spec": {
         "scans": {
           "eval": {
@@ -2003,9 +2003,9 @@ export default {
             "vocab": 8
           },
           "training": {
-            "batch_size": 32,
+            "batch_size": 16,
             "eval_every": 25,
-            "steps": 1000
+            "steps": 3000
           }
         }
       }
@@ -2092,7 +2092,7 @@ export default {
       "name": "mamba-selectivity",
       "title": "Selectivity: Δ on a copying input",
       "source": "Gu & Dao 2023, 'Mamba', §3.5.2 (Δ as a selection mechanism)",
-      "expect": "One Mamba on selective copying. The Δ view shows Δ_t on a held-out sequence (first layer, mean over channels; data tokens marked): a large Δ resets the state to the current token, a small one keeps it. Watch whether Δ becomes input-dependent: in a 1000-step native run of the selective-copying preset (Mamba at 0.67) the first layer's mean Δ on a held-out sequence was input-dependent: 0.019 on data tokens, 0.097 on noise. The state view shows what the input-dependent B_t and C_t write and read.",
+      "expect": "One Mamba on selective copying. The Δ view shows Δ_t on a held-out sequence (first layer, mean over channels; data tokens marked): a large Δ resets the state to the current token, a small one keeps it. Watch whether Δ becomes input-dependent: in a 1000-step native run of selective copying (batches of 32, Mamba at 0.67) the first layer's mean Δ on a held-out sequence was input-dependent: 0.019 on data tokens, 0.097 on noise. The state view shows what the input-dependent B_t and C_t write and read.",
       "spec": {
         "scans": {
           "eval": {
