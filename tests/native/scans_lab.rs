@@ -415,7 +415,11 @@ fn cli_inspect_ssm_and_init_write_the_scans_numbers() {
     let mamba = models[1]["params"].as_array().unwrap();
     let a_log = mamba.iter().find(|p| p["name"] == "layers.0.mixer.mixer.a_log").expect("A_log");
     assert_eq!(a_log["shape"], serde_json::json!([64, 16]));
-    assert_eq!(shape(&dump["batch"]["tokens"]), vec![32, 64]);
+    assert_eq!(
+        shape(&dump["batch"]["tokens"]),
+        vec![16, 64],
+        "the preset's batch of 16 over L = 64"
+    );
     assert_eq!(dump["step"], 0);
     // A gradient-flow spec is refused with a pointer to `inspect gradients`.
     let o = gradscope(&["inspect", "init", "norm-placement"]);
