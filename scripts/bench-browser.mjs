@@ -449,13 +449,19 @@ function goalsTable(out, report) {
   }
   if (report.post) {
     const p = report.post;
-    row(`${POST_WIDGETS}-widget post: Chromium PSS at every moment`, '≤ 600 MB', `peak ${f(p.peak, 0)} MB`, p.peak <= 600);
+    // The goal is measured at the default 4 s on each widget; a shorter dwell (CI's quick run)
+    // shows the figure without judging it.
+    const measured = POST_DWELL_MS >= 4000;
+    row(`${POST_WIDGETS}-widget post: Chromium PSS at every moment${measured ? '' : `, ${POST_DWELL_MS / 1000} s a widget (the goal's run: 4 s)`}`, '≤ 600 MB', `peak ${f(p.peak, 0)} MB`, measured ? p.peak <= 600 : null);
     row(`${POST_WIDGETS}-widget post: a widget scrolled back to continues`, 'same step, same curves', `step ${p.firstStep}, ${p.continued ? 'curves kept' : 'curves lost'}`, p.continued);
   }
   for (const [preset, t] of Object.entries(report.team || {})) {
     const speedup = t.many.sps / t.one.sps;
-    const [target, met] = preset === 'norm-placement' ? ['≥ 1.70×', speedup >= 1.7] : ['report it', null];
-    row(`${preset}: ${t.many.workers} workers ÷ 1, results ${t.same ? 'identical' : 'DIFFER'}`, target, ratio(t.many.sps, t.one.sps), t.same ? met : false);
+    // Splitting and joining the team is a fixed cost, so the speed-up is judged over the goal's
+    // run of ≥ 300 steps only; a shorter one (CI's quick run) still fails on differing histories.
+    const judged = preset === 'norm-placement' && TEAM_STEPS >= 300;
+    const target = preset === 'norm-placement' ? `≥ 1.70×${judged ? '' : ` over ≥ 300 steps (this run: ${TEAM_STEPS})`}` : 'report it';
+    row(`${preset}: ${t.many.workers} workers ÷ 1, results ${t.same ? 'identical' : 'DIFFER'}`, target, ratio(t.many.sps, t.one.sps), t.same ? (judged ? speedup >= 1.7 : null) : false);
   }
   if (!rows.length) return;
   out.push(`## Goals (${report.cpus} CPUs; one run)`);
