@@ -82,6 +82,23 @@ for name in "${names[@]}"; do
       "$GS" sweep "sweeps/$name.json" --out "$OUT/sweeps/$name.jsonl" --curves "$OUT/sweeps/$name-curves" \
         > "$OUT/sweeps/$name.table"
       ;;
+    selective-copying-long-torch)
+      # The same long runs in the independent PyTorch reference (its own init and data), seeds
+      # 0 and 1, one model at a time; each resumes from its checkpoint (~12 / 25 min for S4D /
+      # gated S4D here, hours for Mamba). torch comes from PyPI into the venv once.
+      "$VENV/bin/python" -c 'import torch' 2>/dev/null || "$VENV/bin/pip" install -q torch
+      mkdir -p "$OUT/sweeps/$name"
+      for seed in 0 1; do
+        for mixer in s4d gated_s4d mamba; do
+          metrics="$OUT/sweeps/$name/$mixer-seed$seed.jsonl"
+          # Done when its summary line is in (the script prints it last).
+          grep -qs "\"mixer\": \"$mixer\", \"seed\": $seed," "$OUT/sweeps/$name/summary.jsonl" && continue
+          echo "[reproduce] $name: $mixer, seed $seed" >&2
+          "$VENV/bin/python" scripts/reference/selective_copying_torch.py --spec sweeps/selective-copying-long.json \
+            --mixer "$mixer" --seed "$seed" --out "$metrics" --resume >> "$OUT/sweeps/$name/summary.jsonl"
+        done
+      done
+      ;;
     kumar)
       for a in 1 2 3 10; do kumar "$a" 12000; run "kumar-alpha-$a" "$(kumar_spec "$a")"; done
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/kumar-alpha-sweep.png" \

@@ -98,9 +98,10 @@ class S4DBlock(torch.nn.Module):
 class MambaBlock(torch.nn.Module):
     """mamba_simple.py's Mamba (slow path); `lti` replaces the selective scan by S4D."""
 
-    def __init__(self, d_model, d_state, expand, dt_rank, lti=None):
+    def __init__(self, d_model, d_state, expand, dt_rank, lti=None, scan=selective_scan_ref):
         super().__init__()
         d_inner = expand * d_model
+        self.scan = scan  # selective_scan_ref here; the trainer passes the pscan (same numbers)
         self.d_inner, self.d_state, self.dt_rank = d_inner, d_state, dt_rank
         self.in_proj = torch.nn.Linear(d_model, 2 * d_inner, bias=False)
         self.conv1d = torch.nn.Conv1d(d_inner, d_inner, kernel_size=D_CONV, groups=d_inner,
@@ -129,14 +130,15 @@ class MambaBlock(torch.nn.Module):
             B = B.reshape(batch, seqlen, self.d_state).transpose(1, 2)  # (B, N, L)
             C = C.reshape(batch, seqlen, self.d_state).transpose(1, 2)
             A = -torch.exp(self.A_log)
-            y = selective_scan_ref(x, dt, A, B, C, self.D, delta_bias=self.dt_proj.bias,
-                                   delta_softplus=True)
+            y = self.scan(x, dt, A, B, C, self.D, delta_bias=self.dt_proj.bias,
+                          delta_softplus=True)
             y = y * F.silu(z)
         return self.out_proj(y.transpose(1, 2))
 
 
 class Net(torch.nn.Module):
-    def __init__(self, vocab, mixer, layers, d_model, d_state, expand, discretization):
+    def __init__(self, vocab, mixer, layers, d_model, d_state, expand, discretization,
+                 scan=selective_scan_ref):
         super().__init__()
         self.embedding = torch.nn.Embedding(vocab, d_model)
         self.norms = torch.nn.ModuleList(torch.nn.LayerNorm(d_model) for _ in range(layers))
@@ -144,7 +146,7 @@ class Net(torch.nn.Module):
         make = {
             "s4d": lambda: S4DBlock(d_model, d_state, discretization),
             "gated_s4d": lambda: MambaBlock(d_model, d_state, expand, dt_rank, lti=discretization),
-            "mamba": lambda: MambaBlock(d_model, d_state, expand, dt_rank),
+            "mamba": lambda: MambaBlock(d_model, d_state, expand, dt_rank, scan=scan),
         }[mixer]
         self.mixers = torch.nn.ModuleList(make() for _ in range(layers))
         self.norm_f = torch.nn.LayerNorm(d_model)
