@@ -82,6 +82,21 @@ for name in "${names[@]}"; do
       "$GS" sweep "sweeps/$name.json" --out "$OUT/sweeps/$name.jsonl" --curves "$OUT/sweeps/$name-curves" \
         > "$OUT/sweeps/$name.table"
       ;;
+    nanda-seeds-torch)
+      # The Nanda preset in the PyTorch reference with its own init and split, seeds 0 and 1,
+      # float32 like the preset, each stopped 500 epochs after it groks; resumable from its
+      # checkpoint (a few hours a seed here).
+      "$VENV/bin/python" -c 'import torch' 2>/dev/null || "$VENV/bin/pip" install -q torch
+      mkdir -p "$OUT/sweeps/$name"
+      for seed in 0 1; do
+        metrics="$OUT/sweeps/$name/seed$seed.jsonl"
+        [ -e "$metrics.done" ] && continue
+        echo "[reproduce] $name: seed $seed" >&2
+        "$VENV/bin/python" scripts/reference/transformer_torch.py --preset nanda --seed "$seed" \
+          --dtype float32 --threads 1 --stop-after-grok 500 --out "$metrics" --resume
+        touch "$metrics.done"
+      done
+      ;;
     selective-copying-long-torch)
       # The same long runs in the independent PyTorch reference (its own init and data), seeds
       # 0 and 1, one model at a time; each resumes from its checkpoint (~12 / 25 min for S4D /
@@ -91,11 +106,11 @@ for name in "${names[@]}"; do
       for seed in 0 1; do
         for mixer in s4d gated_s4d mamba; do
           metrics="$OUT/sweeps/$name/$mixer-seed$seed.jsonl"
-          # Done when its summary line is in (the script prints it last).
-          grep -qs "\"mixer\": \"$mixer\", \"seed\": $seed," "$OUT/sweeps/$name/summary.jsonl" && continue
+          [ -e "$metrics.done" ] && continue
           echo "[reproduce] $name: $mixer, seed $seed" >&2
           "$VENV/bin/python" scripts/reference/selective_copying_torch.py --spec sweeps/selective-copying-long.json \
             --mixer "$mixer" --seed "$seed" --out "$metrics" --resume >> "$OUT/sweeps/$name/summary.jsonl"
+          touch "$metrics.done"
         done
       done
       ;;

@@ -18,13 +18,17 @@ Two ways to run it:
   compare against: the dump, the per-step losses and accuracies, and the logits on every pair at
   the start and the end, computed in float64.
 * On its own (`--preset nanda|power`): its own seeded init and split, for comparing when a run
-  groks (`--steps`, `--eval-every`); prints one JSON object per evaluation.
+  groks (`--steps`, `--eval-every`); prints one JSON object per evaluation, or writes them to
+  `--out FILE`, where the run also keeps a checkpoint (FILE.ckpt, at each evaluation) that
+  `--resume` carries on from with the same numbers. `--stop-after-grok N` ends the run N steps
+  after test accuracy first reaches 0.99, as `gradscope run --stop-after-grok` does.
 
 scripts/make-fixtures.sh regenerates the fixtures; torch lives in ~/.cache/gradscope/bench-venv.
 """
 import argparse
 import json
 import math
+import os
 import sys
 
 import torch
@@ -135,7 +139,13 @@ def main():
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     ap.add_argument("--fixture", help="write a test fixture here (needs --init)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--out", help="without --fixture: write the evaluations here (JSON lines), "
+                    "checkpointing to OUT.ckpt at each one")
+    ap.add_argument("--resume", action="store_true", help="with --out: carry on from OUT.ckpt")
+    ap.add_argument("--stop-after-grok", type=int, help="stop this many steps after test acc >= 0.99")
     args = ap.parse_args()
+    if args.out and (args.fixture or args.init):
+        sys.exit("--out is for runs from the reference's own init (--preset), not fixtures")
     if args.threads:
         torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
@@ -210,11 +220,25 @@ def main():
     n_train = len(split["train"][0])
     if args.fixture and not (dump and (batch == 0 or batch >= n_train)):
         sys.exit("--fixture needs --init and a full-batch spec (the batch order is gradscope's own)")
-    history, start_logits = [evaluate(0)], all_logits() if args.fixture else None
+    order, cursor, first_step, grokked = None, n_train, 1, None
+    ckpt = args.out + ".ckpt" if args.out else None
+    if ckpt and args.resume and os.path.exists(ckpt):
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        gen.set_state(state["generator"])
+        order, cursor, grokked, history = state["order"], state["cursor"], state["grokked"], state["history"]
+        first_step = history[-1]["step"] + 1
+        print(f"resuming at step {first_step} from {ckpt}", file=sys.stderr)
+    else:
+        history = [evaluate(0)]
+    start_logits = all_logits() if args.fixture else None
+    sink = open(args.out, "w") if args.out else sys.stdout
     if not args.fixture:
-        print(json.dumps(history[0]), flush=True)
-    order, cursor = None, n_train
-    for step in range(1, training["steps"] + 1):
+        for record in history:  # on resume, the records up to the checkpoint
+            print(json.dumps(record), file=sink, flush=True)
+    for step in range(first_step, training["steps"] + 1):
         a, b, y = split["train"]
         if 0 < batch < n_train:
             if cursor + batch > n_train:
@@ -230,7 +254,20 @@ def main():
             record = evaluate(step)
             history.append(record)
             if not args.fixture:
-                print(json.dumps(record), flush=True)
+                print(json.dumps(record), file=sink, flush=True)
+            if grokked is None and record["test_acc"] >= 0.99:
+                grokked = step
+            if args.stop_after_grok is not None and grokked is not None \
+                    and step >= grokked + args.stop_after_grok:
+                break
+            if ckpt and step < training["steps"]:
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "schedule": schedule.state_dict(), "generator": gen.get_state(),
+                            "order": order, "cursor": cursor, "grokked": grokked, "history": history},
+                           ckpt + ".tmp")
+                os.replace(ckpt + ".tmp", ckpt)
+    if ckpt and os.path.exists(ckpt):
+        os.remove(ckpt)
 
     if args.fixture:
         fixture = {
