@@ -101,7 +101,7 @@ class MambaBlock(torch.nn.Module):
     def __init__(self, d_model, d_state, expand, dt_rank, lti=None, scan=selective_scan_ref):
         super().__init__()
         d_inner = expand * d_model
-        self.scan = scan  # selective_scan_ref here; the trainer passes the pscan (same numbers)
+        self.scan = scan  # selective_scan_ref here; the trainer passes a faster one (same numbers)
         self.d_inner, self.d_state, self.dt_rank = d_inner, d_state, dt_rank
         self.in_proj = torch.nn.Linear(d_model, 2 * d_inner, bias=False)
         self.conv1d = torch.nn.Conv1d(d_inner, d_inner, kernel_size=D_CONV, groups=d_inner,

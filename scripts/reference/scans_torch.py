@@ -29,7 +29,7 @@ PyTorch CPU scans a user would otherwise run.
 
 * `bench [--batch 1 --dim 64 --state 16 --lengths ... --repeats 3 --threads N --cap-seconds 20]`
   times forward + backward (loss = out.sum(), gradients to u, delta, A, B, C, D) in float32 on the
-  CPU of three implementations of the same scan, after checking in float64 that every pair agrees
+  CPU of four implementations of the same scan, after checking in float64 that every pair agrees
   (outputs and all six gradients, L up to 64):
   - "torch_sequential": `selective_scan_ref`'s loop as published. Its backward is O(L^2): each
     `deltaA[:, :, i]` (and `deltaB_u[:, :, i]`, `C[:, :, i]`) slice's backward materialises a zero
@@ -39,6 +39,10 @@ PyTorch CPU scans a user would otherwise run.
     `torch.unbind(..., dim=2)` per tensor, whose backward stacks the L step gradients once, so the
     backward is O(L). The fair sequential loop: it separates the loop's cost from the slices'.
   - "torch_pscan": alxndrTL/mamba.py's Blelloch `pscan` (ported below).
+  - "torch_sequential_fn": the loop again, inside one autograd Function whose backward is written
+    out (`SequentialScanFn`): time-major [l, b, d, n] tensors made once and updated in place, so
+    each step is one contiguous fused multiply-add. The fastest of the four on a CPU at the
+    widths the scans lab trains (selective_copying_torch.py uses it).
   One JSON line per (impl, L), then a summary table. An implementation whose one call exceeds
   --cap-seconds skips that length and all longer ones (the check comes after the call, so that one
   call may run past the cap). On a busy machine, --threads 1 avoids OpenMP threads fighting for cores.
@@ -207,6 +211,68 @@ def selective_scan_pscan(u, delta, A, B, C, D, delta_bias=None, delta_softplus=F
     return y.transpose(1, 2) + u * D[:, None]
 
 
+class SequentialScanFn(torch.autograd.Function):
+    """The selective scan's core, y = scan(u, delta, A, B, C) without D, with a backward derived
+    by hand, so autograd never sees the [b, l, d, n] broadcasts (their backward is where the other
+    three spend their time on a CPU).
+
+    Forward: dA_t = exp(delta_t A), X_t = (delta_t u_t) B_t, h_t = dA_t h_{t-1} + X_t (a loop over
+    t of one fused multiply-add on [b, d, n]), y_t = <h_t, C_t>.
+    Backward, with G_t = dLoss/dX_t (the whole gradient reaching h_t):
+    G_t = C_t gy_t + dA_{t+1} G_{t+1} (the same loop, reversed); then, each as one big op,
+    dB_t = sum_d G_t (delta_t u_t), d(delta_t u_t) = sum_n G_t B_t, dC_t = sum_d gy_t h_t and,
+    through dA_t = exp(delta_t A) with Z_t = G_t h_{t-1} dA_t: d delta_t += sum_n Z_t A,
+    dA = sum_{b,t} Z_t delta_t."""
+
+    @staticmethod
+    def forward(ctx, u, delta, A, B, C):  # u, delta [b, d, l]; A [d, n]; B, C [b, n, l]
+        # Time leads ([l, b, ...]) so that each step of the loop is one contiguous block, and the
+        # [l, b, d, n] tensors are made once and then updated in place (a fresh one costs more
+        # than a pass over it).
+        b, d, l = u.shape
+        n = A.shape[1]
+        deltat = delta.permute(2, 0, 1).contiguous()  # [l, b, d]
+        w = (delta * u).permute(2, 0, 1).contiguous()  # [l, b, d]
+        Bt, Ct = B.permute(2, 0, 1).contiguous(), C.permute(2, 0, 1).contiguous()  # [l, b, n]
+        dA = (deltat[..., None] * A).exp_()  # [l, b, d, n]
+        H = w[..., None] * Bt[:, :, None, :]  # X, made H in place: [l, b, d, n]
+        for t in range(1, l):
+            H[t].addcmul_(dA[t], H[t - 1])
+        y = torch.bmm(H.view(l * b, d, n), Ct.view(l * b, n, 1))  # [l b, d, 1]
+        ctx.save_for_backward(u, delta, A, deltat, w, Bt, Ct, dA, H)
+        return y.view(l, b, d).permute(1, 2, 0)  # [b, d, l]
+
+    @staticmethod
+    def backward(ctx, gy):
+        u, delta, A, deltat, w, Bt, Ct, dA, H = ctx.saved_tensors
+        b, d, l = u.shape
+        n = A.shape[1]
+        gyt = gy.permute(2, 0, 1).contiguous()  # [l, b, d]
+        gC = torch.bmm(gyt.view(l * b, 1, d), H.view(l * b, d, n)).view(l, b, n)
+        G = gyt[..., None] * Ct[:, :, None, :]  # [l, b, d, n]
+        for t in range(l - 2, -1, -1):
+            G[t].addcmul_(dA[t + 1], G[t + 1])
+        gw = torch.bmm(G.view(l * b, d, n), Bt.view(l * b, n, 1)).view(l, b, d)
+        gB = torch.bmm(w.view(l * b, 1, d), G.view(l * b, d, n)).view(l, b, n)
+        Z = torch.empty_like(H)  # Z_t = G_t h_{t-1} dA_t, h_{-1} = 0
+        Z[0].zero_()
+        torch.mul(G[1:], H[:-1], out=Z[1:])
+        Z.mul_(dA)
+        gA = (Z * deltat[..., None]).sum((0, 1))  # [d, n]
+        gdelta = Z.mul_(A).sum(-1) + gw * u.permute(2, 0, 1)  # [l, b, d]
+        gu = gw * deltat
+        return (gu.permute(1, 2, 0), gdelta.permute(1, 2, 0), gA, gB.permute(1, 2, 0), gC.permute(1, 2, 0))
+
+
+def selective_scan_seq(u, delta, A, B, C, D, delta_bias=None, delta_softplus=False):
+    """The same scan as selective_scan_ref, with SequentialScanFn's hand-written backward."""
+    if delta_bias is not None:
+        delta = delta + delta_bias[..., None]
+    if delta_softplus:
+        delta = F.softplus(delta)
+    return SequentialScanFn.apply(u, delta, A, B, C) + u * D[:, None]
+
+
 def s4d_kernel(s, L):
     """S4D's kernel [h, L] in complex128 (float64 result), ZOH or bilinear."""
     c = lambda re, im: torch.complex(torch.tensor(s[re], dtype=torch.float64),
@@ -283,7 +349,7 @@ def scan_inputs(b, d, n, L, dtype, seed):
 
 
 IMPLS = {"torch_sequential": selective_scan_ref, "torch_sequential_unbind": selective_scan_unbind,
-         "torch_pscan": selective_scan_pscan}
+         "torch_pscan": selective_scan_pscan, "torch_sequential_fn": selective_scan_seq}
 GRAD_ARGS = ["u", "delta", "A", "B", "C", "D"]
 
 
@@ -330,13 +396,14 @@ def bench(args):
             print(json.dumps({"impl": impl, "L": L, "ms_per_fwd_bwd": round(ms, 3), "threads": threads}), flush=True)
     print(f"\nforward+backward, float32 CPU, batch {args.batch} dim {args.dim} state {args.state}, "
           f"median of {args.repeats} after a warm-up, {threads} threads (ms)")
-    print(f"{'L':>7} {'torch_sequential':>17} {'torch_sequential_unbind':>24} {'torch_pscan':>12} "
-          f"{'seq/pscan':>10} {'unbind/pscan':>13}")
+    print(f"{'L':>7} " + " ".join(f"{impl:>24}" for impl in IMPLS)
+          + " " + " ".join(f"{impl.removeprefix('torch_') + '/pscan':>24}" for impl in IMPLS if impl != "torch_pscan"))
     fmt = lambda v: f"{v:.2f}" if v is not None else "skipped"
-    ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
+    ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
     for L in lengths:
-        s, u, p = (results[(impl, L)] for impl in IMPLS)
-        print(f"{L:>7} {fmt(s):>17} {fmt(u):>24} {fmt(p):>12} {ratio(s, p):>10} {ratio(u, p):>13}")
+        row = {impl: results[(impl, L)] for impl in IMPLS}
+        print(f"{L:>7} " + " ".join(f"{fmt(v):>24}" for v in row.values()) + " "
+              + " ".join(f"{ratio(v, row['torch_pscan']):>24}" for impl, v in row.items() if impl != "torch_pscan"))
     return 0
 
 
@@ -349,7 +416,8 @@ def main():
     c.add_argument("--atol", type=float, default=2e-3)
     c.add_argument("--s4d-tol", type=float, default=1e-4, help="norm-wise relative error bound for s4d")
     b = sub.add_parser("bench", help="time selective_scan_ref's loop, the same loop with unbind, "
-                                     "and mamba.py's pscan (CPU, float32)")
+                                     "mamba.py's pscan and the loop with a written-out backward "
+                                     "(CPU, float32)")
     b.add_argument("--batch", type=int, default=1)
     b.add_argument("--dim", type=int, default=64)
     b.add_argument("--state", type=int, default=16)

@@ -2,8 +2,9 @@
 weights or data with gradscope's Rust: the independent reference for the lab's long runs.
 
 * The models are `scans_net_torch.py`'s (written from s4d.py and mamba_simple.py), in float32,
-  with Mamba's scan computed by the Blelloch `pscan` ported in `scans_torch.py` (the same numbers
-  as `selective_scan_ref`, with a backward linear in L).
+  with Mamba's scan computed by `scans_torch.py`'s `selective_scan_seq`: selective_scan_ref's loop
+  with a written-out backward (it agrees with selective_scan_ref to 1e-14 in float64, outputs and
+  gradients, `scans_torch.py bench` checks it; ~3x faster than mamba.py's pscan on a CPU here).
 * The weights start from the sources' own inits, drawn by torch's generator from `--seed`:
   - S4D (s4d.py's S4DKernel and S4D): log dt ~ U[log dt_min, log dt_max] per channel,
     C ~ randn(H, N/2) complex (real and imaginary parts N(0, 1/2)), D ~ randn(H); A by the spec's
@@ -53,7 +54,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scans_net_torch  # noqa: E402
 from scans_net_torch import EMBED_STD, MambaBlock, Net, S4DLayer  # noqa: E402
-from scans_torch import selective_scan_pscan  # noqa: E402
+from scans_torch import selective_scan_seq  # noqa: E402
 
 NOISE, ANSWER_SLOT, FIRST_DATA = 0, 1, 2
 NAMES = {"mamba": "mamba", "gated_s4d": "gated-s4d", "s4d": "s4d"}  # the sweep's model names
@@ -191,7 +192,7 @@ def main():
     torch.manual_seed(args.seed)
     vocab = task["vocab"] + 2
     net = Net(vocab, args.mixer, m["layers"], m["d_model"], m["d_state"], m["expand"],
-              m["discretization"], scan=selective_scan_pscan)
+              m["discretization"], scan=selective_scan_seq)
     init_weights(net, m)
     optimizer = torch.optim.AdamW(net.parameters(), lr=opt["lr"], betas=(opt["beta1"], opt["beta2"]),
                                   eps=opt["eps"], weight_decay=opt["weight_decay"])
@@ -212,14 +213,21 @@ def main():
         train_rng.bit_generator.state = state["train_rng"]
         torch.set_rng_state(state["torch_rng"])
         summary, last, first_step, elapsed = state["summary"], state["last"], state["step"], state["elapsed"]
-        with open(args.out) as f:  # the records up to the checkpoint's evaluation
-            kept = [l for l in f if "format" in json.loads(l) or json.loads(l)["step"] <= first_step]
+        if "records" in state:  # the file's lines up to the checkpoint's evaluation
+            kept = state["records"]
+        else:  # a checkpoint from before the records were kept in it: take them from the file
+            with open(args.out) as f:
+                kept = [l for l in f if "format" in json.loads(l) or json.loads(l)["step"] <= first_step]
         print(f"{name}: resuming at step {first_step} from {ckpt}", file=sys.stderr)
     else:
         kept = [json.dumps(header) + "\n"]
     start = time.perf_counter() - elapsed
+    # The checkpoint keeps the records written so far, so a run killed at any moment (even while
+    # this rewrites OUT) loses nothing the checkpoint had: an earlier version read them back from
+    # OUT, and a kill before the first flush after a resume emptied it.
     with open(args.out, "w") as out:
         out.writelines(kept)
+        out.flush()
         for step in range(first_step, steps + 1):
             if step == first_step and first_step > 0:
                 pass  # evaluated before the checkpoint
@@ -234,7 +242,8 @@ def main():
                 if last is not None:
                     series[f"{name}.train_acc"], series[f"{name}.train_loss"] = last
                 wall_ms = 1000 * (time.perf_counter() - start)
-                out.write(json.dumps({"step": step, "wall_ms": wall_ms, "series": series}) + "\n")
+                kept.append(json.dumps({"step": step, "wall_ms": wall_ms, "series": series}) + "\n")
+                out.write(kept[-1])
                 out.flush()
                 summary["best"] = max(summary["best"], test_acc)
                 for t in ("0.9", "0.99"):
@@ -248,7 +257,8 @@ def main():
                     torch.save({"net": net.state_dict(), "optimizer": optimizer.state_dict(),
                                 "train_rng": train_rng.bit_generator.state,
                                 "torch_rng": torch.get_rng_state(), "summary": summary, "last": last,
-                                "step": step, "elapsed": time.perf_counter() - start}, ckpt + ".tmp")
+                                "step": step, "elapsed": time.perf_counter() - start, "records": kept},
+                               ckpt + ".tmp")
                     os.replace(ckpt + ".tmp", ckpt)
                     if args.stop_after is not None and step >= args.stop_after:
                         print(f"{name}: stopped at step {step}; --resume carries on", file=sys.stderr)
