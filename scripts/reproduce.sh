@@ -99,8 +99,8 @@ for name in "${names[@]}"; do
       ;;
     selective-copying-long-torch)
       # The same long runs in the independent PyTorch reference (its own init and data), seeds
-      # 0 and 1, one model at a time; each resumes from its checkpoint (~12 / 25 / 60 min for
-      # S4D / gated S4D / Mamba on one core here). torch comes from PyPI into the venv once.
+      # 0 and 1, one model at a time; each resumes from its checkpoint (~14 / 21–39 / 85 min for
+      # S4D / gated S4D / Mamba on one core here, as measured). torch comes from PyPI into the venv once.
       "$VENV/bin/python" -c 'import torch' 2>/dev/null || "$VENV/bin/pip" install -q torch
       mkdir -p "$OUT/sweeps/$name"
       for seed in 0 1; do
