@@ -73,11 +73,13 @@ for name in "${names[@]}"; do
       "$GS" sweep "sweeps/$name.json" --stop-after-grok 500 --out "$OUT/sweeps/$name.jsonl" \
         --curves "$OUT/sweeps/$name-curves" > "$OUT/sweeps/$name.table"
       ;;
-    selective-copying-seeds|selective-copying-long)
+    selective-copying-seeds|selective-copying-seeds-d64|selective-copying-long)
       # Selective copying over seeds, each point's curves kept (resumable, as above): the
-      # preset carried to 4000 steps on seeds 0–4 (~10 min a seed here), and the task at the scale the
-      # page does not train, L = 128 with 16 of 16 symbols and D = 64 as in the paper, one model
-      # a point on seeds 0–2 for 8000 steps (~70 min a Mamba point here).
+      # preset as shipped until 2026-12-07 (D = 32, its spec written out in the sweep file)
+      # carried to 4000 steps on seeds 0–4 (~10 min a seed here); the preset as shipped (D = 64,
+      # 2000 steps) on seeds 0–4, one model a point (~2–5 min a point); and the task at the
+      # scale the page does not train, L = 128 with 16 of 16 symbols and D = 64 as in the paper,
+      # one model a point on seeds 0–2 for 8000 steps (~70 min a Mamba point here).
       echo "[reproduce] $name: gradscope sweep sweeps/$name.json" >&2
       "$GS" sweep "sweeps/$name.json" --out "$OUT/sweeps/$name.jsonl" --curves "$OUT/sweeps/$name-curves" \
         > "$OUT/sweeps/$name.table"

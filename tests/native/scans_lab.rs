@@ -414,7 +414,8 @@ fn cli_inspect_ssm_and_init_write_the_scans_numbers() {
     assert_eq!(mixers, ["gated_s4d", "mamba", "s4d"]);
     let mamba = models[1]["params"].as_array().unwrap();
     let a_log = mamba.iter().find(|p| p["name"] == "layers.0.mixer.mixer.a_log").expect("A_log");
-    assert_eq!(a_log["shape"], serde_json::json!([64, 16]));
+    // d_inner = expand × d_model = 2 × 64 (the preset's models are the paper's width), N = 16.
+    assert_eq!(a_log["shape"], serde_json::json!([128, 16]));
     assert_eq!(
         shape(&dump["batch"]["tokens"]),
         vec![16, 64],
