@@ -48,6 +48,8 @@ node e2e/server.mjs dist "$PORT" >/dev/null 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
+# The server also takes the next port (a second origin); either one taken makes it exit.
+curl -sf "http://127.0.0.1:$PORT/" >/dev/null || { echo "no site server answers on 127.0.0.1:$PORT: is port $PORT or $((PORT + 1)) already in use?" >&2; exit 1; }
 GRADSCOPE_URL="http://127.0.0.1:$PORT/" node --test --test-concurrency=1 e2e/
 kill $SERVER 2>/dev/null || true
 
