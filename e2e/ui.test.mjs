@@ -766,16 +766,16 @@ test('a run of several models trains in one worker per core, bit for bit as in o
     const team = await openPage('?backend=cpu', '#gradient_flow');
     const solo = await openPage('?backend=cpu&workers=1', '#gradient_flow');
     const cores = await team.evaluate(() => navigator.hardwareConcurrency);
-    const many = await trainToEnd(team, 300);
-    const one = await trainToEnd(solo, 300);
+    const many = await trainToEnd(team, 100);
+    const one = await trainToEnd(solo, 100);
     assert.equal(one.workers, 1);
     assert.equal(many.workers, Math.min(4, cores), 'one worker per core, at most one per stack');
-    assert.equal(many.history.length, 16);
+    assert.equal(many.history.length, 6, 'an evaluation every 20 steps');
     assert.deepEqual(many.history, one.history, 'the same evaluations as one worker');
     assert.deepEqual(many.report, one.report, 'the same report');
-    console.log(`norm-placement, 300 steps on the CPU (wasm): 1 worker ${one.seconds.toFixed(1)} s, ${many.workers} workers ${many.seconds.toFixed(1)} s (${(one.seconds / many.seconds).toFixed(2)}×)`);
+    console.log(`norm-placement, 100 steps on the CPU (wasm): 1 worker ${one.seconds.toFixed(1)} s, ${many.workers} workers ${many.seconds.toFixed(1)} s (${(one.seconds / many.seconds).toFixed(2)}×)`);
     // Paused mid-way (the workers join into one run) and trained on (split again): the same.
-    const paused = await trainToEnd(team, 300, { pauseAt: 100 });
+    const paused = await trainToEnd(team, 100, { pauseAt: 40 });
     assert.deepEqual(paused.history, one.history, 'paused and resumed: the same evaluations');
     await team.screenshot({ path: `${OUT}/team-norm-placement.png`, fullPage: true });
 
