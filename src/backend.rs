@@ -55,8 +55,9 @@ impl fmt::Display for BackendError {
 
 impl std::error::Error for BackendError {}
 
-/// The Flex CPU backend (always available). Natively, also turns on flush-to-zero for the
-/// calling thread and burn's worker threads (see [`flush_subnormals`]).
+/// The Flex CPU backend (always available). Natively, with `GRADSCOPE_FLUSH_SUBNORMALS=1`, also
+/// turns on flush-to-zero for the calling thread and burn's worker threads (see
+/// [`flush_subnormals`]); by default subnormals are kept, as in wasm and PyTorch.
 pub fn cpu() -> Backend {
     #[cfg(not(target_arch = "wasm32"))]
     flush_subnormals();
@@ -74,24 +75,27 @@ pub fn cpu() -> Backend {
     }
 }
 
-/// Treats subnormal f32s (|x| < 1.2e-38) as zero on the CPU, on the calling thread and on every
-/// thread of rayon's global pool, which runs Flex's matmuls.
+/// With `GRADSCOPE_FLUSH_SUBNORMALS=1`, treats subnormal f32s (|x| < 1.2e-38) as zero on the
+/// CPU, on the calling thread and on every thread of rayon's global pool (Flex's matmuls).
+/// Off by default.
 ///
-/// Why: once a run has memorized, softmax probabilities of wrong classes underflow (e^-90 ≈
-/// 1e-39) and the gradients and Adam moments fill with subnormals. CPUs that take a microcode
-/// assist on them slow down: the PAIR preset once fell from 105 to 17 steps/s after memorizing
-/// (an earlier build machine; this AMD EPYC host shows no slowdown, docs/performance.md). GPUs
-/// (and so WebGPU runs) flush subnormals anyway, so this also makes CPU and GPU runs agree.
+/// Why it exists: once a run has memorized, softmax probabilities of wrong classes underflow
+/// (e^-90 ≈ 1e-39) and the gradients and Adam moments fill with subnormals. CPUs that take a
+/// microcode assist on them slow down: the PAIR preset once fell from 105 to 17 steps/s after
+/// memorizing (an earlier build machine; this AMD EPYC host shows no slowdown,
+/// docs/performance.md).
+///
+/// Why it is off: it changes what Adam does with a tiny ε. A gradient of 1e-20 squares to a
+/// subnormal; flushed, v̂ = 0 and the step is lr · m̂/ε = lr · 1e5 with the StableMax preset's
+/// ε = 1e-25 instead of ≈ lr. Its runs blew up at ~63k epochs that way (test
+/// `adam_steps_by_the_learning_rate_when_the_squared_gradient_is_subnormal`). Kept, native runs
+/// do the browser's arithmetic (wasm has no flush-to-zero) and PyTorch's.
 ///
 /// The pool's start handler can only be installed before the pool's first use; if something
 /// else built it first, only the calling thread is changed.
-///
-/// `GRADSCOPE_KEEP_SUBNORMALS=1` leaves the mode alone: native runs then do the browser's
-/// arithmetic (wasm has no flush-to-zero), which is how `docs/performance.md` measures what
-/// subnormals cost a CPU-wasm run.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn flush_subnormals() {
-    if std::env::var_os("GRADSCOPE_KEEP_SUBNORMALS").is_some_and(|v| v == "1") {
+    if std::env::var_os("GRADSCOPE_FLUSH_SUBNORMALS").is_none_or(|v| v != "1") {
         return;
     }
     #[cfg(target_arch = "x86_64")]

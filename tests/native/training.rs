@@ -352,3 +352,42 @@ fn cpu_backend_flushes_subnormals_on_its_threads() {
     let on_workers: Vec<f32> = rayon::broadcast(|_| tiny()); // once on every pool thread
     assert!(on_workers.iter().all(|&x| x == 0.0), "worker threads: {on_workers:?}");
 }
+
+/// Adam steps each weight by about the learning rate whatever its gradient's scale, m̂/(√v̂ + ε)
+/// ≈ ±1, as long as √v̂ ≫ ε (the StableMax preset's ε is 1e-25, Prieto et al.'s). A gradient of
+/// 1e-20 has g² = 1e-40, a subnormal f32: flushed to zero (FTZ/DAZ), v̂ is 0 and the step is
+/// lr · 1e-20 / 1e-25 = lr · 1e5. That blew up the StableMax preset on seeds 1 and 2 at ~63k
+/// epochs (‖w‖ 10k → 260k within 500 epochs, test accuracy 0.83 → 0.60) once the gradient norm
+/// had fallen to ~1e-16 (docs/reproductions.md, "StableMax"). So the CPU backend as every native
+/// run sets it up (`backend::cpu`) must keep subnormals, as wasm and PyTorch's do.
+#[test]
+fn adam_steps_by_the_learning_rate_when_the_squared_gradient_is_subnormal() {
+    use burn::module::Param;
+    use burn::nn::Linear;
+    use burn::optim::GradientsParams;
+    use burn::tensor::{Tensor, TensorData};
+    use gradscope::spec::OptimizerSpec;
+    let cpu = backend::cpu();
+    let d = &cpu.device;
+    let spec = OptimizerSpec {
+        kind: OptimizerKind::AdamW,
+        lr: 0.01,
+        weight_decay: 0.0,
+        beta2: 0.999,
+        eps: 1e-25,
+        ..OptimizerSpec::default()
+    };
+    let mut optimizer = gradscope::train::optim::build(&spec);
+    let mut layer =
+        Linear { weight: Param::from_data(TensorData::new(vec![1.0f32], [1, 1]), d), bias: None };
+    for _ in 0..3 {
+        // y = w · 1e-20, so ∂y/∂w = 1e-20 (a normal f32) and its square 1e-40 is subnormal.
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1e-20f32], [1, 1]), d);
+        let grads = GradientsParams::from_grads(layer.forward(x).sum().backward(), &layer);
+        layer = optimizer.step(spec.lr, layer, grads);
+    }
+    let w = layer.weight.val().into_data().try_to_vec::<f32>().unwrap()[0];
+    // Three steps of lr against a constant gradient: 1 − 3 · 0.01. v's subnormals carry ~6
+    // bits (1e-43 is ~71 × the smallest), so each step is lr within ~1%.
+    assert!((w - 0.97).abs() < 1e-3, "after 3 Adam steps on a gradient of 1e-20: w = {w}, not 0.97");
+}
