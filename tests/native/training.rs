@@ -419,5 +419,8 @@ fn adam_steps_by_the_learning_rate_when_the_squared_gradient_is_subnormal() {
     let w = layer.weight.val().into_data().try_to_vec::<f32>().unwrap()[0];
     // Three steps of lr against a constant gradient: 1 − 3 · 0.01. v's subnormals carry ~6
     // bits (1e-43 is ~71 × the smallest), so each step is lr within ~1%.
-    assert!((w - 0.97).abs() < 1e-3, "after 3 Adam steps on a gradient of 1e-20: w = {w}, not 0.97");
+    assert!(
+        (w - 0.97).abs() < 1e-3,
+        "after 3 Adam steps on a gradient of 1e-20: w = {w}, not 0.97"
+    );
 }
