@@ -145,6 +145,7 @@ s = json.load(sys.stdin); s['grokking']['loss']['precision'] = 'f64'; print(json
       # init draws no other generator reproduces), to tell a seed's timing from the setting's.
       # Checkpointed every 1000 epochs in the cache: stopped, the same command carries each
       # seed on from its checkpoint (about an hour a seed here, two side by side).
+      pids=()
       for seed in 1 2; do
         spec="$OUT/prieto-stablemax-seed$seed.spec.json"
         "$GS" spec prieto-stablemax | python3 -c "
@@ -155,8 +156,9 @@ s = json.load(sys.stdin); s['grokking']['seed'] = int(sys.argv[1]); print(json.d
         echo "[reproduce] prieto-stablemax-seed$seed: gradscope run ${from[*]}" >&2
         RAYON_NUM_THREADS=1 "$GS" run "${from[@]}" --checkpoint "$ck" --every 1000 --quiet \
           --out "$OUT/prieto-stablemax-seed$seed.jsonl" > /dev/null &
+        pids+=($!)
       done
-      wait
+      for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script here
       "$VENV/bin/python" scripts/reference/plot_metrics.py "$OUT/prieto-stablemax-seeds.png" \
         "$OUT/prieto-stablemax.jsonl" "$OUT/prieto-stablemax-seed1.jsonl" "$OUT/prieto-stablemax-seed2.jsonl" \
         --labels "seed 0" "seed 1" "seed 2" --title "prieto-stablemax over seeds"
