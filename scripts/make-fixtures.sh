@@ -3,7 +3,7 @@
 # (`gradscope inspect init` of a tiny spec):
 # - tests/native/transformer_reference.rs and tests/web.rs: the grokking transformer trained 20
 #   steps by scripts/reference/transformer_torch.py in float64 (losses and logits);
-# - tests/native/scans_reference.rs: the scans lab's three networks on one batch by
+# - tests/native/scans_reference.rs: the scans lab's four networks on one batch by
 #   scripts/reference/scans_net_torch.py in float64 (logits, loss, every gradient), after that
 #   script checked the weights against mamba_simple.py's and s4d.py's inits.
 # Not part of the test suite (needs torch, installed once into ~/.cache/gradscope/bench-venv); the
@@ -41,7 +41,8 @@ make nanda-tiny '{"op": "add", "p": 11, "train_frac": 0.5}' \
 make power-tiny '{"op": "div", "p": 7, "train_frac": 0.5}' \
   '{"layers": 2, "d_model": 16, "heads": 4, "d_mlp": 32, "layer_norm": true, "causal": true}'
 
-# The scans lab: every mixer once, S4D-Lin with ZOH, a gated S4D-Inv with bilinear and a Mamba.
+# The scans lab: every mixer once, S4D-Lin with ZOH, S4D-Inv with ZOH without the gate, a gated S4D-Inv
+# with bilinear and a Mamba.
 # Δ ranges reach 1 (not only the defaults' 1e-3..0.1) so that the discretizations and the scan's
 # decay differ by far more than float32 rounding; N = 4 and d_model 8 keep the fixture small.
 cat > "$tmp/scans-tiny.spec.json" <<'JSON'
@@ -50,6 +51,8 @@ cat > "$tmp/scans-tiny.spec.json" <<'JSON'
   "models": {
     "s4d": {"mixer": "s4d", "layers": 2, "d_model": 8, "d_state": 4,
             "s4d_init": "lin", "discretization": "zoh", "dt_min": 0.01, "dt_max": 1.0},
+    "s4d-no-gate": {"mixer": "s4d_no_gate", "layers": 2, "d_model": 8, "d_state": 4,
+                    "s4d_init": "inv", "discretization": "zoh", "dt_min": 0.01, "dt_max": 1.0},
     "gated-s4d": {"mixer": "gated_s4d", "layers": 2, "d_model": 8, "d_state": 4, "expand": 2,
                   "s4d_init": "inv", "discretization": "bilinear", "dt_min": 0.1, "dt_max": 1.0},
     "mamba": {"mixer": "mamba", "layers": 2, "d_model": 8, "d_state": 4, "expand": 2,

@@ -660,6 +660,10 @@ export default {
                   "label": "S4D (LTI)"
                 },
                 {
+                  "value": "s4d_no_gate",
+                  "label": "S4D, linear readout (LTI, no gate)"
+                },
+                {
                   "value": "gated_s4d",
                   "label": "S4D in a gated block (LTI)"
                 },
@@ -668,7 +672,7 @@ export default {
                   "label": "Mamba (selective)"
                 }
               ],
-              "help": "S4D (LTI, Gu et al. 2022), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
+              "help": "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no multiplicative gate anywhere), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
               "default": "mamba"
             },
             {
@@ -711,7 +715,10 @@ export default {
               "allowed": "1–4",
               "when": {
                 "path": "scans.models.{name}.mixer",
-                "not_equals": "s4d"
+                "one_of": [
+                  "gated_s4d",
+                  "mamba"
+                ]
               },
               "default": 2
             },
@@ -1938,7 +1945,7 @@ export default {
       "name": "selective-copying",
       "title": "Selective copying: S4D vs gated S4D vs Mamba",
       "source": "Gu & Dao 2023, 'Mamba', §4.1.1 and Table 1; state-spaces/mamba",
-      "expect": "8 data tokens (8 symbols) scattered among noise in 64 positions, copied in order at the end. The paper (L = 4096, 2 layers, D = 64): S4 18.3%, S4 in a gated block ≈57%, Mamba 99.8%. Here the models are as wide as the paper's (D = 64) but the task is 64 times shorter, so the LTI models keep more of it. Watch the order change: the gated LTI block learns first and leads for the first 700–1200 steps; Mamba starts slower, passes it, and copies nearly every token, while both LTI models level off below it. At 2000 steps, natively, on seeds 0–4: Mamba 0.973–0.997, gated S4D 0.82–0.85, S4D 0.71–0.74, gaps of at least 0.1 on every seed. A browser rounds floats differently, which moves the LTI models by about ±0.02 at the end, so their gap can fall just under 0.1 (seed 0 on the CPU in a browser: 0.985 / 0.815 / 0.735).",
+      "expect": "8 data tokens (8 symbols) scattered among noise in 64 positions, copied in order at the end. The paper (L = 4096, 2 layers, D = 64): S4 with no gate 18.3%, S4 in a gated block ≈57%, Mamba 99.8%. Here the models are as wide as the paper's (D = 64) but the task is 64 times shorter, so the LTI models keep more of it. The plain S4D has no gate at all: s4d.py's block with a linear readout in place of its GLU (with the GLU it ends about 0.04 higher). Watch the order change: the gated LTI block learns first and leads for the first 700–1200 steps; Mamba starts slower, passes it, and copies nearly every token, while both LTI models level off below it. At 2000 steps, natively, on seeds 0–4: Mamba 0.973–0.997, gated S4D 0.82–0.85, S4D 0.66–0.71, gaps of at least 0.116 on every seed. A browser rounds floats differently, which moves the LTI models by about ±0.02 at the end.",
       "spec": {
         "scans": {
           "eval": {
@@ -1978,7 +1985,7 @@ export default {
               "dt_min": 0.001,
               "expand": 2,
               "layers": 2,
-              "mixer": "s4d",
+              "mixer": "s4d_no_gate",
               "s4d_init": "lin",
               "scan": "fused"
             }

@@ -51,10 +51,11 @@ function formField(f, sub, controls) {
 }
 
 /** The schema's condition (src/spec/schema.rs `When`): the path exists, or equals / differs
- * from a value. */
+ * from a value, or is one of several. */
 function condition(when) {
   if ('equals' in when) return (spec) => getPath(spec, when.path) === when.equals;
   if ('not_equals' in when) return (spec) => getPath(spec, when.path) !== when.not_equals;
+  if ('one_of' in when) return (spec) => when.one_of.includes(getPath(spec, when.path));
   return (spec) => getPath(spec, when.path) !== undefined;
 }
 

@@ -1,4 +1,4 @@
-"""The scans lab's three sequence models in float64 PyTorch, written from the papers' code and
+"""The scans lab's four sequence models in float64 PyTorch, written from the papers' code and
 sharing nothing with gradscope's Rust: the fixture `tests/native/scans_reference.rs` checks
 gradscope's networks against, output and every parameter's gradient.
 
@@ -7,6 +7,8 @@ The models (each `layers` x (h + mixer(LayerNorm(h))), a final LayerNorm, a line
   K = 2 Re(einsum(C (exp(dtA) - 1) / A, exp(dtA * arange(L)))) (ZOH; bilinear as the S4 repo's
   SSMKernelDiag: dA = (1 + dtA/2) / (1 - dtA/2), C * dt / (1 - dtA/2), K by log(dA)), the
   convolution by rfft/irfft at n = 2L, + u D, GELU, a 1x1 convolution to 2H and a GLU.
+* "s4d_no_gate": the same without the GLU, a 1x1 convolution H -> H (nothing multiplies two
+  functions of the input: the Mamba paper's "no gate" row read strictly).
 * "mamba": mamba_simple.py's slow path (state-spaces/mamba, mamba_ssm/modules/mamba_simple.py
   at e9594ce1): in_proj to (x, z), a causal depthwise Conv1d (d_conv 4, padding 3, the first L
   outputs), SiLU, x_proj to (dt, B, C), dt = dt_proj.weight @ dt, A = -exp(A_log), then
@@ -95,6 +97,18 @@ class S4DBlock(torch.nn.Module):
         return y.transpose(1, 2)
 
 
+class S4DNoGateBlock(torch.nn.Module):
+    """s4d.py's S4D module without its GLU: S4D, GELU, Conv1d(H, H, 1). x (B, L, H)."""
+
+    def __init__(self, H, N, discretization):
+        super().__init__()
+        self.s4d = S4DLayer(H, N, discretization)
+        self.output_linear = torch.nn.Conv1d(H, H, kernel_size=1)
+
+    def forward(self, x):
+        return self.output_linear(F.gelu(self.s4d(x.transpose(1, 2)))).transpose(1, 2)
+
+
 class MambaBlock(torch.nn.Module):
     """mamba_simple.py's Mamba (slow path); `lti` replaces the selective scan by S4D."""
 
@@ -145,6 +159,7 @@ class Net(torch.nn.Module):
         dt_rank = math.ceil(d_model / 16)
         make = {
             "s4d": lambda: S4DBlock(d_model, d_state, discretization),
+            "s4d_no_gate": lambda: S4DNoGateBlock(d_model, d_state, discretization),
             "gated_s4d": lambda: MambaBlock(d_model, d_state, expand, dt_rank, lti=discretization),
             "mamba": lambda: MambaBlock(d_model, d_state, expand, dt_rank, scan=scan),
         }[mixer]
@@ -177,9 +192,9 @@ def gradscope_names(net, mixer):
         p = f"layers.{i}"
         out[f"{p}.norm.gamma"] = (norm.weight, same)
         out[f"{p}.norm.beta"] = (norm.bias, same)
-        if mixer == "s4d":
+        if mixer in ("s4d", "s4d_no_gate"):
             s4d(f"{p}.mixer.s4d", m.s4d)
-            # A kernel-size-1 Conv1d's weight (2H, H, 1) is a linear map.
+            # A kernel-size-1 Conv1d's weight (2H or H, H, 1) is a linear map.
             out[f"{p}.mixer.out.weight"] = (m.output_linear.weight, lambda w: w[:, :, 0].t())
             out[f"{p}.mixer.out.bias"] = (m.output_linear.bias, same)
             continue
@@ -246,7 +261,7 @@ def check_init(net, mixer, m, n_layer, check):
     uniform("head.weight", net.lm_head.weight, bound(m["d_model"]))
     for i, block in enumerate(net.mixers):
         p = f"layers.{i}"
-        if mixer == "s4d":
+        if mixer in ("s4d", "s4d_no_gate"):
             check_s4d(p, block.s4d, m, check)
             uniform(f"{p}.out.weight", block.output_linear.weight, bound(m["d_model"]))
             continue

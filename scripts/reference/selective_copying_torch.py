@@ -27,8 +27,8 @@ weights or data with gradscope's Rust: the independent reference for the lab's l
 
 Input: a scans spec or sweep file (`sweeps/selective-copying-long.json`: its base), whose first
 model sets the widths; `--mixer` picks which of the three models to train, `--seed` the draw,
-`--vocab` overrides `task.vocab`. `--s4d-readout linear` replaces the S4D block's GLU by a linear
-map H -> H (the Mamba paper's "no gate" S4 row, as a probe; not a model gradscope has).
+`--vocab` overrides `task.vocab`. `--s4d-readout linear` turns `--mixer s4d` into `s4d_no_gate`,
+s4d.py's block with a linear map H -> H in place of its GLU (the Mamba paper's "no gate" S4 row).
 Output (`--out`): a gradscope metrics file (its header names this script as the source), one
 record every `training.eval_every` steps with `NAME.test_acc`, `NAME.test_loss` and the last
 training batch's `NAME.train_acc`, `NAME.train_loss`, so the page opens it with `#metrics=`
@@ -52,24 +52,12 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scans_net_torch  # noqa: E402
 from scans_net_torch import EMBED_STD, MambaBlock, Net, S4DLayer  # noqa: E402
 from scans_torch import selective_scan_seq  # noqa: E402
 
 NOISE, ANSWER_SLOT, FIRST_DATA = 0, 1, 2
-NAMES = {"mamba": "mamba", "gated_s4d": "gated-s4d", "s4d": "s4d"}  # the sweep's model names
-
-
-class S4DLinearReadout(torch.nn.Module):
-    """s4d.py's block without its GLU: S4D, GELU, Conv1d(H, H, 1). x (B, L, H)."""
-
-    def __init__(self, H, N, discretization):
-        super().__init__()
-        self.s4d = S4DLayer(H, N, discretization)
-        self.output_linear = torch.nn.Conv1d(H, H, kernel_size=1)
-
-    def forward(self, x):
-        return self.output_linear(F.gelu(self.s4d(x.transpose(1, 2)))).transpose(1, 2)
+# The sweep's model names (the `selective-copying` preset names its no-gate S4D "s4d").
+NAMES = {"mamba": "mamba", "gated_s4d": "gated-s4d", "s4d": "s4d", "s4d_no_gate": "s4d"}
 
 
 def load_spec(path):
@@ -177,8 +165,8 @@ def main():
     spec = load_spec(args.spec)
     if args.vocab is not None:
         spec["task"]["vocab"] = args.vocab
-    if args.s4d_readout == "linear":
-        scans_net_torch.S4DBlock = S4DLinearReadout  # Net builds its s4d blocks from this name
+    if args.s4d_readout == "linear" and args.mixer == "s4d":
+        args.mixer = "s4d_no_gate"
     task, opt, train = spec["task"], spec["optimizer"], spec["training"]
     if task["kind"] != "selective_copying":
         raise SystemExit(f"task.kind is {task['kind']!r}; this reference trains selective_copying")

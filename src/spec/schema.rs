@@ -154,7 +154,7 @@ pub fn number_text(x: f64) -> String {
 }
 
 /// A condition on the spec: the path exists (`present`), or its value equals / differs from a
-/// given one.
+/// given one, or is one of several.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct When {
     pub path: String,
@@ -162,12 +162,14 @@ pub struct When {
     pub equals: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_equals: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
 }
 
 impl When {
     /// The path exists in the spec (`grokking.model.transformer`: the model is a transformer).
     pub fn present(path: &str) -> Self {
-        Self { path: path.into(), equals: None, not_equals: None }
+        Self { path: path.into(), equals: None, not_equals: None, one_of: None }
     }
 
     pub fn equals(path: &str, value: impl Into<Value>) -> Self {
@@ -178,14 +180,20 @@ impl When {
         Self { not_equals: Some(value.into()), ..Self::present(path) }
     }
 
+    pub fn one_of(path: &str, values: &[&str]) -> Self {
+        let values = values.iter().map(|v| Value::from(*v)).collect();
+        Self { one_of: Some(values), ..Self::present(path) }
+    }
+
     /// Whether the condition holds of `spec` (the whole `{"<lab>": …}` JSON). The page's
-    /// `www/form.js` reads the same three cases.
+    /// `www/form.js` reads the same four cases.
     pub fn holds(&self, spec: &Value) -> bool {
         let v = lookup(spec, &self.path);
-        match (&self.equals, &self.not_equals) {
-            (Some(e), _) => v == Some(e),
-            (None, Some(n)) => v != Some(n),
-            (None, None) => v.is_some(),
+        match (&self.equals, &self.not_equals, &self.one_of) {
+            (Some(e), _, _) => v == Some(e),
+            (None, Some(n), _) => v != Some(n),
+            (None, None, Some(any)) => v.is_some_and(|v| any.contains(v)),
+            (None, None, None) => v.is_some(),
         }
     }
 

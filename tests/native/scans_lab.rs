@@ -411,7 +411,11 @@ fn cli_inspect_ssm_and_init_write_the_scans_numbers() {
     let dump: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let models = dump["models"].as_array().expect("models");
     let mixers: Vec<&str> = models.iter().map(|m| m["mixer"].as_str().unwrap()).collect();
-    assert_eq!(mixers, ["gated_s4d", "mamba", "s4d"]);
+    assert_eq!(mixers, ["gated_s4d", "mamba", "s4d_no_gate"]);
+    // The preset's plain S4D reads out by a linear map d → d, not s4d.py's d → 2d GLU.
+    let readout = models[2]["params"].as_array().unwrap();
+    let out = readout.iter().find(|p| p["name"] == "layers.0.mixer.out.weight").expect("out");
+    assert_eq!(out["shape"], serde_json::json!([64, 64]));
     let mamba = models[1]["params"].as_array().unwrap();
     let a_log = mamba.iter().find(|p| p["name"] == "layers.0.mixer.mixer.a_log").expect("A_log");
     // d_inner = expand × d_model = 2 × 64 (the preset's models are the paper's width), N = 16.
@@ -525,7 +529,7 @@ fn weight_decay_spares_the_state_space_parameters_as_the_sources_do() {
         weight_decay: 0.5,
         ..OptimizerSpec::default()
     };
-    for mixer in [MixerKind::S4d, MixerKind::GatedS4d, MixerKind::Mamba] {
+    for mixer in MixerKind::ALL {
         let net: SsmNet = net_config(&ScanModelSpec::with_mixer(mixer), &task, 5).init(&device);
         let x = Tensor::<2, Int>::from_data(TensorData::new(tokens.clone(), [1, 16]), &device);
         let loss = net.forward(x).sum() * 0.0;

@@ -276,4 +276,15 @@ fn conditions_follow_the_spec() {
         scan_fields.iter().map(|f| f.when.as_ref().unwrap().holds(&spec)).collect::<Vec<_>>(),
         [true, false]
     );
+    // `one_of`: the gated block's expansion shows for the two gated mixers only.
+    let expand = |mixer: &str| {
+        let spec = with(&spec, "scans.models.s4d.mixer", json!(mixer));
+        let field =
+            scans.fields_for(&spec).into_iter().find(|f| f.path == "scans.models.s4d.expand");
+        field.unwrap().when.unwrap().holds(&spec)
+    };
+    assert_eq!(
+        ["s4d", "s4d_no_gate", "gated_s4d", "mamba"].map(expand),
+        [false, false, true, true]
+    );
 }

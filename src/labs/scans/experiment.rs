@@ -170,7 +170,7 @@ pub fn largest_tensor_bytes(
     let width = match m.mixer {
         MixerKind::Mamba => d_inner * m.d_state as u64 * rows,
         MixerKind::GatedS4d => (d_inner * (m.d_state as u64 / 2)).max(rows * 2 * d_inner),
-        MixerKind::S4d => {
+        MixerKind::S4d | MixerKind::S4dNoGate => {
             (m.d_model as u64 * (m.d_state as u64 / 2)).max(rows * 2 * m.d_model as u64)
         }
     };

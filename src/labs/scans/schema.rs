@@ -28,10 +28,14 @@ pub fn schema() -> LabSchema {
     let model = Group::each("Model “{name}”", "scans.models", vec![
         Field::choice(&mixer, "Mixer", &[
             ("s4d", "S4D (LTI)"),
+            ("s4d_no_gate", "S4D, linear readout (LTI, no gate)"),
             ("gated_s4d", "S4D in a gated block (LTI)"),
             ("mamba", "Mamba (selective)"),
         ])
-        .help("S4D (LTI, Gu et al. 2022), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023)."),
+        .help(
+            "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no multiplicative gate \
+             anywhere), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
+        ),
         Field::int(&p("layers"), "Layers", 1, max(MAX_LAYERS))
             .help("Stacked mixer blocks; the Mamba paper's synthetic-task models have 2."),
         Field::int(&p("d_model"), "d_model", 1, max(MAX_D_MODEL))
@@ -39,7 +43,7 @@ pub fn schema() -> LabSchema {
         Field::int(&p("d_state"), "State size N", 1, max(MAX_D_STATE))
             .help("State size N per channel; even for S4D mixers (N/2 complex-conjugate pairs)."),
         Field::int(&p("expand"), "Expand", 1, max(MAX_EXPAND))
-            .when(When::not_equals(&mixer, "s4d"))
+            .when(When::one_of(&mixer, &["gated_s4d", "mamba"]))
             .help("Inner-width multiplier of the gated (Mamba-style) block (Mamba's default is 2)."),
         Field::choice(&p("s4d_init"), "S4D init", &[("lin", "S4D-Lin"), ("inv", "S4D-Inv"), ("real", "S4D-Real")])
             .when(When::not_equals(&mixer, "mamba"))

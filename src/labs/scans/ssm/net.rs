@@ -1,7 +1,8 @@
 //! The scans lab's sequence model: token embedding → `layers` × (x + mixer(LayerNorm(x))) →
 //! LayerNorm → logits per position. The mixer is one of the three the Mamba paper compares on
-//! selective copying (Table 1): a plain S4D layer (the S4 row), the gated block with an LTI
-//! S4D inside (the H3 row), or the Mamba block.
+//! selective copying (Table 1): a plain S4D layer (the S4 row, "no gate": with s4d.py's GLU
+//! readout, or with a plain linear readout), the gated block with an LTI S4D inside (the H3
+//! row), or the Mamba block.
 //!
 //! Init: mamba_ssm's `_init_weights` — embeddings N(0, 0.02²), out_proj ÷ √n_layer (in
 //! `MambaConfig`). The readout stays untied, with a bias (`MambaLMHeadModel` ties it to the
@@ -27,6 +28,10 @@ use crate::rng::{Stream, stream};
 pub enum MixerKind {
     /// S4D layer, GELU, then a position-wise linear map with a GLU (s4d.py's block).
     S4d,
+    /// S4D layer, GELU, then a position-wise linear map d → d: s4d.py's block without the
+    /// GLU, so nothing in the layer multiplies two functions of the input (the Mamba paper's
+    /// "no gate" row read strictly).
+    S4dNoGate,
     /// The Mamba block with its selective scan replaced by S4D (LTI, gated).
     GatedS4d,
     /// The Mamba block (selective scan).
@@ -34,11 +39,13 @@ pub enum MixerKind {
 }
 
 impl MixerKind {
-    pub const ALL: [MixerKind; 3] = [MixerKind::S4d, MixerKind::GatedS4d, MixerKind::Mamba];
+    pub const ALL: [MixerKind; 4] =
+        [MixerKind::S4d, MixerKind::S4dNoGate, MixerKind::GatedS4d, MixerKind::Mamba];
 
     pub fn name(self) -> &'static str {
         match self {
             MixerKind::S4d => "s4d",
+            MixerKind::S4dNoGate => "s4d_no_gate",
             MixerKind::GatedS4d => "gated_s4d",
             MixerKind::Mamba => "mamba",
         }
@@ -81,18 +88,25 @@ pub struct SsmNetConfig {
     pub seed: u64,
 }
 
-/// s4d.py's block: y = GLU(W · GELU(S4D(x))), W: d → 2d.
+/// s4d.py's block: y = GLU(W · GELU(S4D(x))), W: d → 2d; without the gate,
+/// y = W · GELU(S4D(x)), W: d → d.
 #[derive(Module, Debug)]
 pub struct S4dBlock {
     pub s4d: S4d,
     pub out: Linear,
+    /// The readout ends in a GLU (`out` maps d → 2d) rather than being linear (d → d).
+    #[module(skip)]
+    pub glu: bool,
 }
 
 impl S4dBlock {
     /// `x: [b, l, d]` → `[b, l, d]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let y = gelu(self.s4d.forward(x.swap_dims(1, 2)).swap_dims(1, 2)); // [b, l, d]
-        let y = self.out.forward(y); // [b, l, 2d]
+        let y = self.out.forward(y); // [b, l, 2d] with the GLU, else [b, l, d]
+        if !self.glu {
+            return y;
+        }
         let d = y.dims()[2] / 2;
         y.clone().narrow(2, 0, d) * sigmoid(y.narrow(2, d, d))
     }
@@ -160,16 +174,19 @@ impl SsmNetConfig {
                 .with_n_layer(self.layers)
         };
         match self.mixer {
-            MixerKind::S4d => LayerMixer::S4d(S4dBlock {
-                s4d: S4dConfig::new(self.d_model)
+            MixerKind::S4d | MixerKind::S4dNoGate => {
+                let glu = self.mixer == MixerKind::S4d;
+                let s4d = S4dConfig::new(self.d_model)
                     .with_d_state(self.d_state)
                     .with_init(self.s4d_init)
                     .with_discretization(self.discretization)
                     .with_dt_min(self.dt_min)
                     .with_dt_max(self.dt_max)
-                    .init_with(rng, device),
-                out: Linear::init(rng, self.d_model, 2 * self.d_model, true, device),
-            }),
+                    .init_with(rng, device);
+                let width = if glu { 2 * self.d_model } else { self.d_model };
+                let out = Linear::init(rng, self.d_model, width, true, device);
+                LayerMixer::S4d(S4dBlock { s4d, out, glu })
+            }
             MixerKind::GatedS4d => {
                 LayerMixer::Mamba(mamba(Some(self.s4d_init)).init_with(rng, device))
             }
