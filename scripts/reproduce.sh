@@ -84,6 +84,30 @@ for name in "${names[@]}"; do
       "$GS" sweep "sweeps/$name.json" --out "$OUT/sweeps/$name.jsonl" --curves "$OUT/sweeps/$name-curves" \
         > "$OUT/sweeps/$name.table"
       ;;
+    selective-copying-page)
+      # The preset in the page on seeds 0–4 (CPU-wasm, headless Chromium, a worker per core),
+      # from pressing Train to its end: what a reader of the preset's text sees there (~7 min a
+      # seed on 2 cores). One JSON line a seed (scripts/page-run.mjs).
+      scripts/setup.sh >/dev/null
+      scripts/dist.sh >/dev/null
+      port="${BENCH_PORT:-8150}"
+      node e2e/server.mjs dist "$port" >/dev/null 2>&1 &
+      server=$!
+      for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+      specs_dir="$(mktemp -d)"
+      specs=()
+      for seed in 0 1 2 3 4; do
+        "$GS" spec selective-copying | python3 -c "
+import json, sys
+s = json.load(sys.stdin); s['scans']['seed'] = int(sys.argv[1]); print(json.dumps(s))" "$seed" > "$specs_dir/seed$seed.json"
+        specs+=("$specs_dir/seed$seed.json")
+      done
+      echo "[reproduce] $name: node scripts/page-run.mjs (seeds 0–4)" >&2
+      node scripts/page-run.mjs --url "http://127.0.0.1:$port/" "${specs[@]}" > "$OUT/$name.jsonl" \
+        || { kill "$server"; exit 1; }
+      kill "$server"
+      rm -rf "$specs_dir"
+      ;;
     nanda-seeds-torch)
       # The Nanda preset in the PyTorch reference with its own init and split, seeds 0 and 1,
       # float32 like the preset, each stopped 500 epochs after it groks; resumable from its
