@@ -114,6 +114,7 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     assert.equal(await byId(page, 'backend-notice').isHidden(), true);
     await page.waitForFunction(() => !document.querySelector('[data-testid="train-button"]').disabled, null, { timeout: 120_000 });
     assert.equal(await byId(page, 'error-banner').isHidden(), true, 'the link loads as given');
+    assert.equal(await byId(page, 'run-notice').isHidden(), true, 'Adam with ε = 1e-8: nothing to warn of');
     assert.match(await page.evaluate(() => location.hash), /grokking\.model\.mlp\.width=32/);
     await watchMainThread(browser, page);
     await byId(page, 'train-button').click();
@@ -148,7 +149,15 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     // GPU launches per step, counted from cubecl's launch log in the worker.
     const dispatches = (await byId(page, 'bench-result').textContent()).match(/([\d.]+) GPU dispatches per training step/);
     assert.ok(dispatches && Number(dispatches[1]) >= 5, `no dispatch count in the benchmark result`);
+    // SwiftShader flushes subnormal floats to zero (the worker probes it), so Adam with the
+    // StableMax presets' ε = 1e-25 gets the page's warning; the next spec without it clears it.
+    const withEps = (eps) => page.evaluate((e) => { const s = window.gradscope.spec(); s.grokking.optimizer.eps = e; window.gradscope.load(s); }, eps);
+    await withEps(1e-25);
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run-notice"]').hidden, null, { timeout: 60_000 });
+    assert.match(await byId(page, 'run-notice').textContent(), /^optimizer\.eps = 1e-25 on a device that flushes subnormal floats to zero/);
     await page.screenshot({ path: `${OUT}/webgpu.png`, fullPage: true });
+    await withEps(1e-8);
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-notice"]').hidden, null, { timeout: 60_000 });
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
   } finally {
     await browser.close();

@@ -71,7 +71,26 @@ pub fn cpu() -> Backend {
         kind: BackendKind::Cpu,
         device: Device::flex().autodiff(),
         label: if cfg!(target_arch = "wasm32") { "CPU (wasm)".into() } else { "CPU (Flex)".into() },
-        limits: DeviceLimits::CPU,
+        limits: DeviceLimits { flushes_subnormals: flush_requested(), ..DeviceLimits::CPU },
+    }
+}
+
+/// `GRADSCOPE_FLUSH_SUBNORMALS=1` is set (natively; wasm's floats are always IEEE, subnormals
+/// included).
+fn flush_requested() -> bool {
+    cfg!(not(target_arch = "wasm32"))
+        && std::env::var_os("GRADSCOPE_FLUSH_SUBNORMALS").is_some_and(|v| v == "1")
+}
+
+/// Whether `device` flushes subnormal float32 results to zero: squares 1e-20 there (1e-40 is
+/// subnormal) and reads the result back. GPUs may (WGSL leaves it to the implementation:
+/// SwiftShader flushes), and where they do, Adam with a tiny ε misbehaves
+/// ([`crate::train::optim::subnormal_warning`]). A failed readback counts as no.
+pub async fn probe_flushes_subnormals(device: &Device) -> bool {
+    let x = burn::tensor::Tensor::<1>::from_floats([1e-20f32], device);
+    match (x.clone() * x).into_data_async().await {
+        Ok(data) => data.try_to_vec::<f32>().is_ok_and(|v| v.first() == Some(&0.0)),
+        Err(_) => false,
     }
 }
 
@@ -95,7 +114,7 @@ pub fn cpu() -> Backend {
 /// else built it first, only the calling thread is changed.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn flush_subnormals() {
-    if std::env::var_os("GRADSCOPE_FLUSH_SUBNORMALS").is_none_or(|v| v != "1") {
+    if !flush_requested() {
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -149,6 +168,8 @@ fn wgpu_backend(device: Device, setup: &burn::tensor::wgpu::WgpuSetup, prefix: &
             max_buffer_bytes: max,
             float64,
             max_total_bytes: DeviceLimits::GPU_TOTAL_BYTES,
+            // Probed once the device is up (`wgpu_native`, `webgpu`).
+            flushes_subnormals: false,
         },
     }
 }
@@ -164,7 +185,10 @@ pub fn wgpu_native() -> Result<Backend, BackendError> {
             .init_with_setup()
             .map_err(|e| BackendError(format!("no usable wgpu adapter: {e}")))?;
         let api = format!("wgpu {:?}", setup.backend);
-        Ok(wgpu_backend(device, &setup, &api))
+        let mut backend = wgpu_backend(device, &setup, &api);
+        backend.limits.flushes_subnormals =
+            pollster::block_on(probe_flushes_subnormals(&backend.device));
+        Ok(backend)
     })
     .clone()
 }
@@ -268,12 +292,18 @@ pub async fn webgpu() -> Result<Backend, BackendError> {
     if let Some(done) = INIT.with(|c| c.borrow().clone()) {
         return done;
     }
-    let result = Device::wgpu_options()
+    let result = match Device::wgpu_options()
         .graphics_api(WgpuBackend::WebGpu)
         .init_with_setup_async()
         .await
-        .map(|(device, setup)| wgpu_backend(device, &setup, "WebGPU"))
-        .map_err(|e| BackendError(format!("WebGPU is not available: {e}")));
+    {
+        Ok((device, setup)) => {
+            let mut backend = wgpu_backend(device, &setup, "WebGPU");
+            backend.limits.flushes_subnormals = probe_flushes_subnormals(&backend.device).await;
+            Ok(backend)
+        }
+        Err(e) => Err(BackendError(format!("WebGPU is not available: {e}"))),
+    };
     INIT.with(|c| *c.borrow_mut() = Some(result.clone()));
     result
 }
@@ -288,13 +318,21 @@ pub struct DeviceLimits {
     /// What a run may hold in all, in bytes: an estimate's bound, since neither WebGPU nor
     /// wgpu reports a device's memory (see [`DeviceLimits::GPU_TOTAL_BYTES`]).
     pub max_total_bytes: u64,
+    /// The device flushes subnormal float32 results (|x| < 1.2e-38) to zero: WGSL allows a GPU
+    /// to (SwiftShader does), a native CPU does with `GRADSCOPE_FLUSH_SUBNORMALS=1`, wasm never
+    /// does. Adam with a tiny ε then takes huge steps ([`crate::train::optim::subnormal_warning`]).
+    pub flushes_subnormals: bool,
 }
 
 impl DeviceLimits {
     /// A CPU backend: bounded by memory, not by a buffer limit. 4 GiB per tensor keeps a run
     /// from swapping a laptop to death.
-    pub const CPU: DeviceLimits =
-        DeviceLimits { max_buffer_bytes: 4 << 30, float64: true, max_total_bytes: 8 << 30 };
+    pub const CPU: DeviceLimits = DeviceLimits {
+        max_buffer_bytes: 4 << 30,
+        float64: true,
+        max_total_bytes: 8 << 30,
+        flushes_subnormals: false,
+    };
     /// A GPU run's bound: 4 GiB, about what a browser tab's GPU process holds before Chromium
     /// loses the device, and what most laptop GPUs have.
     pub const GPU_TOTAL_BYTES: u64 = 4 << 30;

@@ -217,6 +217,54 @@ async fn transformer_training_matches_pytorch_on_webgpu_and_the_cpu() {
     }
 }
 
+/// w after three AdamW steps (lr 0.01, ε = 1e-25, the StableMax presets') on y = w · 1e-20 from
+/// w = 1: the gradient 1e-20 is a normal float, its square 1e-40 a subnormal one.
+async fn adam_after_three_tiny_gradients(device: &burn::tensor::Device) -> f32 {
+    use burn::module::Param;
+    use burn::nn::Linear;
+    use burn::optim::GradientsParams;
+    use burn::tensor::{Tensor, TensorData};
+    use gradscope::spec::{OptimizerKind, OptimizerSpec};
+    let spec = OptimizerSpec {
+        kind: OptimizerKind::AdamW,
+        lr: 0.01,
+        weight_decay: 0.0,
+        eps: 1e-25,
+        ..OptimizerSpec::default()
+    };
+    let mut optimizer = gradscope::train::optim::build(&spec);
+    let weight = Param::from_data(TensorData::new(vec![1.0f32], [1, 1]), device);
+    let mut layer = Linear { weight, bias: None };
+    for _ in 0..3 {
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1e-20f32], [1, 1]), device);
+        let grads = GradientsParams::from_grads(layer.forward(x).sum().backward(), &layer);
+        layer = optimizer.step(spec.lr, layer, grads);
+    }
+    read_f32(layer.weight.val()).await[0]
+}
+
+/// What the backend's subnormal probe says decides what Adam does with a tiny ε, on each
+/// backend: where subnormals are kept, each step is the learning rate (w = 1 − 3 · 0.01, as
+/// natively in tests/native/training.rs); where they are flushed, v̂ = 0 and each step is
+/// lr · 1e-20 / 1e-25 = 1000 (w = −2999): the step the page's warning
+/// (`train::optim::subnormal_warning`) describes. wasm keeps subnormals; SwiftShader's WebGPU
+/// flushes them (measured 2026-12-07), so both branches run here.
+#[wasm_bindgen_test]
+async fn the_subnormal_probe_predicts_adams_step_with_a_tiny_eps() {
+    let cpu = backend::cpu();
+    let gpu = backend::webgpu().await.expect("WebGPU adapter");
+    assert!(!cpu.limits.flushes_subnormals, "wasm keeps subnormals");
+    for b in [cpu, gpu] {
+        let w = adam_after_three_tiny_gradients(&b.device).await;
+        let want = if b.limits.flushes_subnormals { 1.0 - 3.0 * 0.01 * 1e5 } else { 0.97 };
+        assert!(
+            (w - want).abs() <= 1e-2 * want.abs().max(0.1),
+            "{}: w = {w}, want {want}",
+            b.label
+        );
+    }
+}
+
 // ---- the scans lab on WebGPU, against the in-browser CPU backend ----------------------------
 
 async fn read_f32<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {

@@ -15,6 +15,7 @@ use crate::labs::{Checkpoint, ExperimentSpec, MetricsRecord, TrainingSession};
 use crate::train::RunError;
 use crate::train::metrics::metrics_file;
 use crate::train::metrics_csv::CsvTable;
+use crate::train::optim;
 
 /// Where and how often `run` checkpoints.
 struct Saving {
@@ -143,6 +144,9 @@ fn build(
             summary.parameters,
             session.spec().steps()
         );
+    }
+    if let Some(warning) = optim::subnormal_warning(session.spec().optimizer(), backend.limits) {
+        eprintln!("warning: {warning}");
     }
     Ok(session)
 }

@@ -5,7 +5,32 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 
+use crate::backend::DeviceLimits;
 use crate::spec::{OptimizerKind, OptimizerSpec};
+
+/// √(smallest normal f32) = 2⁻⁶³: a gradient entry below it squares to a subnormal.
+pub const SQRT_MIN_NORMAL_F32: f64 = 1.0842021724855044e-19;
+
+/// What goes wrong with this optimizer on a device of `limits`, if anything. Adam's step is
+/// lr·m̂/(√v̂ + ε). Where subnormals are flushed, a gradient entry g below 2⁻⁶³ ≈ 1.1e-19 has
+/// g² = 0, so v̂ = 0 while m̂ ≈ g is not, and the step is lr·g/ε instead of ≈ lr: with
+/// ε = 1e-25 (Prieto et al.'s, the StableMax presets') up to 10⁶ times the learning rate. The
+/// StableMax runs blew up that way at ~63k epochs on a flushing CPU (docs/reproductions.md).
+/// With ε ≥ 2⁻⁶³ that step stays below lr, so nothing is said.
+pub fn subnormal_warning(spec: &OptimizerSpec, limits: DeviceLimits) -> Option<String> {
+    let adam = matches!(spec.kind, OptimizerKind::Adam | OptimizerKind::AdamW);
+    if !limits.flushes_subnormals || !adam || spec.eps >= SQRT_MIN_NORMAL_F32 {
+        return None;
+    }
+    Some(format!(
+        "optimizer.eps = {:e} on a device that flushes subnormal floats to zero: once a gradient \
+         entry falls below 1.1e-19 its square becomes 0 here, and Adam steps by lr·g/ε, up to \
+         {:.0e} times the learning rate (StableMax runs blew up this way after ~60k epochs). \
+         Short runs are unaffected; for long ones use the CPU backend, or ε ≥ 1.1e-19.",
+        spec.eps,
+        SQRT_MIN_NORMAL_F32 / spec.eps
+    ))
+}
 
 /// Builds the optimizer `spec` describes.
 pub fn build(spec: &OptimizerSpec) -> ModuleOptimizer {

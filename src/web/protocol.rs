@@ -162,7 +162,14 @@ pub enum Event {
     /// says whether float64 losses can run on it.
     Backend { kind: BackendKind, label: String, notice: Option<String>, float64: bool },
     /// A run was built from `spec` (validated, defaults filled in); `hash` is its URL hash.
-    Loaded { spec: serde_json::Value, hash: String, summary: ExperimentSummary },
+    /// `warnings`: what the run will do wrong on this device, in words (the page shows them).
+    Loaded {
+        spec: serde_json::Value,
+        hash: String,
+        summary: ExperimentSummary,
+        #[serde(default)]
+        warnings: Vec<String>,
+    },
     /// A new evaluation, and the lab's report of the run so far.
     Metrics { record: MetricsRecord, report: LabReport },
     /// The heavier views at the current step.

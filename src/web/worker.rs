@@ -646,10 +646,16 @@ impl Worker {
 
     /// Makes `session` (built from `spec`) the current run.
     fn install(&mut self, spec: ExperimentSpec, session: TrainingSession) {
+        let limits = self.backend.as_ref().map(|b| b.limits);
+        let warnings = limits
+            .and_then(|limits| crate::train::optim::subnormal_warning(spec.optimizer(), limits))
+            .into_iter()
+            .collect();
         post(&Event::Loaded {
             spec: serde_json::to_value(&spec).expect("specs serialize"),
             hash: spec.to_hash(),
             summary: session.summary(),
+            warnings,
         });
         self.spec = Some(spec);
         self.session = Some(session);

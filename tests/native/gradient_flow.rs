@@ -795,8 +795,12 @@ fn bad_stacks_and_oversized_runs_are_refused_with_the_field_and_the_estimate() {
     assert!(e.field.starts_with("gradient_flow.models.") && e.field.ends_with(".depth"), "{e}");
     assert!(e.message.contains("8192 MiB") && e.message.contains("MiB together"), "{e}");
 
-    let browser =
-        DeviceLimits { max_buffer_bytes: 128 << 20, float64: false, max_total_bytes: 4 << 30 };
+    let browser = DeviceLimits {
+        max_buffer_bytes: 128 << 20,
+        max_total_bytes: 4 << 30,
+        float64: false,
+        flushes_subnormals: false,
+    };
     for p in presets::all() {
         if let gradscope::labs::ExperimentSpec::GradientFlow(s) = &p.spec {
             check_fits(s, browser).unwrap_or_else(|e| panic!("{}: {e}", p.name));

@@ -142,8 +142,12 @@ fn memory_tasks_put_the_answers_where_they_say() {
 #[test]
 fn oversized_scans_runs_are_refused_with_the_estimate() {
     let cpu = backend::cpu();
-    let small_gpu =
-        DeviceLimits { max_buffer_bytes: 128 << 20, float64: false, max_total_bytes: 4 << 30 };
+    let small_gpu = DeviceLimits {
+        max_buffer_bytes: 128 << 20,
+        max_total_bytes: 4 << 30,
+        float64: false,
+        flushes_subnormals: false,
+    };
     let spec = scans(|s| {
         s.task.len = 4096;
         s.training.batch_size = 64;

@@ -203,8 +203,12 @@ fn oversized_runs_are_refused_before_allocating() {
     m.width = 4096;
     s.task.p = 257;
     let cpu = backend::cpu();
-    let limits =
-        DeviceLimits { max_buffer_bytes: 128 << 20, float64: false, max_total_bytes: 4 << 30 };
+    let limits = DeviceLimits {
+        max_buffer_bytes: 128 << 20,
+        max_total_bytes: 4 << 30,
+        float64: false,
+        flushes_subnormals: false,
+    };
     let err = TrainingSession::new(ExperimentSpec::Grokking(s), &cpu.device, limits).err().unwrap();
     match err {
         RunError::Spec(e) => {
@@ -278,8 +282,12 @@ fn float64_is_refused_where_the_device_has_none() {
     };
     assert_eq!(s.loss.precision, Precision::F64);
     let cpu = backend::cpu();
-    let no_f64 =
-        DeviceLimits { max_buffer_bytes: 1 << 30, float64: false, max_total_bytes: 4 << 30 };
+    let no_f64 = DeviceLimits {
+        max_buffer_bytes: 1 << 30,
+        max_total_bytes: 4 << 30,
+        float64: false,
+        flushes_subnormals: false,
+    };
     match TrainingSession::new(ExperimentSpec::Grokking(s), &cpu.device, no_f64).err().unwrap() {
         RunError::Spec(e) => {
             assert_eq!(e.field, "grokking.loss.precision");
@@ -357,9 +365,14 @@ fn subnormal_products() -> Vec<f32> {
 /// running the ignored test below with the variable set.
 #[test]
 fn cpu_backend_keeps_subnormals_unless_asked_to_flush_them() {
-    let _cpu = backend::cpu();
+    let cpu = backend::cpu();
     let kept = subnormal_products();
     assert!(kept.iter().all(|&x| x > 0.0 && x < f32::MIN_POSITIVE), "kept: {kept:?}");
+    assert!(!cpu.limits.flushes_subnormals);
+    assert!(
+        !pollster::block_on(backend::probe_flushes_subnormals(&cpu.device)),
+        "the probe agrees"
+    );
 
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "training::cpu_backend_flushes_subnormals_when_asked", "--ignored"])
@@ -378,9 +391,32 @@ fn cpu_backend_keeps_subnormals_unless_asked_to_flush_them() {
 #[ignore = "run by cpu_backend_keeps_subnormals_unless_asked_to_flush_them, with GRADSCOPE_FLUSH_SUBNORMALS=1"]
 fn cpu_backend_flushes_subnormals_when_asked() {
     assert_eq!(std::env::var("GRADSCOPE_FLUSH_SUBNORMALS").as_deref(), Ok("1"));
-    let _cpu = backend::cpu();
+    let cpu = backend::cpu();
     let flushed = subnormal_products();
     assert!(flushed.iter().all(|&x| x == 0.0), "flushed: {flushed:?}");
+    assert!(cpu.limits.flushes_subnormals, "the backend says so (the page and CLI warn)");
+    assert!(pollster::block_on(backend::probe_flushes_subnormals(&cpu.device)), "the probe agrees");
+}
+
+/// The warning a flushing device gets for Adam with a tiny ε: named field, the factor, and
+/// nothing where the step cannot blow up (ε ≥ 2⁻⁶³, SGD, or a device that keeps subnormals).
+#[test]
+fn adam_with_a_tiny_eps_is_warned_of_only_where_subnormals_are_flushed() {
+    use gradscope::spec::OptimizerSpec;
+    use gradscope::train::optim::subnormal_warning;
+    let flushing = DeviceLimits { flushes_subnormals: true, ..DeviceLimits::CPU };
+    let stablemax = OptimizerSpec { kind: OptimizerKind::AdamW, eps: 1e-25, ..Default::default() };
+    let warning = subnormal_warning(&stablemax, flushing).expect("a warning");
+    assert!(warning.starts_with("optimizer.eps = 1e-25 "), "{warning}");
+    assert!(warning.contains("1e6 times the learning rate"), "{warning}");
+    assert_eq!(subnormal_warning(&stablemax, DeviceLimits::CPU), None);
+    let adam = OptimizerSpec { kind: OptimizerKind::Adam, ..stablemax.clone() };
+    assert!(subnormal_warning(&adam, flushing).is_some());
+    for eps in [1.1e-19, 1e-8] {
+        assert_eq!(subnormal_warning(&OptimizerSpec { eps, ..stablemax.clone() }, flushing), None);
+    }
+    let sgd = OptimizerSpec { kind: OptimizerKind::Sgd, ..stablemax };
+    assert_eq!(subnormal_warning(&sgd, flushing), None);
 }
 
 /// Adam steps each weight by about the learning rate whatever its gradient's scale, m̂/(√v̂ + ε)

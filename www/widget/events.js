@@ -94,6 +94,10 @@ function loaded(w, ev) {
   ui.stepCount.textContent = String(state.step);
   w.showProgress(0);
   pinPendingSaved(w);
+  // What the run will do wrong on this device (the worker's `warnings`, e.g. Adam's tiny ε
+  // where subnormals are flushed); cleared by the next run that has none.
+  ui.runNotice.hidden = !ev.warnings?.length;
+  ui.runNotice.textContent = (ev.warnings ?? []).join(' ');
   ui.summary.textContent = [...ev.summary.facts, `${ev.summary.parameters.toLocaleString()} parameters`]
     .concat(ev.summary.float64 ? ['float64 loss'] : []).join(' · ');
   w.options.onSpecHash?.(joinHash(ev.hash, w.view));

@@ -28,6 +28,7 @@ export function buildLayout(w) {
   ui.storeNotice = el('div', { class: 'gs-notice', testid: 'store-notice', hidden: true });
   ui.lostNotice = el('div', { class: 'gs-notice', testid: 'device-notice', role: 'status', hidden: true });
   ui.fileNotice = el('div', { class: 'gs-notice', testid: 'file-notice', hidden: true });
+  ui.runNotice = el('div', { class: 'gs-notice', testid: 'run-notice', role: 'status', hidden: true });
   ui.replay = replayBanner(w);
   ui.errorBanner = el('div', { class: 'gs-error', testid: 'error-banner', role: 'alert', hidden: true });
   ui.benchOut = el('div', { class: 'gs-summary', testid: 'bench-result' });
@@ -50,7 +51,7 @@ export function buildLayout(w) {
 
   ui.top = el('div', { class: 'gs-lab-top' });
   ui.bottom = el('div', { class: 'gs-lab-bottom' });
-  ui.mainCol = el('div', { class: 'gs-main' }, ui.bar, ui.replay.root, ui.notice, ui.lostNotice, ui.storeNotice, ui.fileNotice,
+  ui.mainCol = el('div', { class: 'gs-main' }, ui.bar, ui.replay.root, ui.notice, ui.runNotice, ui.lostNotice, ui.storeNotice, ui.fileNotice,
     ui.errorBanner, ui.benchOut, ui.top, compare, tools, ui.bottom);
   ui.lab = el('div', { class: 'gs-lab' }, ui.form, ui.mainCol);
   w.root.classList.add('gs-root'); // the container the layout's @container queries measure
