@@ -149,8 +149,8 @@ test('WebGPU: trains, the counter and the chart advance, the backend is named', 
     // GPU launches per step, counted from cubecl's launch log in the worker.
     const dispatches = (await byId(page, 'bench-result').textContent()).match(/([\d.]+) GPU dispatches per training step/);
     assert.ok(dispatches && Number(dispatches[1]) >= 5, `no dispatch count in the benchmark result`);
-    // SwiftShader flushes subnormal floats to zero (the worker probes it), so Adam with the
-    // StableMax presets' ε = 1e-25 gets the page's warning; the next spec without it clears it.
+    // SwiftShader flushes subnormal floats to zero (the worker probes it), so Adam with
+    // Prieto et al.'s ε = 1e-25 gets the page's warning; the next spec without it clears it.
     const withEps = (eps) => page.evaluate((e) => { const s = window.gradscope.spec(); s.grokking.optimizer.eps = e; window.gradscope.load(s); }, eps);
     await withEps(1e-25);
     await page.waitForFunction(() => !document.querySelector('[data-testid="run-notice"]').hidden, null, { timeout: 60_000 });

@@ -217,7 +217,7 @@ async fn transformer_training_matches_pytorch_on_webgpu_and_the_cpu() {
     }
 }
 
-/// w after three AdamW steps (lr 0.01, ε = 1e-25, the StableMax presets') on y = w · 1e-20 from
+/// w after three AdamW steps (lr 0.01, ε = 1e-25, Prieto et al.'s) on y = w · 1e-20 from
 /// w = 1: the gradient 1e-20 is a normal float, its square 1e-40 a subnormal one.
 async fn adam_after_three_tiny_gradients(device: &burn::tensor::Device) -> f32 {
     use burn::module::Param;

@@ -14,7 +14,7 @@ pub const SQRT_MIN_NORMAL_F32: f64 = 1.0842021724855044e-19;
 /// What goes wrong with this optimizer on a device of `limits`, if anything. Adam's step is
 /// lr·m̂/(√v̂ + ε). Where subnormals are flushed, a gradient entry g below 2⁻⁶³ ≈ 1.1e-19 has
 /// g² = 0, so v̂ = 0 while m̂ ≈ g is not, and the step is lr·g/ε instead of ≈ lr: with
-/// ε = 1e-25 (Prieto et al.'s, the StableMax presets') up to 10⁶ times the learning rate. The
+/// ε = 1e-25 (Prieto et al.'s) up to 10⁶ times the learning rate. The
 /// StableMax runs blew up that way at ~63k epochs on a flushing CPU (docs/reproductions.md).
 /// With ε ≥ 2⁻⁶³ that step stays below lr, so nothing is said.
 pub fn subnormal_warning(spec: &OptimizerSpec, limits: DeviceLimits) -> Option<String> {
