@@ -90,10 +90,6 @@ for name in "${names[@]}"; do
       # seed on 2 cores). One JSON line a seed (scripts/page-run.mjs).
       scripts/setup.sh >/dev/null
       scripts/dist.sh >/dev/null
-      port="${BENCH_PORT:-8150}"
-      node e2e/server.mjs dist "$port" >/dev/null 2>&1 &
-      server=$!
-      for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
       specs_dir="$(mktemp -d)"
       specs=()
       for seed in 0 1 2 3 4; do
@@ -102,6 +98,10 @@ import json, sys
 s = json.load(sys.stdin); s['scans']['seed'] = int(sys.argv[1]); print(json.dumps(s))" "$seed" > "$specs_dir/seed$seed.json"
         specs+=("$specs_dir/seed$seed.json")
       done
+      port="${BENCH_PORT:-8150}"
+      node e2e/server.mjs dist "$port" >/dev/null 2>&1 &
+      server=$!
+      for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
       echo "[reproduce] $name: node scripts/page-run.mjs (seeds 0–4)" >&2
       node scripts/page-run.mjs --url "http://127.0.0.1:$port/" "${specs[@]}" > "$OUT/$name.jsonl" \
         || { kill "$server"; exit 1; }
