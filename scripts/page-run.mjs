@@ -1,6 +1,7 @@
 // Trains spec files to their end in the page, as a user would (the spec loaded, then the Train
 // button), on CPU-wasm in headless Chromium, and prints one JSON line per spec: the seconds from
-// pressing Train to the end, the most workers alive, and the last evaluation of every model.
+// pressing Train to the end, the most workers alive, and the last evaluation (`record`, as the
+// page's history holds it: a scans run's `series` name each model).
 // Not a test and not the benchmark (scripts/bench-browser.sh times steps/s): what a reader of a
 // preset's text would see at its end. `scripts/reproduce.sh selective-copying-page` builds and
 // serves dist/ and calls this.
@@ -52,9 +53,9 @@ for (const file of files) {
   await page.waitForFunction(() => !window.gradscope.running() && window.gradscope.step() > 0, null, { timeout: 0 });
   clearInterval(count);
   const seconds = (Date.now() - start) / 1000;
-  const last = await page.evaluate(() => window.gradscope.history().at(-1));
+  const { wall_ms: _, ...record } = await page.evaluate(() => window.gradscope.history().at(-1));
   if (shots) await page.screenshot({ path: `${shots}/${basename(file, '.json')}.png`, fullPage: true });
-  console.log(JSON.stringify({ spec: file, backend, steps: last.step, seconds, workers, errors, series: last.series }));
+  console.log(JSON.stringify({ spec: file, backend, steps: record.step, seconds, workers, errors, record }));
   await page.close();
 }
 await browser.close();
