@@ -248,7 +248,8 @@ async fn adam_after_three_tiny_gradients(device: &burn::tensor::Device) -> f32 {
 /// natively in tests/native/training.rs); where they are flushed, v̂ = 0 and each step is
 /// lr · 1e-20 / 1e-25 = 1000 (w = −2999): the step the page's warning
 /// (`train::optim::subnormal_warning`) describes. wasm keeps subnormals; SwiftShader's WebGPU
-/// flushes them (measured 2026-12-07), so both branches run here.
+/// flushed them when measured (2026-12-07), and the e2e WebGPU test asserts the page's warning
+/// there, so a change of SwiftShader shows up in that test, not silently here.
 #[wasm_bindgen_test]
 async fn the_subnormal_probe_predicts_adams_step_with_a_tiny_eps() {
     let cpu = backend::cpu();

@@ -672,7 +672,7 @@ export default {
                   "label": "Mamba (selective)"
                 }
               ],
-              "help": "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no multiplicative gate anywhere), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
+              "help": "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no GLU, no gated branch), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
               "default": "mamba"
             },
             {

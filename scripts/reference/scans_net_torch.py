@@ -7,8 +7,8 @@ The models (each `layers` x (h + mixer(LayerNorm(h))), a final LayerNorm, a line
   K = 2 Re(einsum(C (exp(dtA) - 1) / A, exp(dtA * arange(L)))) (ZOH; bilinear as the S4 repo's
   SSMKernelDiag: dA = (1 + dtA/2) / (1 - dtA/2), C * dt / (1 - dtA/2), K by log(dA)), the
   convolution by rfft/irfft at n = 2L, + u D, GELU, a 1x1 convolution to 2H and a GLU.
-* "s4d_no_gate": the same without the GLU, a 1x1 convolution H -> H (nothing multiplies two
-  functions of the input: the Mamba paper's "no gate" row read strictly).
+* "s4d_no_gate": the same without the GLU, a 1x1 convolution H -> H (no branch gates another:
+  the Mamba paper's "no gate" row read strictly).
 * "mamba": mamba_simple.py's slow path (state-spaces/mamba, mamba_ssm/modules/mamba_simple.py
   at e9594ce1): in_proj to (x, z), a causal depthwise Conv1d (d_conv 4, padding 3, the first L
   outputs), SiLU, x_proj to (dt, B, C), dt = dt_proj.weight @ dt, A = -exp(A_log), then

@@ -33,8 +33,8 @@ pub fn schema() -> LabSchema {
             ("mamba", "Mamba (selective)"),
         ])
         .help(
-            "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no multiplicative gate \
-             anywhere), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
+            "S4D (LTI, Gu et al. 2022) with s4d.py's GLU readout, S4D with a linear readout (no GLU, no gated \
+             branch), S4D in Mamba's gated block, or Mamba's selective SSM (Gu & Dao 2023).",
         ),
         Field::int(&p("layers"), "Layers", 1, max(MAX_LAYERS))
             .help("Stacked mixer blocks; the Mamba paper's synthetic-task models have 2."),

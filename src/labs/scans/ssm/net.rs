@@ -29,8 +29,8 @@ pub enum MixerKind {
     /// S4D layer, GELU, then a position-wise linear map with a GLU (s4d.py's block).
     S4d,
     /// S4D layer, GELU, then a position-wise linear map d → d: s4d.py's block without the
-    /// GLU, so nothing in the layer multiplies two functions of the input (the Mamba paper's
-    /// "no gate" row read strictly).
+    /// GLU, so no branch of the layer gates another (the Mamba paper's "no gate" row read
+    /// strictly).
     S4dNoGate,
     /// The Mamba block with its selective scan replaced by S4D (LTI, gated).
     GatedS4d,
